@@ -1,5 +1,6 @@
-"""Fixtures shared by the whole suite: the network guard, the app, the fleet."""
+"""Fixtures shared by the whole suite: the network guard, the fleet, the app."""
 
 from __future__ import annotations
 
+from fleet_fixtures import fleet, fleet_session, offline_miot  # noqa: F401
 from netguard import network_guard  # noqa: F401  (autouse)

@@ -1,0 +1,432 @@
+"""Find miIO devices: unicast hello sweep, broadcast hello, mDNS and manual IPs."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import re
+import selectors
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from ipaddress import IPv4Address, IPv4Network, ip_address, ip_network
+from typing import Any
+
+from devices.protocol import HELLO, PORT, PacketError, parse_hello
+
+logger = logging.getLogger(__name__)
+
+SOURCES = ("sweep", "broadcast", "mdns", "manual")
+MDNS_TYPE = "_miio._udp.local."
+#: The largest range a sweep accepts: a /16 is 65,534 hellos.
+MAX_PREFIX = 16
+
+_SEND_RETRIES = 3  # attempts per address when the kernel is out of buffers
+_BACKOFF = 0.01  # seconds to let buffers drain after ENOBUFS
+_MDNS_INSTANCE = re.compile(r"(?P<model>.+)_miio(?P<did>\d+)")
+_MDNS_MODEL = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+){2,}")
+
+
+@dataclass(frozen=True)
+class Discovered:
+    """A device that answered: where, which one, its token if it revealed it, and how."""
+
+    ip: str
+    did: int
+    token: str | None
+    source: str
+    model: str | None = None
+
+    @property
+    def token_known(self) -> bool:
+        """Tell whether the device revealed its token."""
+        return self.token is not None
+
+    def __repr__(self) -> str:
+        model = f", model={self.model!r}" if self.model else ""
+        return (
+            f"Discovered(ip={self.ip!r}, did={self.did}, source={self.source!r}{model}, "
+            f"token_known={self.token_known})"
+        )
+
+    __str__ = __repr__
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def parse_networks(values: Iterable[str]) -> list[IPv4Network]:
+    """Parse CIDR ranges to sweep; raise a one-line ValueError for a bad or huge one."""
+    if isinstance(values, str):
+        values = [values]
+    networks: list[IPv4Network] = []
+    for value in values:
+        text = str(value).strip()
+        try:
+            network = ip_network(text, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"not a network: {_shown(value)} (expected CIDR like 192.168.1.0/24)"
+            ) from None
+        if not isinstance(network, IPv4Network):
+            raise ValueError(f"not an IPv4 network: {_shown(value)} (miIO devices use IPv4)")
+        if network.prefixlen < MAX_PREFIX:
+            raise ValueError(
+                f"network {network} is too large to sweep ({network.num_addresses:,} addresses);"
+                f" split it into /{MAX_PREFIX} or smaller ranges"
+            )
+        if network not in networks:
+            networks.append(network)
+    return networks
+
+
+def _check_ip(ip: str) -> str:
+    try:
+        address = ip_address(str(ip).strip())
+    except ValueError:
+        raise ValueError(
+            f"not an IP address: {_shown(ip)} (expected one like 192.168.1.20)"
+        ) from None
+    if not isinstance(address, IPv4Address):
+        raise ValueError(f"not an IPv4 address: {_shown(ip)} (miIO devices use IPv4)")
+    return str(address)
+
+
+def _check_timing(timeout: float, port: int, resend: int = 0) -> None:
+    if not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    if not 0 < port < 65536:
+        raise ValueError(f"not a UDP port: {port!r}")
+    if resend < 0:
+        raise ValueError(f"resend must be 0 or more, not {resend!r}")
+
+
+def _keep(found: dict[int, Discovered], record: Discovered) -> None:
+    """Add *record* to *found* by did, preferring a record that knows the token."""
+    old = found.get(record.did)
+    if old is None:
+        found[record.did] = record
+        return
+    best, other = (record, old) if record.token_known and not old.token_known else (old, record)
+    if best.model is None and other.model is not None:
+        best = replace(best, model=other.model)
+    found[record.did] = best
+
+
+def _ordered(found: Iterable[Discovered]) -> list[Discovered]:
+    return sorted(found, key=lambda record: (IPv4Address(record.ip), record.did))
+
+
+def _exchange(
+    sock: socket.socket,
+    targets: list[str],
+    *,
+    timeout: float,
+    port: int,
+    resend: int,
+    source: str,
+    from_anyone: bool = False,
+) -> list[Discovered]:
+    """Send a hello to every target from one socket and collect the replies.
+
+    All hellos go out first (as fast as the socket takes them), replies are read while
+    sending; the collection window is *timeout* from the last first-round send, and
+    silent targets get another hello at even intervals inside it.
+    """
+    sock.setblocking(False)
+    wanted = set(targets)
+    pending = deque(targets)
+    answered: set[str] = set()
+    failed: set[str] = set()
+    attempts: dict[str, int] = {}
+    found: dict[int, Discovered] = {}
+    resend_at: deque[float] = deque()
+    deadline: float | None = None
+    backoff_until = 0.0
+
+    def send_some(now: float) -> None:
+        nonlocal backoff_until
+        while pending and now >= backoff_until:
+            ip = pending[0]
+            try:
+                sock.sendto(HELLO, (ip, port))
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as ex:
+                if ex.errno == errno.ENOBUFS and attempts.get(ip, 0) < _SEND_RETRIES:
+                    attempts[ip] = attempts.get(ip, 0) + 1
+                    backoff_until = now + _BACKOFF
+                    return
+                # One failed address among many is normal in a sweep; alone it is news.
+                level = logging.WARNING if len(wanted) == 1 else logging.DEBUG
+                logger.log(level, "cannot send a hello to %s: %s", ip, ex.strerror or ex)
+                failed.add(ip)
+            pending.popleft()
+
+    def receive() -> None:
+        for _ in range(4096):
+            try:
+                data, address = sock.recvfrom(4096)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as ex:
+                logger.debug("receive error ignored: %s", ex.strerror or ex)
+                continue
+            ip = address[0]
+            if not from_anyone and ip not in wanted:
+                logger.debug("ignored a datagram from %s, which was not asked", ip)
+                continue
+            try:
+                hello = parse_hello(data)
+            except PacketError as ex:
+                logger.debug("ignored a datagram from %s: %s", ip, ex)
+                continue
+            answered.add(ip)
+            logger.debug(
+                "hello from %s: did %s, token %s",
+                ip,
+                hello.did,
+                "revealed" if hello.token_known else "hidden",
+            )
+            _keep(found, Discovered(ip=ip, did=hello.did, token=hello.token, source=source))
+
+    selector = selectors.DefaultSelector()  # not select(): a busy app may hold fds > 1023
+    selector.register(sock, selectors.EVENT_READ)
+    try:
+        while True:
+            now = time.monotonic()
+            send_some(now)
+            if deadline is None and not pending:
+                deadline = now + timeout
+                resend_at.extend(now + timeout * k / (resend + 1) for k in range(1, resend + 1))
+            if resend_at and not pending and now >= resend_at[0]:
+                resend_at.popleft()
+                silent = [ip for ip in targets if ip not in answered and ip not in failed]
+                logger.debug("sending another hello to %d silent addresses", len(silent))
+                pending.extend(silent)
+                continue
+            settled = wanted <= failed if from_anyone else wanted <= answered | failed
+            if deadline is not None and (now >= deadline or settled):
+                break
+            if pending or deadline is None:
+                wait = max(backoff_until - now, 0.0) or 0.05
+            else:
+                wait = min([deadline, *resend_at]) - now
+            events = selectors.EVENT_READ
+            if pending and now >= backoff_until:
+                events |= selectors.EVENT_WRITE
+            selector.modify(sock, events)
+            for _key, ready in selector.select(max(wait, 0.0)):
+                if ready & selectors.EVENT_READ:
+                    receive()
+    finally:
+        selector.close()
+    logger.debug(
+        "%s: %d addresses, %d answered, %d unreachable, %d devices",
+        source,
+        len(wanted),
+        len(answered),
+        len(failed),
+        len(found),
+    )
+    return _ordered(found.values())
+
+
+Networks = Iterable[IPv4Network | str] | IPv4Network | str
+
+
+def _networks(networks: Networks) -> list[IPv4Network]:
+    """Check ranges given as text or IPv4Network objects, as parse_networks does."""
+    if isinstance(networks, str | IPv4Network):
+        networks = [networks]
+    parsed: list[IPv4Network] = []
+    for network in networks:
+        if isinstance(network, IPv4Network):
+            if network.prefixlen < MAX_PREFIX:
+                raise ValueError(f"network {network} is too large to sweep (at most /{MAX_PREFIX})")
+            parsed.append(network)
+        else:
+            parsed.extend(parse_networks([network]))
+    return parsed
+
+
+def _hosts(networks: Networks) -> list[str]:
+    seen: dict[str, None] = {}
+    for network in _networks(networks):
+        for host in network.hosts():
+            seen.setdefault(str(host), None)
+    return list(seen)
+
+
+def sweep(
+    networks: Networks,
+    *,
+    timeout: float = 2.0,
+    port: int = PORT,
+    resend: int = 1,
+) -> list[Discovered]:
+    """Send a unicast hello to every host of *networks* at once and return who answered."""
+    _check_timing(timeout, port, resend)
+    targets = _hosts(networks)
+    if not targets:
+        return []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        return _exchange(sock, targets, timeout=timeout, port=port, resend=resend, source="sweep")
+
+
+def _broadcast(*, address: str, timeout: float, port: int) -> list[Discovered]:
+    target = _check_ip(address)
+    _check_timing(timeout, port)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        return _exchange(
+            sock,
+            [target],
+            timeout=timeout,
+            port=port,
+            resend=1,
+            source="broadcast",
+            from_anyone=True,
+        )
+
+
+def broadcast(
+    *, address: str = "255.255.255.255", timeout: float = 2.0, port: int = PORT
+) -> list[Discovered]:
+    """Broadcast a hello on the local network and return every device that answered."""
+    return _broadcast(address=address, timeout=timeout, port=port)
+
+
+def _unicast(targets: list[str], *, timeout: float, port: int, source: str) -> list[Discovered]:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        return _exchange(sock, targets, timeout=timeout, port=port, resend=1, source=source)
+
+
+def _probe(ip: str, *, timeout: float, port: int, source: str) -> Discovered | None:
+    target = _check_ip(ip)
+    _check_timing(timeout, port)
+    found = _unicast([target], timeout=timeout, port=port, source=source)
+    return found[0] if found else None
+
+
+def probe(ip: str, *, timeout: float = 2.0, port: int = PORT) -> Discovered | None:
+    """Send a hello to one IP address; return the device or None when nothing answered."""
+    return _probe(ip, timeout=timeout, port=port, source="manual")
+
+
+def parse_mdns_name(name: str) -> tuple[str | None, int | None]:
+    """Return (model, did) from an mDNS instance name like ``zhimi-fan-za4_miio123._miio...``."""
+    instance = name[: -len(MDNS_TYPE) - 1] if name.endswith("." + MDNS_TYPE) else name
+    match = _MDNS_INSTANCE.fullmatch(instance)
+    if match:
+        return match["model"].replace("-", "."), int(match["did"])
+    head = instance.split("_", 1)[0]
+    return (head.replace("-", ".") if _MDNS_MODEL.fullmatch(head) else None), None
+
+
+def _mdns(*, timeout: float, interfaces: Any, port: int) -> list[Discovered]:
+    from zeroconf import InterfaceChoice, IPVersion, ServiceBrowser, ServiceStateChange, Zeroconf
+
+    _check_timing(timeout, port)
+    addresses: dict[str, list[str]] = {}
+    lock = threading.Lock()
+    zc = Zeroconf(
+        interfaces=InterfaceChoice.All if interfaces is None else interfaces,
+        ip_version=IPVersion.V4Only,
+    )
+
+    def resolve(name: str, wait_ms: int) -> None:
+        info = zc.get_service_info(MDNS_TYPE, name, timeout=max(wait_ms, 1))
+        found = info.parsed_addresses(IPVersion.V4Only) if info is not None else []
+        with lock:
+            if found or name not in addresses:
+                addresses[name] = found
+
+    def on_change(
+        zeroconf: Zeroconf, service_type: str, name: str, state_change: ServiceStateChange
+    ) -> None:
+        if state_change in (ServiceStateChange.Added, ServiceStateChange.Updated):
+            logger.debug("mDNS offers %s", name)
+            resolve(name, int(min(timeout, 1.0) * 1000))
+
+    handlers: list[Callable[..., None]] = [on_change]
+    try:
+        browser = ServiceBrowser(zc, MDNS_TYPE, handlers=handlers)
+        threading.Event().wait(timeout)
+        browser.cancel()
+        for name in [name for name, found in addresses.items() if not found]:
+            resolve(name, 200)
+    finally:
+        zc.close()
+
+    found_by_did: dict[int, Discovered] = {}
+    for name, ips in sorted(addresses.items()):
+        model, did = parse_mdns_name(name)
+        if not ips:
+            logger.debug("mDNS name %s has no IPv4 address", name)
+            continue
+        if did is None:
+            record = _probe(ips[0], timeout=min(timeout, 1.0), port=port, source="mdns")
+            if record is None:
+                logger.debug("mDNS device at %s did not answer a hello", ips[0])
+                continue
+            record = replace(record, model=model)
+        else:
+            record = Discovered(ip=ips[0], did=did, token=None, source="mdns", model=model)
+        _keep(found_by_did, record)
+    return _ordered(found_by_did.values())
+
+
+def mdns(*, timeout: float = 3.0, interfaces: Any = None, port: int = PORT) -> list[Discovered]:
+    """Browse ``_miio._udp.local.`` and return the devices that advertise themselves."""
+    return _mdns(timeout=timeout, interfaces=interfaces, port=port)
+
+
+def discover(
+    networks: Networks = (),
+    *,
+    broadcast: bool = False,
+    mdns: bool = False,
+    ips: Iterable[str] = (),
+    timeout: float = 2.0,
+    port: int = PORT,
+) -> list[Discovered]:
+    """Run the requested ways at once and merge what they found by did."""
+    # Check every input before a single packet leaves.
+    nets = _networks(networks)
+    targets = list(dict.fromkeys(_check_ip(ip) for ip in ([ips] if isinstance(ips, str) else ips)))
+    _check_timing(timeout, port)
+    jobs: dict[str, Callable[[], list[Discovered]]] = {}
+    if nets:
+        jobs["sweep"] = lambda: sweep(nets, timeout=timeout, port=port)
+    if broadcast:
+        jobs["broadcast"] = lambda: _broadcast(
+            address="255.255.255.255", timeout=timeout, port=port
+        )
+    if mdns:
+        jobs["mdns"] = lambda: _mdns(timeout=timeout, interfaces=None, port=port)
+    if targets:
+        jobs["manual"] = lambda: _unicast(targets, timeout=timeout, port=port, source="manual")
+    if not jobs:
+        return []
+
+    def run(way: str) -> list[Discovered]:
+        # One way failing (no route, mDNS port taken) must not lose what the others found.
+        try:
+            return jobs[way]()
+        except OSError as ex:
+            logger.warning("%s discovery failed: %s", way, ex.strerror or ex)
+            return []
+
+    found: dict[int, Discovered] = {}
+    with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="discover") as pool:
+        for records in pool.map(run, list(jobs)):
+            for record in records:
+                _keep(found, record)
+    return _ordered(found.values())

@@ -1,0 +1,153 @@
+"""The wire side of the simulated fleet: miIO packets, one asyncio loop thread, UDP endpoints.
+
+Packets are built and parsed with python-miio's own ``miio.protocol.Message``; the hello
+reply is the 32-byte header real devices send. Every device endpoint lives on one asyncio
+loop running in one background thread; other threads reach it through ``LoopThread.call``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import errno
+import logging
+import struct
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar, cast
+
+import construct
+from miio.protocol import Message
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MAGIC = 0x2131
+HELLO_SIZE = 32
+_HEADER = struct.Struct(">HHIII16s")
+_HIDDEN_TOKEN = b"\xff" * 16
+
+
+class FleetBindError(OSError):
+    """A simulated device could not bind its address (taken, or not a local address)."""
+
+
+def is_hello(data: bytes) -> bool:
+    """Tell whether a datagram is the 32-byte hello a client sends."""
+    return len(data) == HELLO_SIZE and data[:4] == b"\x21\x31\x00\x20"
+
+
+def hello_reply(did: int, stamp: int, token: bytes | None) -> bytes:
+    """Build the 32-byte hello reply; the checksum field shows the token only when given."""
+    return _HEADER.pack(MAGIC, HELLO_SIZE, 0, did, stamp, token if token else _HIDDEN_TOKEN)
+
+
+def parse_request(data: bytes, token: bytes) -> dict[str, Any]:
+    """Decrypt a request with the device token; raise ValueError if it is not one."""
+    try:
+        message = Message.parse(data, token=token)
+    except (construct.ConstructError, ValueError) as exc:
+        raise ValueError(f"undecodable request: {type(exc).__name__}") from None
+    payload = message.data.value
+    if not isinstance(payload, dict) or "method" not in payload:
+        raise ValueError("request without a method")
+    return payload
+
+
+def build_reply(payload: dict[str, Any], did: int, stamp: int, token: bytes) -> bytes:
+    """Encrypt a reply payload into a miIO packet, as a device with this token would."""
+    header = {
+        "length": 0,
+        "unknown": 0,
+        "device_id": did.to_bytes(4, "big"),
+        "ts": datetime.datetime.fromtimestamp(stamp, tz=datetime.UTC),
+    }
+    packet: bytes = Message.build(
+        {"data": {"value": payload}, "header": {"value": header}, "checksum": 0}, token=token
+    )
+    return packet
+
+
+class DeviceProtocol(asyncio.DatagramProtocol):
+    """Hand every datagram of one endpoint to its device."""
+
+    def __init__(
+        self, on_datagram: Callable[[bytes, Any, asyncio.DatagramTransport], None]
+    ) -> None:
+        self._on_datagram = on_datagram
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # The selector loop's datagram transport does not subclass DatagramTransport.
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        if self.transport is None:
+            return
+        try:
+            self._on_datagram(data, addr, self.transport)
+        except Exception:
+            # One bad request must never take the endpoint (or the loop) down.
+            logger.exception("simulated device failed to answer a datagram from %s", addr[0])
+
+
+def send_later(
+    loop: asyncio.AbstractEventLoop,
+    transport: asyncio.DatagramTransport,
+    packet: bytes,
+    addr: Any,
+    delay: float,
+) -> None:
+    """Send a packet now or after a delay, unless its endpoint has closed meanwhile."""
+
+    def send() -> None:
+        if not transport.is_closing():
+            transport.sendto(packet, addr)
+
+    if delay > 0:
+        loop.call_later(delay, send)
+    else:
+        send()
+
+
+async def open_endpoint(
+    ip: str, port: int, protocol: DeviceProtocol, label: str
+) -> asyncio.DatagramTransport:
+    """Bind one device endpoint; raise a one-line FleetBindError when the address is taken."""
+    loop = asyncio.get_running_loop()
+    try:
+        transport, _ = await loop.create_datagram_endpoint(lambda: protocol, local_addr=(ip, port))
+    except OSError as exc:
+        reason = {
+            errno.EADDRINUSE: "address already in use",
+            errno.EADDRNOTAVAIL: "address not available on this machine",
+        }.get(exc.errno or 0, exc.strerror or str(exc))
+        raise FleetBindError(exc.errno, f"cannot bind {ip}:{port} for {label}: {reason}") from None
+    return transport
+
+
+class LoopThread:
+    """One asyncio loop in one daemon thread, for all device endpoints."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="fleet-loop", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            self.loop.close()
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
+        """Run a coroutine on the loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        """Stop the loop and wait for its thread to end."""
+        if self._thread.is_alive():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(10)

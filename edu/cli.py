@@ -1,0 +1,333 @@
+"""The `edu` command: set up, discover, scan, add, import tokens, poll, simulate, demo."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ValueError, OSError)
+
+
+def fail(message: str) -> None:
+    """Print a one-line error and exit non-zero."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def expected_errors(fn: F) -> F:
+    """Turn expected failures into one-line errors, never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except click.exceptions.Exit:
+            raise
+        except EXPECTED_ERRORS as exc:
+            fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Context:
+    """What every command shares: settings and, lazily, the database and inventory."""
+
+    def __init__(self, **overrides: Any) -> None:
+        self.overrides = overrides
+        self._settings: Any = None
+        self._engine: Any = None
+
+    @property
+    def settings(self) -> Any:
+        if self._settings is None:
+            from edu.config import Settings
+
+            self._settings = Settings.from_env(**self.overrides)
+        return self._settings
+
+    @property
+    def engine(self) -> Any:
+        if self._engine is None:
+            from edu.db import create_schema, make_engine
+
+            self.settings.ensure_instance()
+            self._engine = make_engine(self.settings.database_url)
+            create_schema(self._engine)
+        return self._engine
+
+    def inventory(self, **overrides: Any) -> Any:
+        from edu.inventory import Inventory
+
+        return Inventory.open(self.engine, self.settings)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:
+    """Print *data* as JSON or through *render*."""
+    if as_json:
+        click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+    else:
+        render(data)
+
+
+@contextmanager
+def progress_bar(total: int, label: str, quiet: bool) -> Iterator[Callable[[int], None]]:
+    """Yield an advance(n) callback; draws a bar only on a terminal and when not quiet."""
+    if quiet or total == 0 or not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def network_options(fn: F) -> F:
+    """The discovery flags shared by `discover` and `scan`."""
+    options = [
+        click.option("--network", "networks", multiple=True,
+                     help="CIDR range to sweep with unicast hellos (repeatable; default EDU_NETWORKS)."),
+        click.option("--ip", "ips", multiple=True, help="A device address to probe directly (repeatable)."),
+        click.option("--broadcast", is_flag=True, help="Also send a broadcast hello on the local network."),
+        click.option("--mdns", is_flag=True, help="Also browse mDNS for _miio._udp.local."),
+        click.option("--timeout", type=click.FloatRange(min=0.05, max=60), default=None,
+                     help="Seconds to wait for hello replies (default EDU_DISCOVERY_TIMEOUT or 2)."),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def run_discovery(ctx: Context, networks: tuple[str, ...], ips: tuple[str, ...], broadcast: bool,
+                  mdns: bool, timeout: float | None) -> list[Any]:
+    """Discover devices the way the flags ask, validating user input first."""
+    from devices.discovery import discover, parse_networks
+
+    chosen = networks or ctx.settings.networks
+    parsed = parse_networks(chosen)
+    if not parsed and not ips and not broadcast and not mdns:
+        raise ValueError("nothing to search: give --network CIDR, --ip, --broadcast or --mdns (or set EDU_NETWORKS)")
+    return discover([str(n) for n in parsed], broadcast=broadcast, mdns=mdns, ips=ips,
+                    timeout=timeout or ctx.settings.discovery_timeout)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--instance", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Instance folder for the database, keys and caches (EDU_INSTANCE).")
+@click.option("--database-url", default=None, help="SQLAlchemy URL (EDU_DATABASE_URL); SQLite by default.")
+@click.option("-v", "--verbose", count=True, help="More log output (repeat for debug).")
+@click.pass_context
+def main(click_ctx: click.Context, instance: Path | None, database_url: str | None, verbose: int) -> None:
+    """Feature Coach: find your Xiaomi devices and learn what they can do."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if verbose < 2:
+        # python-miio logs payloads (and its repr shows tokens) at debug level only;
+        # keep its own warnings quiet unless asked.
+        logging.getLogger("miio").setLevel(logging.CRITICAL)
+    click_ctx.obj = Context(instance=instance, database_url=database_url)
+
+
+@main.command()
+@click.option("--name", default="Home", show_default=True, help="The household's name.")
+@click.option("--timezone", "tz", default="UTC", show_default=True, help="IANA time zone, e.g. Europe/Berlin.")
+@click.option("--language", type=click.Choice(["en", "zh-CN"]), default="en", show_default=True)
+@click.option("--store", is_flag=True, help="A shop (store demo) instead of a home.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@expected_errors
+def init(ctx: Context, name: str, tz: str, language: str, store: bool, as_json: bool) -> None:
+    """Create the instance folder, the database and the household."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from sqlmodel import select
+
+    from edu.db import unit_of_work
+    from edu.models import Household
+
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {tz!r} (use an IANA name like Europe/Berlin)") from None
+    if not name.strip():
+        raise ValueError("the household needs a name")
+    with unit_of_work(ctx.engine) as session:
+        household = session.exec(select(Household)).first()
+        created = household is None
+        if household is None:
+            household = Household(name=name.strip())
+            session.add(household)
+        household.name, household.timezone, household.language = name.strip(), tz, language
+        household.kind = "store" if store else "home"
+        data = {"household": household.name, "kind": household.kind, "timezone": tz, "language": language,
+                "instance": str(ctx.settings.instance), "created": created}
+    emit(data, as_json, lambda d: click.echo(
+        f"{'Created' if d['created'] else 'Updated'} {d['kind']} {d['household']!r} in {d['instance']}"))
+
+
+@main.command()
+@network_options
+@pass_ctx
+@expected_errors
+def discover(ctx: Context, networks: tuple[str, ...], ips: tuple[str, ...], broadcast: bool, mdns: bool,
+             timeout: float | None, as_json: bool) -> None:
+    """Find miIO devices on the network (nothing is stored)."""
+    found = run_discovery(ctx, networks, ips, broadcast, mdns, timeout)
+    rows = [{"ip": f.ip, "did": f.did, "token_known": f.token_known, "source": f.source}
+            for f in sorted(found, key=lambda f: tuple(int(p) for p in f.ip.split(".")))]
+
+    def render(data: list[dict[str, Any]]) -> None:
+        click.echo(f"{len(data)} device(s) found")
+        for row in data:
+            token = "token revealed" if row["token_known"] else "token hidden"
+            click.echo(f"  {row['ip']:<16} did {row['did']:<12} {token:<15} via {row['source']}")
+
+    emit(rows, as_json, render)
+
+
+def render_devices(rows: list[dict[str, Any]]) -> None:
+    """Print devices as a table a person can read."""
+    click.echo(f"{len(rows)} device(s)")
+    for row in rows:
+        caps = ", ".join(row["capabilities"]) or "-"
+        click.echo(f"  {row['ip'] or '?':<15} {row['model'] or 'unknown model':<26} {row['family'] or '-':<12} "
+                   f"{row['status']:<12} {len(row['capabilities'])} features")
+        if row["detail"]:
+            click.echo(f"      {row['detail']}")
+        if row["capabilities"]:
+            click.echo(f"      {caps}")
+
+
+@main.command()
+@network_options
+@pass_ctx
+@expected_errors
+def scan(ctx: Context, networks: tuple[str, ...], ips: tuple[str, ...], broadcast: bool, mdns: bool,
+         timeout: float | None, as_json: bool) -> None:
+    """Discover, identify, read capabilities and store every device found."""
+    found = run_discovery(ctx, networks, ips, broadcast, mdns, timeout)
+    inventory = ctx.inventory()
+    with progress_bar(len(found), "Scanning", as_json) as advance:
+        rows = inventory.scan(found, progress=advance)
+    rows.sort(key=lambda r: tuple(int(p) for p in (r["ip"] or "0.0.0.0").split(".")))
+    emit(rows, as_json, render_devices)
+
+
+@main.command()
+@click.option("--ip", required=True, help="The device's IP address.")
+@click.option("--token", required=True, help="The device's 32-hex-digit token.")
+@click.option("--name", default=None, help="A name people will recognise.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@expected_errors
+def add(ctx: Context, ip: str, token: str, name: str | None, as_json: bool) -> None:
+    """Add a device by address and token, then scan it."""
+    from devices.tokens import normalize_token
+
+    normalize_token(token)  # validate before touching the network
+    row = ctx.inventory().add(ip, token, name=name)
+    emit(row, as_json, lambda r: render_devices([r]))
+    if row["status"] == "auth-failed":
+        sys.exit(1)
+
+
+@main.group()
+def tokens() -> None:
+    """Device tokens."""
+
+
+@tokens.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@expected_errors
+def tokens_import(ctx: Context, file: Path, as_json: bool) -> None:
+    """Import tokens from miiocli's `cloud list --raw` JSON or a token-extractor CSV/text file."""
+    rows = ctx.inventory().import_tokens(file)
+
+    def render(data: list[dict[str, Any]]) -> None:
+        stored = sum(1 for r in data if r["stored"])
+        click.echo(f"{stored} token(s) stored, {len(data) - stored} skipped")
+        for r in data:
+            if not r["stored"]:
+                click.echo(f"  skipped {r.get('ip') or '?'}: {r['reason']}")
+
+    emit(rows, as_json, render)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--due", is_flag=True, help="Only devices whose next poll is due (back-off respected).")
+@pass_ctx
+@expected_errors
+def poll(ctx: Context, as_json: bool, due: bool) -> None:
+    """Read every stored device once, store what changed and detect feature use."""
+    inventory = ctx.inventory()
+    total = len(inventory.devices())
+    with progress_bar(total, "Polling", as_json) as advance:
+        rows = inventory.poll(due_only=due, progress=advance)
+
+    def render(data: list[dict[str, Any]]) -> None:
+        for row in data:
+            used = ", ".join(row["in_use"]) or "-"
+            click.echo(f"  did {row['did']:<12} {row['status']:<12} in use: {used}")
+            if row["detail"]:
+                click.echo(f"      {row['detail']}")
+
+    emit(rows, as_json, render)
+
+
+@main.command()
+@click.option("--fleet", "fleet_name", default="household", show_default=True,
+              help="A shipped fleet name or a fleet YAML file.")
+@click.option("--base", default="127.0.0.10", show_default=True, help="First loopback address to bind.")
+@click.option("--seed", type=int, default=None, help="Make tokens reproducible.")
+@click.option("--json", "as_json", is_flag=True)
+@expected_errors
+def simulate(fleet_name: str, base: str, seed: int | None, as_json: bool) -> None:
+    """Run a simulated fleet of miIO devices on loopback, in the foreground."""
+    from edu.simulation import check_loopback, load_fleet
+
+    check_loopback(base)
+    fleet = load_fleet(fleet_name, seed=seed)
+    fleet.start(base=base)
+    rows = [{"ip": d.ip, "model": d.model, "family": d.family, "did": d.did,
+             "provisioned": d.provisioned, "token": d.token} for d in fleet.devices]
+    emit(rows, as_json, lambda data: [click.echo(
+        f"{r['ip']:<15} {r['model']:<26} {r['family']:<12} did {r['did']:<11} token {r['token']}"
+        f"{'  (provisioned)' if r['provisioned'] else ''}") for r in data])
+    if not as_json:
+        click.echo("Simulating; press Ctrl-C to stop.")
+    sys.stdout.flush()
+    try:
+        fleet.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fleet.stop()
+
+
+@main.command()
+@click.option("--fleet", "fleet_name", default="household", show_default=True)
+@click.option("--base", default="127.0.0.10", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@expected_errors
+def demo(click_ctx: click.Context, fleet_name: str, base: str, as_json: bool) -> None:
+    """Start the simulated household, discover and scan it through the real code, show it."""
+    from edu.simulation import run_demo
+
+    ctx: Context = click_ctx.obj
+    rows = run_demo(ctx, fleet_name=fleet_name, base=base, quiet=as_json)
+    emit(rows, as_json, render_devices)

@@ -1,0 +1,77 @@
+"""Settings from EDU_* environment variables, overridable by CLI flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_BIND = "127.0.0.1:5000"
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be positive")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where Feature Coach keeps its data and which networks it looks at."""
+
+    instance: Path
+    database_url: str
+    networks: tuple[str, ...] = ()
+    secret_key: str | None = field(default=None, repr=False)
+    bind: str = DEFAULT_BIND
+    device_timeout: float = 2.0
+    discovery_timeout: float = 2.0
+    poll_interval: float = 300.0
+    spec_cache_hours: float = 24.0 * 30
+    fetch_specs: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read EDU_* variables; keyword overrides (CLI flags) win when not None."""
+        env = os.environ if env is None else env
+        instance = Path(env.get("EDU_INSTANCE") or "instance").expanduser().resolve()
+        settings = cls(
+            instance=instance,
+            database_url=env.get("EDU_DATABASE_URL") or "",
+            networks=_split(env.get("EDU_NETWORKS")),
+            secret_key=env.get("EDU_SECRET_KEY") or None,
+            bind=env.get("EDU_BIND") or DEFAULT_BIND,
+            device_timeout=_float(env, "EDU_DEVICE_TIMEOUT", 2.0),
+            discovery_timeout=_float(env, "EDU_DISCOVERY_TIMEOUT", 2.0),
+            poll_interval=_float(env, "EDU_POLL_INTERVAL", 300.0),
+            fetch_specs=(env.get("EDU_FETCH_SPECS", "0").lower() in ("1", "true", "yes")),
+        )
+        chosen = {k: v for k, v in overrides.items() if v is not None and v != ()}
+        if "instance" in chosen:
+            chosen["instance"] = Path(chosen["instance"]).expanduser().resolve()
+        settings = replace(settings, **chosen)
+        if not settings.database_url:
+            settings = replace(
+                settings, database_url=f"sqlite:///{settings.instance / 'feature-coach.sqlite3'}"
+            )
+        return settings
+
+    def ensure_instance(self) -> Path:
+        """Create the instance folder (private to the user) and return it."""
+        self.instance.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return self.instance

@@ -1,0 +1,117 @@
+"""SQLModel tables: households, devices, their capabilities, snapshots and usage."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from edu.db import UTCDateTime, utcnow
+
+DEVICE_STATUSES = ("new", "online", "offline", "auth-failed", "unsupported", "error")
+
+
+def _when(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)  # type: ignore[call-overload]
+
+
+class Household(SQLModel, table=True):
+    """A home or a shop: the devices and the people who use them."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    kind: str = "home"  # "home" | "store"
+    timezone: str = "UTC"
+    language: str = "en"
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class Device(SQLModel, table=True):
+    """One Xiaomi device, known by its device id (did) and MAC, never by its IP."""
+
+    __table_args__ = (UniqueConstraint("household_id", "did"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    did: int = Field(index=True)
+    mac: str | None = Field(default=None, index=True)
+    ip: str
+    name: str = ""
+    model: str | None = None
+    family: str | None = None
+    implementation: str | None = None
+    firmware: str | None = None
+    hardware: str | None = None
+    status: str = "new"
+    status_detail: str = ""
+    token_ciphertext: str | None = Field(default=None, repr=False)
+    token_source: str | None = None  # "hello" | "manual" | "import"
+    discovered_via: str | None = None
+    consecutive_failures: int = 0
+    last_snapshot: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    first_seen: datetime = _when(default_factory=utcnow)
+    last_seen: datetime | None = _when(default=None)
+    last_polled: datetime | None = _when(default=None)
+    next_poll: datetime | None = _when(default=None)
+
+    @property
+    def token_known(self) -> bool:
+        return self.token_ciphertext is not None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.model or f"device {self.did}"
+
+
+class DeviceCapability(SQLModel, table=True):
+    """A capability a device has (vocabulary id), or a descriptor with no mapping yet."""
+
+    __table_args__ = (UniqueConstraint("device_id", "capability"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    device_id: int = Field(foreign_key="device.id", index=True, ondelete="CASCADE")
+    capability: str  # a vocabulary id, or the descriptor id when unmapped
+    mapped: bool = True
+    setting: str | None = None  # descriptor that writes it
+    action: str | None = None  # descriptor that triggers it
+    details: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    in_use: bool = False
+    last_used: datetime | None = _when(default=None)
+
+
+class StatusSnapshot(SQLModel, table=True):
+    """A device's status as read by a poll; stored when it differs from the last one."""
+
+    __table_args__ = (Index("ix_snapshot_device_taken", "device_id", "taken_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    device_id: int = Field(foreign_key="device.id", ondelete="CASCADE")
+    taken_at: datetime = _when(default_factory=utcnow)
+    data: dict[str, Any] = Field(sa_column=Column(JSON))
+
+
+class UsageEvent(SQLModel, table=True):
+    """Evidence that a feature was used: a detector rule held, a setting changed, a try."""
+
+    __table_args__ = (Index("ix_usage_device_capability", "device_id", "capability"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    device_id: int = Field(foreign_key="device.id", ondelete="CASCADE")
+    capability: str
+    how: str  # "state" | "change" | "tried"
+    person_id: int | None = Field(default=None, index=True)
+    detected_at: datetime = _when(default_factory=utcnow)
+    detail: str = ""
+
+
+class OwnWrite(SQLModel, table=True):
+    """A setting Feature Coach itself wrote, so a poll does not count it as the household's use."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    device_id: int = Field(foreign_key="device.id", index=True, ondelete="CASCADE")
+    key: str  # the status key or descriptor id that was written
+    value: Any = Field(default=None, sa_column=Column(JSON))
+    written_at: datetime = _when(default_factory=utcnow)
+    consumed: bool = False

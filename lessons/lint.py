@@ -1,0 +1,406 @@
+"""Check every lesson file against the schema, the vocabulary and the other lessons.
+
+The vocabulary is a plain mapping built by the caller, so this module knows capability
+ids only as strings::
+
+    {"child-lock": {
+        "families": ["fan", "air-purifier"],
+        "kind": "setting",
+        "settings": {"child-lock": {"type": "bool"}},      # or a list of setting ids
+        "actions": {"find-robot": {"families": ["vacuum"]}},  # or a list of action ids
+    }}
+
+A setting's spec may give "type" (bool, int, float, str, list), "choices", "min",
+"max" (or "range": [min, max]), "value" (a sample, the shape a list must follow) and
+"families"; whatever it gives is checked, whatever it leaves out is not.
+`lessons.vocabulary` builds this mapping from the vocabulary file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from lessons.catalogue import (
+    DEFAULT_LANG,
+    SHIPPED_ROOT,
+    Lesson,
+    Problem,
+    lesson_files,
+    read_lesson,
+    split_name,
+)
+
+__all__ = ["Problem", "lint", "main"]
+
+ALLOWED_SCHEMES = ("http", "https", "mailto", "lesson")
+FORBIDDEN_HTML = re.compile(
+    r"<\s*(script|iframe|style|object|embed|form|base|meta|link)\b|\son[a-z]+\s*=", re.IGNORECASE
+)
+_INLINE_LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]*)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
+_REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?([^\s>]+)>?")
+_HTML_URL = re.compile(r"\b(?:href|src)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.IGNORECASE)
+_AUTOLINK = re.compile(r"<([a-zA-Z][a-zA-Z0-9+.-]*:[^\s>]*)>")
+_INLINE_CODE = re.compile(r"`+[^`]*`+")
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+_CONTROL = re.compile(r"[\x00-\x20\x7f]+")
+
+
+def lint(root: Path | str | None, vocabulary: Mapping[str, Mapping[str, Any]]) -> list[Problem]:
+    """Check every lesson under root; return the problems sorted by path and line."""
+    base = Path(root) if root is not None else SHIPPED_ROOT
+    problems: list[Problem] = []
+    lessons: list[Lesson] = []
+    for path in lesson_files(base):
+        lesson = read_lesson(path, problems)
+        if lesson is not None:
+            lessons.append(lesson)
+    english = _unique_ids(lessons, problems)
+    known_families = {family for entry in vocabulary.values() for family in _families(entry)}
+    for lesson in lessons:
+        _check_naming(lesson, known_families, problems)
+        _check_capability(lesson, vocabulary, known_families, problems)
+        _check_requires(lesson, english, problems)
+        if lesson.lang != DEFAULT_LANG:
+            _check_translation(lesson, english, problems)
+        _check_body(lesson, base, english, problems)
+    _check_cycles(english, problems)
+    return sorted(problems, key=lambda item: (str(item.path), item.line, item.message))
+
+
+def _line(lesson: Lesson, key: str, default: int = 2) -> int:
+    if key in lesson.meta_lines:
+        return lesson.meta_lines[key]
+    parent = key.rsplit(".", 1)[0]
+    return lesson.meta_lines.get(parent, default)
+
+
+def _problem(lesson: Lesson, key: str, message: str) -> Problem:
+    assert lesson.path is not None
+    return Problem(lesson.path, _line(lesson, key), message)
+
+
+def _unique_ids(lessons: list[Lesson], problems: list[Problem]) -> dict[str, Lesson]:
+    """Report ids used twice in one language; return the English lessons by id."""
+    seen: dict[tuple[str, str], Lesson] = {}
+    for lesson in lessons:
+        first = seen.setdefault((lesson.lang, lesson.id), lesson)
+        if first is not lesson:
+            problems.append(
+                _problem(lesson, "id", f"duplicate lesson id {lesson.id!r} (also in {first.path})")
+            )
+    return {lesson_id: lesson for (lang, lesson_id), lesson in seen.items() if lang == DEFAULT_LANG}
+
+
+def _families(entry: Mapping[str, Any]) -> list[str]:
+    families = entry.get("families") or []
+    if isinstance(families, str):
+        return [families]
+    return [str(family) for family in families]
+
+
+def _check_naming(lesson: Lesson, known_families: set[str], problems: list[Problem]) -> None:
+    assert lesson.path is not None
+    folder = lesson.path.parent.name
+    names = split_name(lesson.path)
+    slug = names[0] if names else lesson.path.stem
+    expected = f"{folder}-{slug}"
+    if lesson.id != expected:
+        problems.append(
+            _problem(
+                lesson, "id", f"id {lesson.id!r} does not match its file: expected {expected!r}"
+            )
+        )
+    if known_families and folder not in known_families:
+        problems.append(Problem(lesson.path, 1, f"folder {folder!r} is not a known device family"))
+    elif lesson.families and folder not in lesson.families:
+        problems.append(
+            _problem(lesson, "families", f"'families' must include the folder's family {folder!r}")
+        )
+
+
+def _check_capability(
+    lesson: Lesson,
+    vocabulary: Mapping[str, Mapping[str, Any]],
+    known_families: set[str],
+    problems: list[Problem],
+) -> None:
+    entry = vocabulary.get(lesson.capability)
+    if entry is None:
+        problems.append(_problem(lesson, "capability", f"unknown capability {lesson.capability!r}"))
+        return
+    allowed = set(_families(entry))
+    for index, family in enumerate(lesson.families):
+        key = f"families[{index}]" if "families" in lesson.meta_lines else "capability"
+        if known_families and family not in known_families:
+            problems.append(_problem(lesson, key, f"unknown device family {family!r}"))
+        elif allowed and family not in allowed:
+            problems.append(
+                _problem(
+                    lesson,
+                    key,
+                    f"capability {lesson.capability!r} does not apply to family {family!r}"
+                    f" (it applies to {', '.join(sorted(allowed))})",
+                )
+            )
+    if lesson.try_it is not None:
+        _check_try_it(lesson, entry, problems)
+
+
+def _specs(entry: Mapping[str, Any], key: str) -> dict[str, Mapping[str, Any]]:
+    raw = entry.get(key) or {}
+    if isinstance(raw, Mapping):
+        return {
+            str(name): (spec if isinstance(spec, Mapping) else {}) for name, spec in raw.items()
+        }
+    return {str(name): {} for name in raw}
+
+
+def _check_try_it(lesson: Lesson, entry: Mapping[str, Any], problems: list[Problem]) -> None:
+    try_it = lesson.try_it
+    assert try_it is not None
+    kind, name = ("setting", try_it.setting) if try_it.setting else ("action", try_it.action)
+    specs = _specs(entry, kind + "s")
+    if name not in specs:
+        known = ", ".join(sorted(specs)) or "none"
+        problems.append(
+            _problem(
+                lesson,
+                f"try_it.{kind}",
+                f"capability {lesson.capability!r} has no {kind} {name!r} (known: {known})",
+            )
+        )
+        return
+    spec = specs[name]
+    spec_families = set(_families(spec))
+    if spec_families:
+        for family in lesson.families:
+            if family not in spec_families:
+                problems.append(
+                    _problem(
+                        lesson, f"try_it.{kind}", f"{kind} {name!r} is not available on {family!r}"
+                    )
+                )
+    if kind == "setting":
+        message = check_value(try_it.value, spec)
+        if message is not None:
+            problems.append(_problem(lesson, "try_it.value", f"invalid try_it value: {message}"))
+
+
+def check_value(value: Any, spec: Mapping[str, Any]) -> str | None:
+    """Return why value does not fit a setting spec, or None when it fits."""
+    kind = str(spec.get("type") or "").lower()
+    choices = spec.get("choices")
+    if isinstance(choices, Mapping):
+        choices = list(choices)
+    if choices:
+        if value not in choices:
+            listed = ", ".join(repr(choice) for choice in choices)
+            return f"{value!r} is not one of {listed}"
+        return None
+    if kind in ("bool", "boolean") and not isinstance(value, bool):
+        return f"expected true or false, got {value!r}"
+    if kind in ("int", "integer") and (isinstance(value, bool) or not isinstance(value, int)):
+        return f"expected a whole number, got {value!r}"
+    if kind in ("float", "number") and (
+        isinstance(value, bool) or not isinstance(value, int | float)
+    ):
+        return f"expected a number, got {value!r}"
+    if kind in ("str", "string") and not isinstance(value, str):
+        return f"expected text, got {value!r}"
+    if kind == "list":
+        sample = spec.get("value")
+        if not isinstance(value, list):
+            return f"expected a list like {sample!r}, got {value!r}"
+        if isinstance(sample, list) and (
+            len(value) != len(sample)
+            or any(type(item) is not type(like) for item, like in zip(value, sample, strict=False))
+        ):
+            return f"expected a list like {sample!r}, got {value!r}"
+    low, high = spec.get("min"), spec.get("max")
+    if isinstance(spec.get("range"), Sequence) and len(spec["range"]) >= 2:
+        low, high = spec["range"][0], spec["range"][1]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if low is not None and value < low:
+            return f"{value!r} is below the minimum {low!r}"
+        if high is not None and value > high:
+            return f"{value!r} is above the maximum {high!r}"
+    return None
+
+
+def _check_requires(lesson: Lesson, english: Mapping[str, Lesson], problems: list[Problem]) -> None:
+    for index, required in enumerate(lesson.requires):
+        if required not in english:
+            problems.append(
+                _problem(lesson, f"requires[{index}]", f"unknown prerequisite lesson {required!r}")
+            )
+
+
+def _check_cycles(english: Mapping[str, Lesson], problems: list[Problem]) -> None:
+    """Report each prerequisite cycle once, on the lesson with the smallest id in it."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    reported: set[frozenset[str]] = set()
+
+    def visit(lesson_id: str, path: list[str]) -> None:
+        state[lesson_id] = 1
+        path.append(lesson_id)
+        for required in english[lesson_id].requires:
+            if required not in english:
+                continue
+            if state.get(required) == 1:
+                cycle = path[path.index(required) :]
+                members = frozenset(cycle)
+                if members not in reported:
+                    reported.add(members)
+                    start = cycle.index(min(cycle))
+                    ordered = cycle[start:] + cycle[:start]
+                    first = english[ordered[0]]
+                    following = ordered[1] if len(ordered) > 1 else ordered[0]
+                    index = first.requires.index(following)
+                    chain = " -> ".join([*ordered, ordered[0]])
+                    problems.append(
+                        _problem(first, f"requires[{index}]", f"prerequisite cycle: {chain}")
+                    )
+            elif state.get(required) is None:
+                visit(required, path)
+        path.pop()
+        state[lesson_id] = 2
+
+    for lesson_id in sorted(english):
+        if lesson_id not in state:
+            visit(lesson_id, [])
+
+
+def _check_translation(
+    lesson: Lesson, english: Mapping[str, Lesson], problems: list[Problem]
+) -> None:
+    original = english.get(lesson.id)
+    if original is None:
+        problems.append(
+            _problem(lesson, "id", f"translation {lesson.id!r} has no English original")
+        )
+        return
+    if original.capability != lesson.capability:
+        problems.append(
+            _problem(
+                lesson,
+                "capability",
+                f"translation capability {lesson.capability!r} differs from the English"
+                f" original's {original.capability!r}",
+            )
+        )
+    if original.try_it != lesson.try_it:
+        problems.append(
+            _problem(lesson, "try_it", "translation 'try_it' differs from the English original's")
+        )
+
+
+def _check_body(
+    lesson: Lesson, root: Path, english: Mapping[str, Lesson], problems: list[Problem]
+) -> None:
+    assert lesson.path is not None
+    if not lesson.body.strip():
+        problems.append(Problem(lesson.path, lesson.body_line, "the lesson has no body"))
+        return
+    for number, target in _links(lesson.body, lesson.body_line):
+        message = _check_link(target, lesson.path, root, english)
+        if message is not None:
+            problems.append(Problem(lesson.path, number, message))
+    in_fence = False
+    for offset, text in enumerate(lesson.body.split("\n")):
+        if text.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+            continue
+        match = None if in_fence else FORBIDDEN_HTML.search(_INLINE_CODE.sub("", text))
+        if match is not None:
+            problems.append(
+                Problem(
+                    lesson.path,
+                    lesson.body_line + offset,
+                    f"unsafe HTML in the body: {match.group(0).strip()!r}",
+                )
+            )
+
+
+def _links(body: str, first_line: int) -> Iterable[tuple[int, str]]:
+    """Yield (file line, target) for every link and image outside code."""
+    in_fence = False
+    for offset, text in enumerate(body.split("\n")):
+        if text.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        text = _INLINE_CODE.sub("", text)
+        number = first_line + offset
+        for match in _INLINE_LINK.finditer(text):
+            yield number, match.group(1)
+        reference = _REFERENCE.match(text)
+        if reference is not None:
+            yield number, reference.group(1)
+        for match in _HTML_URL.finditer(text):
+            yield number, next(group for group in match.groups() if group is not None)
+        for match in _AUTOLINK.finditer(text):
+            yield number, match.group(1)
+
+
+def _check_link(target: str, path: Path, root: Path, english: Mapping[str, Lesson]) -> str | None:
+    """Return why a link target is broken, or None when it resolves."""
+    compact = _CONTROL.sub("", target)
+    if not compact:
+        return "empty link target"
+    scheme_match = _SCHEME.match(compact)
+    if scheme_match is not None:
+        scheme = scheme_match.group(1).lower()
+        if scheme not in ALLOWED_SCHEMES:
+            return f"link scheme {scheme + ':'!r} is not allowed"
+        if scheme == "lesson":
+            lesson_id = compact.split(":", 1)[1].split("#", 1)[0]
+            if lesson_id not in english:
+                return f"broken link: no lesson {lesson_id!r}"
+        return None
+    if compact.startswith("//"):
+        return "protocol-relative links are not allowed; write https://"
+    local = compact.split("#", 1)[0].split("?", 1)[0]
+    if not local:
+        return None  # an anchor on the same page
+    if local.startswith("/"):
+        return f"broken link {target!r}: link other lessons as lesson:ID or by relative path"
+    resolved = (path.parent / local).resolve()
+    try:
+        resolved.relative_to(root.resolve())
+    except ValueError:
+        return f"broken link {target!r}: it points outside the lesson catalogue"
+    if not resolved.is_file():
+        return f"broken link {target!r}: no such file"
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Lint a lesson folder against a vocabulary file; print path:line: message lines."""
+    from lessons.vocabulary import DEFAULT_VOCABULARY, VocabularyError, load_vocabulary
+
+    parser = argparse.ArgumentParser(prog="python -m lessons.lint", description=main.__doc__)
+    parser.add_argument("root", nargs="?", type=Path, default=SHIPPED_ROOT)
+    parser.add_argument("--vocabulary", type=Path, default=DEFAULT_VOCABULARY)
+    args = parser.parse_args(argv)
+    if not args.root.is_dir():
+        print(f"error: no lesson folder at {args.root}", file=sys.stderr)
+        return 2
+    try:
+        vocabulary = load_vocabulary(args.vocabulary)
+    except VocabularyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    problems = lint(args.root, vocabulary)
+    for problem in problems:
+        print(problem)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Settings come from EDU_* variables; flags override them; bad values fail in one line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from edu.config import Settings
+from edu.db import create_schema, make_engine
+from edu.models import Household
+
+
+def test_defaults_put_sqlite_in_the_instance_folder(tmp_path: Path) -> None:
+    settings = Settings.from_env({"EDU_INSTANCE": str(tmp_path / "inst")})
+    assert settings.instance == (tmp_path / "inst").resolve()
+    assert settings.database_url == f"sqlite:///{settings.instance / 'feature-coach.sqlite3'}"
+    assert settings.bind == "127.0.0.1:5000"
+    assert settings.networks == ()
+
+
+def test_environment_and_flags(tmp_path: Path) -> None:
+    env = {"EDU_INSTANCE": str(tmp_path), "EDU_NETWORKS": "127.0.0.0/24, 127.0.1.0/24",
+           "EDU_SECRET_KEY": "s3cret", "EDU_DATABASE_URL": "sqlite:///x.db"}
+    settings = Settings.from_env(env, database_url="sqlite:///y.db", networks=None)
+    assert settings.networks == ("127.0.0.0/24", "127.0.1.0/24")
+    assert settings.database_url == "sqlite:///y.db"
+    assert "s3cret" not in repr(settings)
+
+
+def test_bad_number_is_one_line_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="EDU_DEVICE_TIMEOUT must be a number"):
+        Settings.from_env({"EDU_INSTANCE": str(tmp_path), "EDU_DEVICE_TIMEOUT": "soon"})
+
+
+def test_timestamps_come_back_timezone_aware_utc(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    create_schema(engine)
+    berlin = timezone(timedelta(hours=1))
+    with Session(engine) as session:
+        session.add(Household(name="Home", created_at=datetime(2026, 1, 1, 13, 0, tzinfo=berlin)))
+        session.commit()
+    with Session(engine) as session:
+        household = session.get(Household, 1)
+        assert household is not None
+        assert household.created_at == datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+        assert household.created_at.tzinfo is not None
