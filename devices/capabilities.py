@@ -104,7 +104,7 @@ class Capability:
     detect: detectors.Rule | None = field(default=None, repr=False, compare=False)
     setting_descriptors: tuple[str, ...] = ()
     setting_methods: tuple[str, ...] = ()
-    try_value: Any = None
+    try_value: Any = field(default=None, compare=False)
     change_keys: tuple[str, ...] = ()
     detect_changes: bool = False
     action_descriptors: tuple[str, ...] = ()
@@ -226,7 +226,7 @@ def _capability(entry: Any, families: tuple[str, ...]) -> Capability:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Vocabulary:
     """The validated capability vocabulary: capabilities, families and model patterns."""
 
@@ -310,9 +310,8 @@ def _load_cached(path: str) -> Vocabulary:
     except yaml.YAMLError as ex:
         mark = getattr(ex, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise VocabularyError(
-            f"{name}: not valid YAML{where}: {getattr(ex, 'problem', None) or ex}"
-        ) from None
+        problem = getattr(ex, "problem", None) or "syntax error"
+        raise VocabularyError(f"{name}: not valid YAML{where}: {problem}") from None
     vocab = Vocabulary.from_data(data, source=name)
     logger.debug("Loaded %d capabilities from %s", len(vocab), path)
     return vocab

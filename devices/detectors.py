@@ -26,8 +26,9 @@ _FALSY_STRINGS = frozenset({"", "0", "off", "false", "no", "none", "close", "clo
 _SCALAR = (str, int, float, bool)
 _GLOB = re.compile(r"[*?\[]")
 # Status properties left out: python-miio deprecated the first two by logging a warning on
-# every read (not with @deprecated); `data` is GenericMiotStatus' raw dict, read as keys.
-_SKIPPED = frozenset({"depth", "water_tank_detached", "data"})
+# every read (not with @deprecated); GenericMiotStatus' `data` is its raw dict (read as keys)
+# and its `device` the device object.
+_SKIPPED = frozenset({"depth", "water_tank_detached", "data", "device"})
 
 
 class RuleError(ValueError):
@@ -217,7 +218,10 @@ def _json_fields(fields: Mapping[str, Any], depth: int = 0) -> Iterable[tuple[st
         try:
             yield key, _jsonable(value, depth)
         except _Skip:
-            logger.debug("Leaving %s out of the snapshot: no JSON form for %r", key, value)
+            # only the type: the repr of a python-miio Device shows its token
+            logger.debug(
+                "Leaving %s out of the snapshot: no JSON form for a %s", key, type(value).__name__
+            )
 
 
 def _public_properties(cls: type) -> list[str]:
@@ -235,7 +239,7 @@ def read_attribute(status: Any, name: str) -> tuple[bool, Any]:
     try:
         return True, getattr(status, name)
     except Exception as ex:  # a status property may fail on any odd payload
-        logger.debug("Skipping %s.%s: %r", type(status).__name__, name, ex)
+        logger.debug("Skipping %s.%s: %s", type(status).__name__, name, type(ex).__name__)
         return False, None
 
 
@@ -262,7 +266,7 @@ def read_status(status: Any) -> dict[str, Any]:
         try:
             out.update(_miot_values(status))
         except Exception as ex:  # a reply the spec does not describe
-            logger.debug("Could not decode MIoT values: %r", ex)
+            logger.debug("Could not decode MIoT values: %s", type(ex).__name__)
     for name in _public_properties(type(status)):
         ok, value = read_attribute(status, name)
         if ok:

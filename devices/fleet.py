@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 import logging
 import secrets
 import threading
@@ -198,6 +199,24 @@ class Fleet:
             loop.stop()
             self._stopped.set()
         logger.info("fleet %s stopped", self.name)
+
+    def start_in_free_block(self, *, first: int | None = None) -> Fleet:
+        """Start on the first free 127.0.N.10 block (other runs may hold some) and return self."""
+        first = os.getpid() % 200 if first is None else first
+        last_error: OSError | None = None
+        for step in range(250):
+            block = (first + step) % 250 + 1
+            try:
+                return self.start(base=f"127.0.{block}.10")
+            except FleetBindError as exc:
+                last_error = exc
+        raise FleetBindError(f"no free loopback block for fleet {self.name}: {last_error}")
+
+    @property
+    def network(self) -> str:
+        """The /24 that holds the first device (what a sweep should cover)."""
+        first = ipaddress.IPv4Address(self.devices[0].ip)
+        return str(ipaddress.IPv4Network(f"{first}/24", strict=False))
 
     @contextmanager
     def running(self, base: str = "127.0.0.10", *, port: int = PORT) -> Iterator[Fleet]:

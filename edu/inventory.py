@@ -17,7 +17,8 @@ from devices.discovery import Discovered
 from devices.tokens import TokenVault
 from edu.config import Settings
 from edu.db import unit_of_work, utcnow
-from edu.models import Device, DeviceCapability, Household, OwnWrite, StatusSnapshot, UsageEvent
+from edu.models import Device, DeviceCapability, Household, OwnWrite, StatusSnapshot
+from edu.usage import record_usage
 
 logger = logging.getLogger(__name__)
 
@@ -331,9 +332,8 @@ class Inventory:
         changed = {d.capability for d in detections if d.how == "change"}
         for cap in mapped:
             if cap.capability in changed or (cap.capability in seen and not cap.in_use):
-                how = "change" if cap.capability in changed else "state"
-                session.add(UsageEvent(device_id=device.id, capability=cap.capability,  # type: ignore[arg-type]
-                                       how=how, detected_at=now))
+                how = "state" if cap.capability in seen else "change"
+                record_usage(session, device, cap.capability, how, when=now)
                 cap.last_used = now
             cap.in_use = cap.capability in seen or (cap.in_use and cap.capability in changed)
         self._store_snapshot(session, device, result.snapshot, now)

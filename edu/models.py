@@ -95,7 +95,7 @@ class StatusSnapshot(SQLModel, table=True):
 class UsageEvent(SQLModel, table=True):
     """Evidence that a feature was used: a detector rule held, a setting changed, a try."""
 
-    __table_args__ = (Index("ix_usage_device_capability", "device_id", "capability"),)
+    __table_args__ = (Index("ix_usage_device_capability", "device_id", "capability", "person_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     device_id: int = Field(foreign_key="device.id", ondelete="CASCADE")
@@ -115,3 +115,58 @@ class OwnWrite(SQLModel, table=True):
     value: Any = Field(default=None, sa_column=Column(JSON))
     written_at: datetime = _when(default_factory=utcnow)
     consumed: bool = False
+
+
+class Person(SQLModel, table=True):
+    """Someone in the household (or shop staff); signs in with a PIN."""
+
+    __table_args__ = (UniqueConstraint("household_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    name: str
+    role: str = "member"  # "admin" | "member" | "staff"
+    pin_hash: str | None = Field(default=None, repr=False)
+    language: str = "en"
+    uses_all_devices: bool = True
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class PersonDevice(SQLModel, table=True):
+    """A device a person uses, when they do not use all of the household's devices."""
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True, ondelete="CASCADE")
+    device_id: int = Field(foreign_key="device.id", primary_key=True, ondelete="CASCADE")
+
+
+class LessonProgress(SQLModel, table=True):
+    """What a person did with a lesson: learned it, dismissed it, or snoozed it until a time."""
+
+    __table_args__ = (UniqueConstraint("person_id", "lesson"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
+    lesson: str
+    capability: str
+    state: str  # "done" | "dismissed" | "snoozed"
+    until: datetime | None = _when(default=None)
+    updated_at: datetime = _when(default_factory=utcnow)
+
+
+class FeatureUse(SQLModel, table=True):
+    """Who has used which feature of which device: the usage events, summed up.
+
+    ``person_key`` is the person's id for a use attributed to one person (a "try it now"),
+    and 0 for evidence from the device itself, which counts for everyone who uses it.
+    """
+
+    __table_args__ = (UniqueConstraint("device_id", "capability", "person_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    device_id: int = Field(foreign_key="device.id", ondelete="CASCADE")
+    capability: str
+    person_key: int = 0
+    first_used: datetime = _when(default_factory=utcnow)
+    last_used: datetime = _when(default_factory=utcnow)
+    uses: int = 0

@@ -1,27 +1,25 @@
 """Check every lesson file against the schema, the vocabulary and the other lessons.
 
 The vocabulary is a plain mapping built by the caller, so this module knows capability
-ids only as strings::
+ids only as strings. Per capability id::
 
-    {"child-lock": {
-        "families": ["fan", "air-purifier"],
-        "kind": "setting",
-        "settings": {"child-lock": {"type": "bool"}},      # or a list of setting ids
-        "actions": {"find-robot": {"families": ["vacuum"]}},  # or a list of action ids
-    }}
+    {"families": ["fan", "air-purifier", "humidifier", "heater"],
+     "kind": "setting",                                     # setting | mode | action | sensor
+     "settings": {"child-lock": {"type": "bool", "value": True}},  # what try_it.setting may name
+     "actions": {}}                                         # what try_it.action may name
 
-A setting's spec may give "type" (bool, int, float, str, list), "choices", "min",
-"max" (or "range": [min, max]), "value" (a sample, the shape a list must follow) and
-"families"; whatever it gives is checked, whatever it leaves out is not.
-`lessons.vocabulary` builds this mapping from the vocabulary file.
+`settings` and `actions` may also be plain lists of ids. A setting's spec may give "type"
+(bool, int, float, str, list), "choices", "min" and "max" (or "range": [min, max]),
+"value" (a sample, whose shape a list value must follow) and "families"; whatever it
+gives is checked, whatever it leaves out is not. `lessons.vocabulary` builds this mapping
+from the vocabulary file.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,20 +32,9 @@ from lessons.catalogue import (
     read_lesson,
     split_name,
 )
+from lessons.links import check_body
 
 __all__ = ["Problem", "lint", "main"]
-
-ALLOWED_SCHEMES = ("http", "https", "mailto", "lesson")
-FORBIDDEN_HTML = re.compile(
-    r"<\s*(script|iframe|style|object|embed|form|base|meta|link)\b|\son[a-z]+\s*=", re.IGNORECASE
-)
-_INLINE_LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]*)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
-_REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?([^\s>]+)>?")
-_HTML_URL = re.compile(r"\b(?:href|src)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.IGNORECASE)
-_AUTOLINK = re.compile(r"<([a-zA-Z][a-zA-Z0-9+.-]*:[^\s>]*)>")
-_INLINE_CODE = re.compile(r"`+[^`]*`+")
-_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
-_CONTROL = re.compile(r"[\x00-\x20\x7f]+")
 
 
 def lint(root: Path | str | None, vocabulary: Mapping[str, Mapping[str, Any]]) -> list[Problem]:
@@ -67,7 +54,7 @@ def lint(root: Path | str | None, vocabulary: Mapping[str, Mapping[str, Any]]) -
         _check_requires(lesson, english, problems)
         if lesson.lang != DEFAULT_LANG:
             _check_translation(lesson, english, problems)
-        _check_body(lesson, base, english, problems)
+        check_body(lesson, base, english, problems)
     _check_cycles(english, problems)
     return sorted(problems, key=lambda item: (str(item.path), item.line, item.message))
 
@@ -297,87 +284,6 @@ def _check_translation(
         problems.append(
             _problem(lesson, "try_it", "translation 'try_it' differs from the English original's")
         )
-
-
-def _check_body(
-    lesson: Lesson, root: Path, english: Mapping[str, Lesson], problems: list[Problem]
-) -> None:
-    assert lesson.path is not None
-    if not lesson.body.strip():
-        problems.append(Problem(lesson.path, lesson.body_line, "the lesson has no body"))
-        return
-    for number, target in _links(lesson.body, lesson.body_line):
-        message = _check_link(target, lesson.path, root, english)
-        if message is not None:
-            problems.append(Problem(lesson.path, number, message))
-    in_fence = False
-    for offset, text in enumerate(lesson.body.split("\n")):
-        if text.lstrip().startswith(("```", "~~~")):
-            in_fence = not in_fence
-            continue
-        match = None if in_fence else FORBIDDEN_HTML.search(_INLINE_CODE.sub("", text))
-        if match is not None:
-            problems.append(
-                Problem(
-                    lesson.path,
-                    lesson.body_line + offset,
-                    f"unsafe HTML in the body: {match.group(0).strip()!r}",
-                )
-            )
-
-
-def _links(body: str, first_line: int) -> Iterable[tuple[int, str]]:
-    """Yield (file line, target) for every link and image outside code."""
-    in_fence = False
-    for offset, text in enumerate(body.split("\n")):
-        if text.lstrip().startswith(("```", "~~~")):
-            in_fence = not in_fence
-            continue
-        if in_fence:
-            continue
-        text = _INLINE_CODE.sub("", text)
-        number = first_line + offset
-        for match in _INLINE_LINK.finditer(text):
-            yield number, match.group(1)
-        reference = _REFERENCE.match(text)
-        if reference is not None:
-            yield number, reference.group(1)
-        for match in _HTML_URL.finditer(text):
-            yield number, next(group for group in match.groups() if group is not None)
-        for match in _AUTOLINK.finditer(text):
-            yield number, match.group(1)
-
-
-def _check_link(target: str, path: Path, root: Path, english: Mapping[str, Lesson]) -> str | None:
-    """Return why a link target is broken, or None when it resolves."""
-    compact = _CONTROL.sub("", target)
-    if not compact:
-        return "empty link target"
-    scheme_match = _SCHEME.match(compact)
-    if scheme_match is not None:
-        scheme = scheme_match.group(1).lower()
-        if scheme not in ALLOWED_SCHEMES:
-            return f"link scheme {scheme + ':'!r} is not allowed"
-        if scheme == "lesson":
-            lesson_id = compact.split(":", 1)[1].split("#", 1)[0]
-            if lesson_id not in english:
-                return f"broken link: no lesson {lesson_id!r}"
-        return None
-    if compact.startswith("//"):
-        return "protocol-relative links are not allowed; write https://"
-    local = compact.split("#", 1)[0].split("?", 1)[0]
-    if not local:
-        return None  # an anchor on the same page
-    if local.startswith("/"):
-        return f"broken link {target!r}: link other lessons as lesson:ID or by relative path"
-    resolved = (path.parent / local).resolve()
-    try:
-        resolved.relative_to(root.resolve())
-    except ValueError:
-        return f"broken link {target!r}: it points outside the lesson catalogue"
-    if not resolved.is_file():
-        return f"broken link {target!r}: no such file"
-    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

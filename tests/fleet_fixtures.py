@@ -20,21 +20,13 @@ from miio.device import Device
 from miio.integrations.genericmiot.genericmiot import GenericMiot
 from miio.miot_models import DeviceModel
 
-from devices.fleet import Fleet, FleetBindError, SimulatedDevice
+from devices.fleet import Fleet, SimulatedDevice
 from devices.fleet_sim import DATA
 
 
 def start_on_free_block(fleet: Fleet) -> Fleet:
     """Start a fleet on the first free 127.0.N.10 block: other test runs may hold some."""
-    first = os.getpid() % 200
-    last_error: OSError | None = None
-    for step in range(200):
-        block = (first + step) % 250 + 1
-        try:
-            return fleet.start(base=f"127.0.{block}.10")
-        except FleetBindError as exc:
-            last_error = exc
-    raise RuntimeError(f"no free loopback block for the fleet: {last_error}")
+    return fleet.start_in_free_block()
 
 
 def miio_client(device: SimulatedDevice, *, timeout: float = 1.0, retries: int = 0) -> Any:

@@ -238,6 +238,24 @@ def no_device_io(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
+def keep_yeelight_bindings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Restore the device python-miio binds Yeelight's class-level descriptors to."""
+    import inspect
+
+    from miio import Yeelight
+    from miio.integrations.yeelight.light.yeelight import YeelightStatus
+
+    descriptors = list(vars(YeelightStatus)["_descriptors"].values())
+    descriptors += [
+        m._descriptor for _, m in inspect.getmembers_static(Yeelight) if hasattr(m, "_descriptor")
+    ]
+    for desc in descriptors:
+        for attr in ("setter", "method"):
+            if hasattr(desc, attr):
+                monkeypatch.setattr(desc, attr, getattr(desc, attr))
+
+
+@pytest.fixture
 def report_for() -> Callable[[str], CapabilityReport]:
     def build(model: str) -> CapabilityReport:
         status = live_status(model)
@@ -320,6 +338,7 @@ def test_python_miio_descriptors_call_would_handshake_so_extract_avoids_it() -> 
     assert {"child-lock", "oscillation", "natural-wind"} <= set(report.capabilities)
 
 
+@pytest.mark.usefixtures("keep_yeelight_bindings")
 def test_an_initialised_device_gives_the_same_report(
     report_for: Callable[[str], CapabilityReport],
 ) -> None:
@@ -408,3 +427,33 @@ def test_snapshot_of_every_fleet_status_is_json() -> None:
         snap = snapshot(live_status(model))
         assert json.loads(json.dumps(snap)) == snap
         assert snap, model
+
+
+@pytest.mark.usefixtures("keep_yeelight_bindings")
+def test_setters_are_named_because_python_miio_binds_shared_descriptors_to_the_last_device(
+    report_for: Callable[[str], CapabilityReport],
+) -> None:
+    from miio import Yeelight
+
+    written: list[str] = []
+
+    class Recorder:
+        def __init__(self, name: str) -> None:
+            self.name, self._device_id = name, b"\x00\x00\x00\x01"
+
+        def send(self, command: str, parameters: Any = None, *args: Any, **kwargs: Any) -> Any:
+            written.append(self.name)
+            return ["ok"]
+
+    first, second = (
+        Yeelight(ip, TOKEN, model="yeelink.light.color1") for ip in ("127.0.0.1", "127.0.0.2")
+    )
+    first._protocol, second._protocol = Recorder("first"), Recorder("second")  # type: ignore[assignment]
+    first.descriptors()
+    second.descriptors()
+    first.change_setting("light:brightness", 50)
+    assert written == ["second"]  # python-miio: status descriptors are class-level objects
+    report = report_for("yeelink.light.color1")
+    setter = report.descriptors[report.settings["brightness"]]["setter"]
+    getattr(first, setter)(50)
+    assert written == ["second", "first"]

@@ -97,7 +97,7 @@ def _miio_descriptor_ids() -> set[str]:
     from miio.devicestatus import DeviceStatus
 
     def subclasses(cls: type) -> set[type]:
-        found = set(cls.__subclasses__())
+        found: set[type] = set(cls.__subclasses__())
         return found.union(*(subclasses(c) for c in found)) if found else found
 
     ids = set()
@@ -133,12 +133,13 @@ def test_vocabulary_names_only_real_python_miio_descriptors_keys_and_methods(
 
 
 def test_detect_and_change_keys_are_compiled_at_load_time(vocab: Vocabulary) -> None:
-    assert vocab["child-lock"].detect is not None
-    assert vocab["child-lock"].detect({"child_lock": True})
-    assert not vocab["child-lock"].detect({"child_lock": "off"})
+    lock, schedule = vocab["child-lock"].detect, vocab["scheduled-cleaning"].detect
+    assert lock is not None and schedule is not None
+    assert lock({"child_lock": True})
+    assert not lock({"child_lock": "off"})
     assert "child_lock" in vocab["child-lock"].change_keys
     assert vocab["off-timer"].detect_changes is False
-    assert vocab["scheduled-cleaning"].detect({"timers": [{"id": "1"}]})
+    assert schedule({"timers": [{"id": "1"}]})
 
 
 @pytest.mark.parametrize(
