@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from devices.discovery import sweep  # noqa: E402
-from devices.fleet import Fleet  # noqa: E402
+from devices.discovery import sweep
+from devices.fleet import Fleet
 
 
 def silent_listeners(stack: ExitStack, network: str, taken: set[str]) -> int:
@@ -77,21 +77,36 @@ def main() -> None:
     finally:
         fleet.stop()
     median = times[len(times) // 2]
-    print(json.dumps({
-        "benchmark": "discovery",
-        "machine": {"python": platform.python_version(), "cpus": len(__import__("os").sched_getaffinity(0)),
-                    "platform": platform.platform()},
-        "network": network,
-        "devices": len(fleet.devices),
-        "silent_addresses": silent,
-        "hello_timeout_s": args.timeout,
-        "sweep": {"median_s": round(median, 4), "best_s": round(times[0], 4),
-                  "found": min(counts), "runs": args.repeat},
-        "sequential_python_miio": {"seconds": round(baseline_seconds, 3), "found": baseline_found},
-        "sweep_vs_timeout": round(median / args.timeout, 3),
-        "speedup_vs_sequential": round(baseline_seconds / median, 1),
-        "targets": {"sweep_vs_timeout_max": 1.5, "speedup_min": 20},
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "discovery",
+                "machine": {
+                    "python": platform.python_version(),
+                    "cpus": len(__import__("os").sched_getaffinity(0)),
+                    "platform": platform.platform(),
+                },
+                "network": network,
+                "devices": len(fleet.devices),
+                "silent_addresses": silent,
+                "hello_timeout_s": args.timeout,
+                "sweep": {
+                    "median_s": round(median, 4),
+                    "best_s": round(times[0], 4),
+                    "found": min(counts),
+                    "runs": args.repeat,
+                },
+                "sequential_python_miio": {
+                    "seconds": round(baseline_seconds, 3),
+                    "found": baseline_found,
+                },
+                "sweep_vs_timeout": round(median / args.timeout, 3),
+                "speedup_vs_sequential": round(baseline_seconds / median, 1),
+                "targets": {"sweep_vs_timeout_max": 1.5, "speedup_min": 20},
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

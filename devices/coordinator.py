@@ -8,7 +8,7 @@ a per-device result, so one dead lamp never fails the whole poll. No Flask, no S
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -146,13 +146,13 @@ class Coordinator:
             return result
         try:
             result.report = link.call(extract, device, status, family=family)
-            result.snapshot = snapshot(status)
+            result.snapshot = snapshot_of(link, status)
         except LinkError as exc:
             identity.status, identity.detail = exc.status, str(exc)
         return result
 
     def scan(
-        self, dids: Iterable[int], families: dict[int, str | None] | None = None
+        self, dids: Iterable[int], families: Mapping[int, str | None] | None = None
     ) -> list[ScanResult]:
         """Scan several devices concurrently; a device that stalls is reported offline."""
         families = families or {}
@@ -183,7 +183,7 @@ class Coordinator:
         device = link.device
         try:
             status = link.call(device.status)
-            return PollResult(did, "online", snapshot=snapshot(status), identity=identity)
+            return PollResult(did, "online", snapshot=snapshot_of(link, status), identity=identity)
         except LinkError as exc:
             # Some implementations (Roborock's UpdateHelper) drop parts of their status for
             # good after one failure: start from a fresh object next time, same protocol.
@@ -200,16 +200,108 @@ class Coordinator:
 
     # -- acting --------------------------------------------------------------------------
 
-    def change_setting(self, did: int, setting: str, value: Any) -> Any:
-        """Write *setting* (a descriptor id) on *did*; raises LinkError or KeyError."""
+    def _ready(self, did: int) -> DeviceLink:
         link = self.links[did]
         if link.device is None:
-            raise LinkError("offline", "the device has not been reached yet")
-        return link.call(link.device.change_setting, setting, value)
+            identity = identify(link, self.specs)
+            if identity.status != "online" or link.device is None:
+                raise LinkError(identity.status, identity.detail or "the device cannot be reached")
+        return link
 
-    def call_action(self, did: int, action: str, params: Any = None) -> Any:
-        """Run *action* (a descriptor id) on *did*; raises LinkError or KeyError."""
-        link = self.links[did]
-        if link.device is None:
-            raise LinkError("offline", "the device has not been reached yet")
-        return link.call(link.device.call_action, action, params)
+    def write(
+        self, did: int, value: Any, *, method: str | None = None, descriptor: str | None = None
+    ) -> Any:
+        """Write a setting of *did* through its class's setter method, else its descriptor.
+
+        The method is preferred: python-miio shares status descriptors between all objects
+        of a class and rebinds their setter to the last device that built them.
+        """
+        link = self._ready(did)
+        device = link.device
+        if method and callable(getattr(device, method, None)):
+            setter = getattr(device, method)
+            return link.call(setter, coerce_argument(setter, value))
+        if descriptor:
+            return link.call(device.change_setting, descriptor, value)  # type: ignore[union-attr]
+        raise LinkError("error", "this feature cannot be changed from here")
+
+    def run(
+        self, did: int, *, method: str | None = None, action: str | None = None, params: Any = None
+    ) -> Any:
+        """Run an action of *did* (a method of its class, else an action descriptor)."""
+        link = self._ready(did)
+        device = link.device
+        if method and callable(getattr(device, method, None)):
+            fn = getattr(device, method)
+            return link.call(fn) if params is None else link.call(fn, coerce_argument(fn, params))
+        if action:
+            return link.call(device.call_action, action, params)  # type: ignore[union-attr]
+        raise LinkError("error", "this feature cannot be run from here")
+
+    def read(self, did: int) -> dict[str, Any]:
+        """Read the status of *did* now and return its snapshot (raises LinkError)."""
+        link = self._ready(did)
+        device = link.device
+        status = link.call(device.status)  # type: ignore[union-attr]
+        return snapshot_of(link, status)
+
+
+def coerce_argument(fn: Callable[..., Any], value: Any) -> Any:
+    """Convert *value* to the type the setter's first parameter is annotated with.
+
+    Lessons and forms speak plain values ("off", 30, true); python-miio's setters often
+    want enums (LedBrightness.Off) or booleans.
+    """
+    import enum
+    import inspect
+    import typing
+
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:  # unresolvable annotations: pass the value through
+        hints = {}
+    params = [p for p in inspect.signature(fn).parameters.values() if p.name != "self"]
+    if not params:
+        return value
+    wanted = hints.get(params[0].name)
+    if isinstance(wanted, type) and issubclass(wanted, enum.Enum) and not isinstance(value, wanted):
+        for member in wanted:
+            if (
+                member.value == value
+                or str(member.value).lower() == str(value).lower()
+                or member.name.lower() == str(value).lower()
+            ):
+                return member
+        raise LinkError("error", f"{value!r} is not one of {', '.join(m.name for m in wanted)}")
+    if wanted is bool and not isinstance(value, bool):
+        text = str(value).strip().lower()
+        if text in ("1", "true", "on", "yes"):
+            return True
+        if text in ("0", "false", "off", "no"):
+            return False
+        raise LinkError("error", f"{value!r} is not on or off")
+    if wanted is int and not isinstance(value, bool):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise LinkError("error", f"{value!r} is not a whole number") from None
+    return value
+
+
+# Reads some classes need beyond status() for their features to show: snapshot key ->
+# zero-argument method (Roborock keeps its cleaning schedule behind timer()).
+EXTRA_READS = {"timers": "timer"}
+
+
+def snapshot_of(link: DeviceLink, status: Any) -> dict[str, Any]:
+    """Snapshot *status*, plus the extra reads the device's class offers."""
+    extra: dict[str, Any] = {}
+    device = link.device
+    for key, method in EXTRA_READS.items():
+        fn = getattr(device, method, None)
+        if callable(fn):
+            try:
+                extra[key] = link.call(fn)
+            except LinkError as exc:
+                logger.debug("extra read %s failed: %s", method, exc)
+    return snapshot(status, extra=extra or None)

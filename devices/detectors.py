@@ -29,6 +29,7 @@ _GLOB = re.compile(r"[*?\[]")
 # every read (not with @deprecated); GenericMiotStatus' `data` is its raw dict (read as keys)
 # and its `device` the device object.
 _SKIPPED = frozenset({"depth", "water_tank_detached", "data", "device"})
+_PROPERTIES: dict[type, tuple[str, ...]] = {}  # status class -> its readable properties
 
 
 class RuleError(ValueError):
@@ -209,7 +210,7 @@ def _jsonable(value: Any, depth: int = 0) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
     if hasattr(value, "data") and hasattr(value, "descriptors"):  # a nested DeviceStatus
-        return {k: v for k, v in _json_fields(read_status(value), depth + 1)}
+        return dict(_json_fields(read_status(value), depth + 1))
     raise _Skip
 
 
@@ -224,14 +225,17 @@ def _json_fields(fields: Mapping[str, Any], depth: int = 0) -> Iterable[tuple[st
             )
 
 
-def _public_properties(cls: type) -> list[str]:
+def _public_properties(cls: type) -> tuple[str, ...]:
+    if cls in _PROPERTIES:
+        return _PROPERTIES[cls]
     names = []
     for name, prop in inspect.getmembers(cls, lambda o: isinstance(o, property)):
         # python-miio's @deprecated wraps the getter (functools.wraps) and warns on each read.
         if name.startswith("_") or name in _SKIPPED or hasattr(prop.fget, "__wrapped__"):
             continue
         names.append(name)
-    return names
+    _PROPERTIES[cls] = tuple(names)
+    return _PROPERTIES[cls]
 
 
 def read_attribute(status: Any, name: str) -> tuple[bool, Any]:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import os
 import logging
+import os
 import secrets
 import threading
 from collections.abc import Iterator

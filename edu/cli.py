@@ -74,12 +74,22 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
-def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:
+def emit(data: Any, as_json: bool, render: Callable[[Any], object]) -> None:
     """Print *data* as JSON or through *render*."""
     if as_json:
         click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
     else:
         render(data)
+
+
+def lines(template: Callable[[dict[str, Any]], str]) -> Callable[[list[dict[str, Any]]], None]:
+    """Return a renderer that prints one line per row."""
+
+    def render(rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            click.echo(template(row))
+
+    return render
 
 
 @contextmanager
@@ -95,13 +105,25 @@ def progress_bar(total: int, label: str, quiet: bool) -> Iterator[Callable[[int]
 def network_options(fn: F) -> F:
     """The discovery flags shared by `discover` and `scan`."""
     options = [
-        click.option("--network", "networks", multiple=True,
-                     help="CIDR range to sweep with unicast hellos (repeatable; default EDU_NETWORKS)."),
-        click.option("--ip", "ips", multiple=True, help="A device address to probe directly (repeatable)."),
-        click.option("--broadcast", is_flag=True, help="Also send a broadcast hello on the local network."),
+        click.option(
+            "--network",
+            "networks",
+            multiple=True,
+            help="CIDR range to sweep with unicast hellos (repeatable; default EDU_NETWORKS).",
+        ),
+        click.option(
+            "--ip", "ips", multiple=True, help="A device address to probe directly (repeatable)."
+        ),
+        click.option(
+            "--broadcast", is_flag=True, help="Also send a broadcast hello on the local network."
+        ),
         click.option("--mdns", is_flag=True, help="Also browse mDNS for _miio._udp.local."),
-        click.option("--timeout", type=click.FloatRange(min=0.05, max=60), default=None,
-                     help="Seconds to wait for hello replies (default EDU_DISCOVERY_TIMEOUT or 2)."),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0.05, max=60),
+            default=None,
+            help="Seconds to wait for hello replies (default EDU_DISCOVERY_TIMEOUT or 2).",
+        ),
         click.option("--json", "as_json", is_flag=True, help="Print JSON."),
     ]
     for option in reversed(options):
@@ -109,26 +131,47 @@ def network_options(fn: F) -> F:
     return fn
 
 
-def run_discovery(ctx: Context, networks: tuple[str, ...], ips: tuple[str, ...], broadcast: bool,
-                  mdns: bool, timeout: float | None) -> list[Any]:
+def run_discovery(
+    ctx: Context,
+    networks: tuple[str, ...],
+    ips: tuple[str, ...],
+    broadcast: bool,
+    mdns: bool,
+    timeout: float | None,
+) -> list[Any]:
     """Discover devices the way the flags ask, validating user input first."""
     from devices.discovery import discover, parse_networks
 
     chosen = networks or ctx.settings.networks
     parsed = parse_networks(chosen)
     if not parsed and not ips and not broadcast and not mdns:
-        raise ValueError("nothing to search: give --network CIDR, --ip, --broadcast or --mdns (or set EDU_NETWORKS)")
-    return discover([str(n) for n in parsed], broadcast=broadcast, mdns=mdns, ips=ips,
-                    timeout=timeout or ctx.settings.discovery_timeout)
+        raise ValueError(
+            "nothing to search: give --network CIDR, --ip, --broadcast or --mdns (or set EDU_NETWORKS)"
+        )
+    return discover(
+        [str(n) for n in parsed],
+        broadcast=broadcast,
+        mdns=mdns,
+        ips=ips,
+        timeout=timeout or ctx.settings.discovery_timeout,
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--instance", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Instance folder for the database, keys and caches (EDU_INSTANCE).")
-@click.option("--database-url", default=None, help="SQLAlchemy URL (EDU_DATABASE_URL); SQLite by default.")
+@click.option(
+    "--instance",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Instance folder for the database, keys and caches (EDU_INSTANCE).",
+)
+@click.option(
+    "--database-url", default=None, help="SQLAlchemy URL (EDU_DATABASE_URL); SQLite by default."
+)
 @click.option("-v", "--verbose", count=True, help="More log output (repeat for debug).")
 @click.pass_context
-def main(click_ctx: click.Context, instance: Path | None, database_url: str | None, verbose: int) -> None:
+def main(
+    click_ctx: click.Context, instance: Path | None, database_url: str | None, verbose: int
+) -> None:
     """Feature Coach: find your Xiaomi devices and learn what they can do."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
@@ -141,7 +184,9 @@ def main(click_ctx: click.Context, instance: Path | None, database_url: str | No
 
 @main.command()
 @click.option("--name", default="Home", show_default=True, help="The household's name.")
-@click.option("--timezone", "tz", default="UTC", show_default=True, help="IANA time zone, e.g. Europe/Berlin.")
+@click.option(
+    "--timezone", "tz", default="UTC", show_default=True, help="IANA time zone, e.g. Europe/Berlin."
+)
 @click.option("--language", type=click.Choice(["en", "zh-CN"]), default="en", show_default=True)
 @click.option("--store", is_flag=True, help="A shop (store demo) instead of a home.")
 @click.option("--json", "as_json", is_flag=True)
@@ -159,7 +204,9 @@ def init(ctx: Context, name: str, tz: str, language: str, store: bool, as_json: 
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {tz!r} (use an IANA name like Europe/Berlin)") from None
+        raise ValueError(
+            f"unknown time zone {tz!r} (use an IANA name like Europe/Berlin)"
+        ) from None
     if not name.strip():
         raise ValueError("the household needs a name")
     with unit_of_work(ctx.engine) as session:
@@ -170,22 +217,42 @@ def init(ctx: Context, name: str, tz: str, language: str, store: bool, as_json: 
             session.add(household)
         household.name, household.timezone, household.language = name.strip(), tz, language
         household.kind = "store" if store else "home"
-        data = {"household": household.name, "kind": household.kind, "timezone": tz, "language": language,
-                "instance": str(ctx.settings.instance), "created": created}
-    emit(data, as_json, lambda d: click.echo(
-        f"{'Created' if d['created'] else 'Updated'} {d['kind']} {d['household']!r} in {d['instance']}"))
+        data = {
+            "household": household.name,
+            "kind": household.kind,
+            "timezone": tz,
+            "language": language,
+            "instance": str(ctx.settings.instance),
+            "created": created,
+        }
+    emit(
+        data,
+        as_json,
+        lambda d: click.echo(
+            f"{'Created' if d['created'] else 'Updated'} {d['kind']} {d['household']!r} in {d['instance']}"
+        ),
+    )
 
 
 @main.command()
 @network_options
 @pass_ctx
 @expected_errors
-def discover(ctx: Context, networks: tuple[str, ...], ips: tuple[str, ...], broadcast: bool, mdns: bool,
-             timeout: float | None, as_json: bool) -> None:
+def discover(
+    ctx: Context,
+    networks: tuple[str, ...],
+    ips: tuple[str, ...],
+    broadcast: bool,
+    mdns: bool,
+    timeout: float | None,
+    as_json: bool,
+) -> None:
     """Find miIO devices on the network (nothing is stored)."""
     found = run_discovery(ctx, networks, ips, broadcast, mdns, timeout)
-    rows = [{"ip": f.ip, "did": f.did, "token_known": f.token_known, "source": f.source}
-            for f in sorted(found, key=lambda f: tuple(int(p) for p in f.ip.split(".")))]
+    rows = [
+        {"ip": f.ip, "did": f.did, "token_known": f.token_known, "source": f.source}
+        for f in sorted(found, key=lambda f: tuple(int(p) for p in f.ip.split(".")))
+    ]
 
     def render(data: list[dict[str, Any]]) -> None:
         click.echo(f"{len(data)} device(s) found")
@@ -201,8 +268,10 @@ def render_devices(rows: list[dict[str, Any]]) -> None:
     click.echo(f"{len(rows)} device(s)")
     for row in rows:
         caps = ", ".join(row["capabilities"]) or "-"
-        click.echo(f"  {row['ip'] or '?':<15} {row['model'] or 'unknown model':<26} {row['family'] or '-':<12} "
-                   f"{row['status']:<12} {len(row['capabilities'])} features")
+        click.echo(
+            f"  {row['ip'] or '?':<15} {row['model'] or 'unknown model':<26} {row['family'] or '-':<12} "
+            f"{row['status']:<12} {len(row['capabilities'])} features"
+        )
         if row["detail"]:
             click.echo(f"      {row['detail']}")
         if row["capabilities"]:
@@ -213,14 +282,21 @@ def render_devices(rows: list[dict[str, Any]]) -> None:
 @network_options
 @pass_ctx
 @expected_errors
-def scan(ctx: Context, networks: tuple[str, ...], ips: tuple[str, ...], broadcast: bool, mdns: bool,
-         timeout: float | None, as_json: bool) -> None:
+def scan(
+    ctx: Context,
+    networks: tuple[str, ...],
+    ips: tuple[str, ...],
+    broadcast: bool,
+    mdns: bool,
+    timeout: float | None,
+    as_json: bool,
+) -> None:
     """Discover, identify, read capabilities and store every device found."""
     found = run_discovery(ctx, networks, ips, broadcast, mdns, timeout)
     inventory = ctx.inventory()
     with progress_bar(len(found), "Scanning", as_json) as advance:
         rows = inventory.scan(found, progress=advance)
-    rows.sort(key=lambda r: tuple(int(p) for p in (r["ip"] or "0.0.0.0").split(".")))
+    rows.sort(key=lambda r: tuple(int(p) for p in r["ip"].split(".")) if r["ip"] else (0,))
     emit(rows, as_json, render_devices)
 
 
@@ -268,7 +344,9 @@ def tokens_import(ctx: Context, file: Path, as_json: bool) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--due", is_flag=True, help="Only devices whose next poll is due (back-off respected).")
+@click.option(
+    "--due", is_flag=True, help="Only devices whose next poll is due (back-off respected)."
+)
 @pass_ctx
 @expected_errors
 def poll(ctx: Context, as_json: bool, due: bool) -> None:
@@ -289,9 +367,16 @@ def poll(ctx: Context, as_json: bool, due: bool) -> None:
 
 
 @main.command()
-@click.option("--fleet", "fleet_name", default="household", show_default=True,
-              help="A shipped fleet name or a fleet YAML file.")
-@click.option("--base", default="127.0.0.10", show_default=True, help="First loopback address to bind.")
+@click.option(
+    "--fleet",
+    "fleet_name",
+    default="household",
+    show_default=True,
+    help="A shipped fleet name or a fleet YAML file.",
+)
+@click.option(
+    "--base", default="127.0.0.10", show_default=True, help="First loopback address to bind."
+)
 @click.option("--seed", type=int, default=None, help="Make tokens reproducible.")
 @click.option("--json", "as_json", is_flag=True)
 @expected_errors
@@ -302,11 +387,27 @@ def simulate(fleet_name: str, base: str, seed: int | None, as_json: bool) -> Non
     check_loopback(base)
     fleet = load_fleet(fleet_name, seed=seed)
     fleet.start(base=base)
-    rows = [{"ip": d.ip, "model": d.model, "family": d.family, "did": d.did,
-             "provisioned": d.provisioned, "token": d.token} for d in fleet.devices]
-    emit(rows, as_json, lambda data: [click.echo(
-        f"{r['ip']:<15} {r['model']:<26} {r['family']:<12} did {r['did']:<11} token {r['token']}"
-        f"{'  (provisioned)' if r['provisioned'] else ''}") for r in data])
+    rows = [
+        {
+            "ip": d.ip,
+            "model": d.model,
+            "family": d.family,
+            "did": d.did,
+            "provisioned": d.provisioned,
+            "token": d.token,
+        }
+        for d in fleet.devices
+    ]
+    emit(
+        rows,
+        as_json,
+        lines(
+            lambda r: (
+                f"{r['ip']:<15} {r['model']:<26} {r['family']:<12} did {r['did']:<11} "
+                f"token {r['token']}{'  (provisioned)' if r['provisioned'] else ''}"
+            )
+        ),
+    )
     if not as_json:
         click.echo("Simulating; press Ctrl-C to stop.")
     sys.stdout.flush()
@@ -331,3 +432,14 @@ def demo(click_ctx: click.Context, fleet_name: str, base: str, as_json: bool) ->
     ctx: Context = click_ctx.obj
     rows = run_demo(ctx, fleet_name=fleet_name, base=base, quiet=as_json)
     emit(rows, as_json, render_devices)
+
+
+def _register_areas() -> None:
+    """Attach the commands of each area (lessons, web, tips ...) to the main group."""
+    import importlib
+
+    for module in ("edu.cli_lessons",):
+        importlib.import_module(module).register(main)
+
+
+_register_areas()

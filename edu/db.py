@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -68,6 +68,7 @@ def make_engine(url: str) -> Engine:
 def create_schema(engine: Engine) -> None:
     """Create every table that does not exist yet."""
     from edu import models  # noqa: F401  (registers the tables)
+    from edu.web import models as web_models  # noqa: F401  (API tokens, pending reverts ...)
 
     SQLModel.metadata.create_all(engine)
 
@@ -77,3 +78,14 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
     """Open a session and commit everything done in the block, or nothing."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+class _HasId(Protocol):
+    id: int | None
+
+
+def key(row: _HasId) -> int:
+    """Return the primary key of a stored row (a row not yet flushed has none)."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet; flush the session first")
+    return row.id

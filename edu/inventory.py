@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from devices.coordinator import Coordinator, PollResult, ScanResult, backoff
 from devices.discovery import Discovered
 from devices.tokens import TokenVault
 from edu.config import Settings
-from edu.db import unit_of_work, utcnow
+from edu.db import key, unit_of_work, utcnow
 from edu.models import Device, DeviceCapability, Household, OwnWrite, StatusSnapshot
 from edu.usage import record_usage
 
@@ -62,7 +62,7 @@ class Inventory:
 
     def household(self, session: Session) -> Household:
         """Return the household (creating a default one on first use)."""
-        household = session.exec(select(Household).order_by(Household.id)).first()  # type: ignore[arg-type]
+        household = session.exec(select(Household).order_by(col(Household.id))).first()
         if household is None:
             household = Household(name="Home")
             session.add(household)
@@ -101,34 +101,61 @@ class Inventory:
                 device = self._find(session, household, did=record.did, mac=record.mac)
                 if device is None:
                     if record.did is None:
-                        rows.append({"did": None, "ip": record.ip, "model": record.model, "stored": False,
-                                     "reason": "no device id in the file and no such device known"})
+                        rows.append(
+                            {
+                                "did": None,
+                                "ip": record.ip,
+                                "model": record.model,
+                                "stored": False,
+                                "reason": "no device id in the file and no such device known",
+                            }
+                        )
                         continue
-                    device = Device(household_id=household.id, did=record.did, ip=record.ip or "",
-                                    mac=(record.mac or "").lower() or None, model=record.model,
-                                    name=record.name or "", status="new")
+                    device = Device(
+                        household_id=key(household),
+                        did=record.did,
+                        ip=record.ip or "",
+                        mac=(record.mac or "").lower() or None,
+                        model=record.model,
+                        name=record.name or "",
+                        status="new",
+                    )
                     session.add(device)
                 device.token_ciphertext = self.vault.encrypt(record.token)
-                device.token_source = "import"
+                device.token_source = "import"  # noqa: S105  (where it came from, not a secret)
                 if record.name and not device.name:
                     device.name = record.name
                 if device.status == "auth-failed":
                     device.status, device.status_detail = "new", "token imported; scan to check it"
-                rows.append({"did": device.did, "ip": device.ip or None, "model": device.model, "stored": True})
+                rows.append(
+                    {
+                        "did": device.did,
+                        "ip": device.ip or None,
+                        "model": device.model,
+                        "stored": True,
+                    }
+                )
         return rows
 
     # -- scanning ------------------------------------------------------------------------
 
     def scan(
-        self, found: Iterable[Discovered], *, names: dict[int, str] | None = None,
-        tokens: dict[int, str] | None = None, progress: Progress | None = None,
+        self,
+        found: Iterable[Discovered],
+        *,
+        names: dict[int, str] | None = None,
+        tokens: dict[int, str] | None = None,
+        progress: Progress | None = None,
     ) -> list[dict[str, Any]]:
         """Identify the *found* devices, read their capabilities and store everything."""
         found = list(found)
         names, tokens = names or {}, dict(tokens or {})
         with unit_of_work(self.engine) as session:
             household = self.household(session)
-            known = {d.did: d for d in session.exec(select(Device).where(Device.household_id == household.id))}
+            known = {
+                d.did: d
+                for d in session.exec(select(Device).where(Device.household_id == household.id))
+            }
             families = {d.did: d.family for d in known.values() if d.family}
             without_token: list[Discovered] = []
             for item in found:
@@ -154,22 +181,36 @@ class Inventory:
         by_did = {item.did: item for item in found}
         with unit_of_work(self.engine) as session:
             household = self.household(session)
-            rows = [self._store_scan(session, household, r, by_did[r.identity.did or 0] if (r.identity.did or 0) in by_did else None,
-                                     tokens, names) for r in results]
+            rows = [
+                self._store_scan(
+                    session,
+                    household,
+                    r,
+                    by_did.get(r.identity.did or 0),
+                    tokens,
+                    names,
+                )
+                for r in results
+            ]
             for item in without_token:
                 rows.append(self._store_tokenless(session, household, item, names))
         return rows
 
     def _store_scan(
-        self, session: Session, household: Household, result: ScanResult,
-        item: Discovered | None, tokens: dict[int, str], names: dict[int, str],
+        self,
+        session: Session,
+        household: Household,
+        result: ScanResult,
+        item: Discovered | None,
+        tokens: dict[int, str],
+        names: dict[int, str],
     ) -> dict[str, Any]:
         identity = result.identity
         did = identity.did if identity.did is not None else (item.did if item else 0)
         device = self._find(session, household, did=did, mac=identity.mac)
         now = utcnow()
         if device is None:
-            device = Device(household_id=household.id, did=did, ip=identity.ip)
+            device = Device(household_id=key(household), did=did, ip=identity.ip)
             session.add(device)
         device.ip = identity.ip
         for attr in ("mac", "model", "firmware", "hardware", "implementation"):
@@ -184,10 +225,15 @@ class Inventory:
         if item is not None:
             device.discovered_via = item.source
         token = tokens.get(did)
-        if token is not None and identity.status != "auth-failed":
-            if self.token_of(device) != token:
-                device.token_ciphertext = self.vault.encrypt(token)
-                device.token_source = "hello" if (item and item.token) else (device.token_source or "manual")
+        if (
+            token is not None
+            and identity.status != "auth-failed"
+            and self.token_of(device) != token
+        ):
+            device.token_ciphertext = self.vault.encrypt(token)
+            device.token_source = (
+                "hello" if (item and item.token) else (device.token_source or "manual")
+            )
         if identity.status == "online":
             device.last_seen = now
             device.consecutive_failures = 0
@@ -203,45 +249,65 @@ class Inventory:
     ) -> dict[str, Any]:
         device = self._find(session, household, did=item.did)
         if device is None:
-            device = Device(household_id=household.id, did=item.did, ip=item.ip)
+            device = Device(household_id=key(household), did=item.did, ip=item.ip)
             session.add(device)
         device.ip = item.ip
         device.discovered_via = item.source
         if item.did in names:
             device.name = names[item.did]
         device.status = "auth-failed"
-        device.status_detail = "the device hides its token: add it with `edu add` or `edu tokens import`"
+        device.status_detail = (
+            "the device hides its token: add it with `edu add` or `edu tokens import`"
+        )
         session.flush()
         return self.describe(session, device)
 
     def _store_capabilities(self, session: Session, device: Device, result: ScanResult) -> None:
         report = result.report
         assert report is not None
-        existing = {c.capability: c for c in session.exec(
-            select(DeviceCapability).where(DeviceCapability.device_id == device.id))}
+        existing = {
+            c.capability: c
+            for c in session.exec(
+                select(DeviceCapability).where(DeviceCapability.device_id == device.id)
+            )
+        }
         wanted: dict[str, dict[str, Any]] = {}
         for cap in report.capabilities:
-            wanted[cap] = {"mapped": True, "setting": report.settings.get(cap), "action": report.actions.get(cap)}
+            wanted[cap] = {
+                "mapped": True,
+                "setting": report.settings.get(cap),
+                "action": report.actions.get(cap),
+                "method": report.methods.get(cap),
+            }
         for desc in report.unmapped:
-            wanted.setdefault(desc, {"mapped": False, "setting": None, "action": None,
-                                     "details": report.descriptors.get(desc)})
-        for name, row in existing.items():
+            wanted.setdefault(
+                desc,
+                {
+                    "mapped": False,
+                    "setting": None,
+                    "action": None,
+                    "method": None,
+                    "details": report.descriptors.get(desc),
+                },
+            )
+        for name, stale in existing.items():
             if name not in wanted:
-                session.delete(row)
+                session.delete(stale)
         for name, values in wanted.items():
-            row = existing.get(name)
-            if row is None:
-                row = DeviceCapability(device_id=device.id, capability=name)  # type: ignore[arg-type]
-                session.add(row)
+            row = existing.get(name) or DeviceCapability(device_id=key(device), capability=name)
+            session.add(row)
             row.mapped = values["mapped"]
             row.setting = values["setting"]
             row.action = values["action"]
+            row.method = values["method"]
             row.details = values.get("details")
 
-    def _store_snapshot(self, session: Session, device: Device, data: dict[str, Any], when: datetime) -> bool:
+    def _store_snapshot(
+        self, session: Session, device: Device, data: dict[str, Any], when: datetime
+    ) -> bool:
         if device.last_snapshot == data:
             return False
-        session.add(StatusSnapshot(device_id=device.id, taken_at=when, data=data))  # type: ignore[arg-type]
+        session.add(StatusSnapshot(device_id=key(device), taken_at=when, data=data))
         device.last_snapshot = data
         return True
 
@@ -256,13 +322,20 @@ class Inventory:
         found = probe(ip, timeout=self.settings.discovery_timeout)
         if found is None:
             raise InventoryError(f"no miIO device answered at {ip}")
-        rows = self.scan([found], names={found.did: name} if name else None, tokens={found.did: token})
+        rows = self.scan(
+            [found], names={found.did: name} if name else None, tokens={found.did: token}
+        )
         return rows[0]
 
     # -- polling -------------------------------------------------------------------------
 
-    def poll(self, *, due_only: bool = False, progress: Progress | None = None,
-             now: datetime | None = None) -> list[dict[str, Any]]:
+    def poll(
+        self,
+        *,
+        due_only: bool = False,
+        progress: Progress | None = None,
+        now: datetime | None = None,
+    ) -> list[dict[str, Any]]:
         """Read every known device once, store snapshots, detect and record usage."""
         from devices.capabilities import Vocabulary
 
@@ -270,8 +343,9 @@ class Inventory:
         interval = timedelta(seconds=self.settings.poll_interval)
         with unit_of_work(self.engine) as session:
             household = self.household(session)
-            devices = session.exec(select(Device).where(Device.household_id == household.id)
-                                   .order_by(Device.did)).all()  # type: ignore[arg-type]
+            devices = session.exec(
+                select(Device).where(Device.household_id == household.id).order_by(col(Device.did))
+            ).all()
             targets: list[int] = []
             for device in devices:
                 if device.token_ciphertext is None or device.status == "unsupported":
@@ -293,14 +367,23 @@ class Inventory:
         with unit_of_work(self.engine) as session:
             household = self.household(session)
             for did in targets:
-                device = self._find(session, household, did=did)
-                if device is None:  # removed while we polled
+                polled = self._find(session, household, did=did)
+                if polled is None:  # removed while we polled
                     continue
-                rows.append(self._store_poll(session, device, results[did], now, interval, vocabulary))
+                rows.append(
+                    self._store_poll(session, polled, results[did], now, interval, vocabulary)
+                )
         return rows
 
-    def _store_poll(self, session: Session, device: Device, result: PollResult, now: datetime,
-                    interval: timedelta, vocabulary: Any) -> dict[str, Any]:
+    def _store_poll(
+        self,
+        session: Session,
+        device: Device,
+        result: PollResult,
+        now: datetime,
+        interval: timedelta,
+        vocabulary: Any,
+    ) -> dict[str, Any]:
         from devices.detectors import detect
 
         device.last_polled = now
@@ -312,20 +395,35 @@ class Inventory:
             device.consecutive_failures += 1
             device.next_poll = now + backoff(device.consecutive_failures, interval)
             session.flush()
-            return {"did": device.did, "status": device.status, "detail": device.status_detail,
-                    "in_use": self._in_use(session, device)}
+            return {
+                "did": device.did,
+                "status": device.status,
+                "detail": device.status_detail,
+                "in_use": self._in_use(session, device),
+            }
         device.status, device.status_detail = "online", ""
         device.consecutive_failures = 0
         device.last_seen = now
         device.next_poll = now + interval
-        caps = session.exec(select(DeviceCapability).where(DeviceCapability.device_id == device.id)).all()
+        caps = session.exec(
+            select(DeviceCapability).where(DeviceCapability.device_id == device.id)
+        ).all()
         mapped = [c for c in caps if c.mapped]
         settings = {c.capability: c.setting for c in mapped if c.setting}
-        writes = session.exec(select(OwnWrite).where(OwnWrite.device_id == device.id,
-                                                     OwnWrite.consumed == False)).all()  # noqa: E712
+        writes = session.exec(
+            select(OwnWrite).where(
+                OwnWrite.device_id == device.id, col(OwnWrite.consumed).is_(False)
+            )
+        ).all()
         previous = device.last_snapshot
-        detections = detect(result.snapshot, previous, capabilities=[c.capability for c in mapped],
-                            settings=settings, own_writes=[w.key for w in writes], vocabulary=vocabulary)
+        detections = detect(
+            result.snapshot,
+            previous,
+            capabilities=[c.capability for c in mapped],
+            settings=settings,
+            own_writes=[w.key for w in writes],
+            vocabulary=vocabulary,
+        )
         for write in writes:
             write.consumed = True
         seen = {d.capability for d in detections if d.how == "state"}
@@ -338,12 +436,19 @@ class Inventory:
             cap.in_use = cap.capability in seen or (cap.in_use and cap.capability in changed)
         self._store_snapshot(session, device, result.snapshot, now)
         session.flush()
-        return {"did": device.did, "status": "online", "detail": "",
-                "in_use": sorted(seen | changed)}
+        return {
+            "did": device.did,
+            "status": "online",
+            "detail": "",
+            "in_use": sorted(seen | changed),
+        }
 
     def _in_use(self, session: Session, device: Device) -> list[str]:
-        caps = session.exec(select(DeviceCapability).where(DeviceCapability.device_id == device.id,
-                                                           DeviceCapability.in_use == True)).all()  # noqa: E712
+        caps = session.exec(
+            select(DeviceCapability).where(
+                DeviceCapability.device_id == device.id, col(DeviceCapability.in_use).is_(True)
+            )
+        ).all()
         return sorted(c.capability for c in caps)
 
     # -- writing (Feature Coach's own changes) -------------------------------------------
@@ -355,28 +460,33 @@ class Inventory:
             device = self._find(session, household, did=did)
             if device is None:
                 raise InventoryError(f"no device with id {did}")
-            cap = session.exec(select(DeviceCapability).where(
-                DeviceCapability.device_id == device.id, DeviceCapability.capability == capability)).first()
-            if cap is None or not cap.setting:
+            cap = session.exec(
+                select(DeviceCapability).where(
+                    DeviceCapability.device_id == device.id,
+                    DeviceCapability.capability == capability,
+                )
+            ).first()
+            if cap is None or not (cap.setting or cap.method):
                 raise InventoryError(f"{device.display_name} has no setting for {capability}")
             token = self.token_of(device)
             if token is None:
                 raise InventoryError(f"the token of {device.display_name} is not known")
             self.coordinator.track(device.did, device.ip, token)
-            setting = cap.setting
+            method, descriptor = cap.method, cap.setting
             # Record first: if the write lands but we crash, the next poll still knows it was us.
-            session.add(OwnWrite(device_id=device.id, key=setting, value=value))  # type: ignore[arg-type]
-        link = self.coordinator.links[did]
-        if link.device is None:
-            self.coordinator.poll_one(did)
-        self.coordinator.change_setting(did, setting, value)
+            for written in {k for k in (method, descriptor, capability) if k}:
+                session.add(OwnWrite(device_id=key(device), key=written, value=value))
+        self.coordinator.write(did, value, method=method, descriptor=descriptor)
 
     # -- views ---------------------------------------------------------------------------
 
     def describe(self, session: Session, device: Device) -> dict[str, Any]:
         """Return the public view of *device* (never its token)."""
-        caps = session.exec(select(DeviceCapability).where(DeviceCapability.device_id == device.id)
-                            .order_by(DeviceCapability.capability)).all()  # type: ignore[arg-type]
+        caps = session.exec(
+            select(DeviceCapability)
+            .where(DeviceCapability.device_id == device.id)
+            .order_by(col(DeviceCapability.capability))
+        ).all()
         return {
             "did": device.did,
             "ip": device.ip,
@@ -386,7 +496,9 @@ class Inventory:
             "family": device.family,
             "firmware": device.firmware,
             "implementation": device.implementation,
-            "status": device.status if device.status in ("online", "offline", "auth-failed", "unsupported") else "offline",
+            "status": device.status
+            if device.status in ("online", "offline", "auth-failed", "unsupported")
+            else "offline",
             "detail": device.status_detail,
             "token_known": device.token_known,
             "source": device.discovered_via,
@@ -398,6 +510,7 @@ class Inventory:
         """Return the public view of every known device."""
         with unit_of_work(self.engine) as session:
             household = self.household(session)
-            rows = session.exec(select(Device).where(Device.household_id == household.id)
-                                .order_by(Device.ip)).all()  # type: ignore[arg-type]
+            rows = session.exec(
+                select(Device).where(Device.household_id == household.id).order_by(col(Device.ip))
+            ).all()
             return [self.describe(session, d) for d in rows]

@@ -76,6 +76,7 @@ class DeviceCapability(SQLModel, table=True):
     mapped: bool = True
     setting: str | None = None  # descriptor that writes it
     action: str | None = None  # descriptor that triggers it
+    method: str | None = None  # method of the python-miio class that writes or runs it
     details: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     in_use: bool = False
     last_used: datetime | None = _when(default=None)

@@ -32,14 +32,23 @@ def load_fleet(name: str, *, seed: int | None = None) -> Fleet:
 def token_file_for(fleet: Fleet) -> list[dict[str, Any]]:
     """The fleet's provisioned devices as `miiocli cloud list --raw` would list them."""
     return [
-        {"did": str(d.did), "token": d.token, "localip": d.ip, "mac": d.mac.upper(),
-         "model": d.model, "name": d.name, "isOnline": True}
-        for d in fleet.devices if d.provisioned
+        {
+            "did": str(d.did),
+            "token": d.token,
+            "localip": d.ip,
+            "mac": d.mac.upper(),
+            "model": d.model,
+            "name": d.name,
+            "isOnline": True,
+        }
+        for d in fleet.devices
+        if d.provisioned
     ]
 
 
-def run_demo(ctx: Context, *, fleet_name: str = "household", base: str = "127.0.0.10",
-             quiet: bool = False) -> list[dict[str, Any]]:
+def run_demo(
+    ctx: Context, *, fleet_name: str = "household", base: str = "127.0.0.10", quiet: bool = False
+) -> list[dict[str, Any]]:
     """Run the fleet, sweep its /24, import the hidden tokens, scan and poll once."""
     import click
 
@@ -54,7 +63,9 @@ def run_demo(ctx: Context, *, fleet_name: str = "household", base: str = "127.0.
     network = str(ipaddress.ip_network(f"{base}/24", strict=False))
     with fleet.running(base=base):
         if not quiet:
-            click.echo(f"Simulated {len(fleet.devices)} devices on {network}; sweeping ...", err=True)
+            click.echo(
+                f"Simulated {len(fleet.devices)} devices on {network}; sweeping ...", err=True
+            )
         found = discover([network], timeout=ctx.settings.discovery_timeout)
         inventory = ctx.inventory()
         token_path = ctx.settings.instance / "demo-tokens.json"
@@ -66,5 +77,7 @@ def run_demo(ctx: Context, *, fleet_name: str = "household", base: str = "127.0.
         inventory.poll()
         rows = inventory.devices()
     if not quiet:
-        click.echo(f"Found {len(found)} devices; the demo database is in {ctx.settings.instance}", err=True)
+        click.echo(
+            f"Found {len(found)} devices; the demo database is in {ctx.settings.instance}", err=True
+        )
     return rows

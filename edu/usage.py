@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from edu.db import utcnow
+from edu.db import key, utcnow
 from edu.models import Device, FeatureUse, UsageEvent
 
 HOW = ("state", "change", "tried")
@@ -26,16 +26,32 @@ def record_usage(
     if how not in HOW:
         raise ValueError(f"unknown kind of usage {how!r}")
     when = when or utcnow()
-    event = UsageEvent(device_id=device.id, capability=capability, how=how,  # type: ignore[arg-type]
-                       person_id=person_id, detected_at=when, detail=detail)
+    event = UsageEvent(
+        device_id=key(device),
+        capability=capability,
+        how=how,
+        person_id=person_id,
+        detected_at=when,
+        detail=detail,
+    )
     session.add(event)
-    key = person_id or 0
-    summary = session.exec(select(FeatureUse).where(
-        FeatureUse.device_id == device.id, FeatureUse.capability == capability,
-        FeatureUse.person_key == key)).first()
+    person_key = person_id or 0
+    summary = session.exec(
+        select(FeatureUse).where(
+            FeatureUse.device_id == device.id,
+            FeatureUse.capability == capability,
+            FeatureUse.person_key == person_key,
+        )
+    ).first()
     if summary is None:
-        summary = FeatureUse(household_id=device.household_id, device_id=device.id,  # type: ignore[arg-type]
-                             capability=capability, person_key=key, first_used=when, last_used=when)
+        summary = FeatureUse(
+            household_id=device.household_id,
+            device_id=key(device),
+            capability=capability,
+            person_key=person_key,
+            first_used=when,
+            last_used=when,
+        )
         session.add(summary)
     summary.uses += 1
     summary.last_used = max(summary.last_used, when)

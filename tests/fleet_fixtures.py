@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import warnings
 from collections.abc import Iterator
 from typing import Any

@@ -72,7 +72,9 @@ def network_guard(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         check_address(self.family, address)
         return real_connect_ex(self, address)
 
-    def sendmsg(self: socket.socket, buffers: Any, ancdata: Any = (), flags: int = 0, address: Any = None) -> int:
+    def sendmsg(
+        self: socket.socket, buffers: Any, ancdata: Any = (), flags: int = 0, address: Any = None
+    ) -> int:
         if address is not None:
             check_address(self.family, address)
             return real_sendmsg(self, buffers, ancdata, flags, address)

@@ -22,8 +22,12 @@ def test_defaults_put_sqlite_in_the_instance_folder(tmp_path: Path) -> None:
 
 
 def test_environment_and_flags(tmp_path: Path) -> None:
-    env = {"EDU_INSTANCE": str(tmp_path), "EDU_NETWORKS": "127.0.0.0/24, 127.0.1.0/24",
-           "EDU_SECRET_KEY": "s3cret", "EDU_DATABASE_URL": "sqlite:///x.db"}
+    env = {
+        "EDU_INSTANCE": str(tmp_path),
+        "EDU_NETWORKS": "127.0.0.0/24, 127.0.1.0/24",
+        "EDU_SECRET_KEY": "s3cret",
+        "EDU_DATABASE_URL": "sqlite:///x.db",
+    }
     settings = Settings.from_env(env, database_url="sqlite:///y.db", networks=None)
     assert settings.networks == ("127.0.0.0/24", "127.0.1.0/24")
     assert settings.database_url == "sqlite:///y.db"

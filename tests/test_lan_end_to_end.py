@@ -28,15 +28,49 @@ UNSUPPORTED = "acme.gizmo.v1"
 
 # What each class must offer at least (the vocabulary maps more).
 EXPECTED: dict[str, set[str]] = {
-    "roborock.vacuum.s5": {"do-not-disturb", "scheduled-cleaning", "spot-cleaning", "find-robot",
-                           "suction-power", "consumables", "zoned-cleaning"},
+    "roborock.vacuum.s5": {
+        "do-not-disturb",
+        "scheduled-cleaning",
+        "spot-cleaning",
+        "find-robot",
+        "suction-power",
+        "consumables",
+        "zoned-cleaning",
+    },
     "dreame.vacuum.mc1808": {"find-robot", "suction-power", "consumables", "do-not-disturb"},
-    "zhimi.airpurifier.v6": {"child-lock", "favorite-level", "filter-life", "auto-mode", "sleep-mode",
-                             "indicator-light"},
-    "zhimi.airpurifier.mb3": {"child-lock", "favorite-level", "filter-life", "auto-mode", "sleep-mode", "buzzer"},
-    "zhimi.fan.za4": {"child-lock", "buzzer", "indicator-light", "off-timer", "oscillation",
-                      "oscillation-angle", "natural-wind"},
-    "dmaker.fan.p5": {"child-lock", "buzzer", "off-timer", "oscillation", "oscillation-angle", "natural-wind"},
+    "zhimi.airpurifier.v6": {
+        "child-lock",
+        "favorite-level",
+        "filter-life",
+        "auto-mode",
+        "sleep-mode",
+        "indicator-light",
+    },
+    "zhimi.airpurifier.mb3": {
+        "child-lock",
+        "favorite-level",
+        "filter-life",
+        "auto-mode",
+        "sleep-mode",
+        "buzzer",
+    },
+    "zhimi.fan.za4": {
+        "child-lock",
+        "buzzer",
+        "indicator-light",
+        "off-timer",
+        "oscillation",
+        "oscillation-angle",
+        "natural-wind",
+    },
+    "dmaker.fan.p5": {
+        "child-lock",
+        "buzzer",
+        "off-timer",
+        "oscillation",
+        "oscillation-angle",
+        "natural-wind",
+    },
     "dmaker.fan.p9": {"child-lock", "buzzer", "off-timer", "oscillation", "oscillation-angle"},
     "zhimi.humidifier.ca1": {"child-lock", "target-humidity", "buzzer", "dry-mode"},
     "zhimi.humidifier.ca4": {"child-lock", "target-humidity", "buzzer", "dry-mode"},
@@ -58,8 +92,13 @@ def network_of(fleet: Fleet) -> str:
 
 @pytest.fixture
 def inventory(tmp_path: Path) -> Iterator[Inventory]:
-    settings = Settings.from_env({"EDU_INSTANCE": str(tmp_path / "instance"),
-                                  "EDU_DEVICE_TIMEOUT": "0.5", "EDU_DISCOVERY_TIMEOUT": "0.8"})
+    settings = Settings.from_env(
+        {
+            "EDU_INSTANCE": str(tmp_path / "instance"),
+            "EDU_DEVICE_TIMEOUT": "0.5",
+            "EDU_DISCOVERY_TIMEOUT": "0.8",
+        }
+    )
     settings.ensure_instance()
     engine = make_engine(settings.database_url)
     create_schema(engine)
@@ -126,7 +165,10 @@ def test_poll_marks_child_lock_used_when_the_device_reports_it(
     again = {row["did"]: row for row in inventory.poll()}
     assert "child-lock" in again[fan.did]["in_use"]
     with Session(inventory.engine) as session:
-        assert len(session.exec(select(UsageEvent).where(UsageEvent.capability == "child-lock")).all()) == 1
+        assert (
+            len(session.exec(select(UsageEvent).where(UsageEvent.capability == "child-lock")).all())
+            == 1
+        )
 
 
 def test_a_setting_changed_by_feature_coach_is_not_the_households_use(
@@ -144,7 +186,9 @@ def test_a_setting_changed_by_feature_coach_is_not_the_households_use(
     theirs = {row["did"]: row for row in inventory.poll()}
     assert "oscillation-angle" in theirs[fan.did]["in_use"]
     with Session(inventory.engine) as session:
-        events = session.exec(select(UsageEvent).where(UsageEvent.capability == "oscillation-angle")).all()
+        events = session.exec(
+            select(UsageEvent).where(UsageEvent.capability == "oscillation-angle")
+        ).all()
     assert [e.how for e in events] == ["change"]
 
 
@@ -183,7 +227,9 @@ def test_offline_device_is_a_state_and_the_next_poll_recovers(
     assert rows[lamp.did]["status"] == "online"
 
 
-def test_a_device_with_a_new_ip_is_the_same_device(fleet: Fleet, inventory: Inventory, tmp_path: Path) -> None:
+def test_a_device_with_a_new_ip_is_the_same_device(
+    fleet: Fleet, inventory: Inventory, tmp_path: Path
+) -> None:
     scanned(inventory, fleet, tmp_path)
     plug = fleet.by_model("qmi.powerstrip.v1")
     new_ip = ".".join(plug.ip.split(".")[:3]) + ".200"
@@ -197,7 +243,9 @@ def test_a_device_with_a_new_ip_is_the_same_device(fleet: Fleet, inventory: Inve
     assert polled[plug.did]["status"] == "online"
 
 
-def test_a_provisioned_device_without_its_token_asks_for_it(fleet: Fleet, inventory: Inventory) -> None:
+def test_a_provisioned_device_without_its_token_asks_for_it(
+    fleet: Fleet, inventory: Inventory
+) -> None:
     found = discover([network_of(fleet)], timeout=0.8)
     rows = {row["did"]: row for row in inventory.scan(found)}
     for device in fleet.devices:
@@ -216,11 +264,13 @@ def test_cli_scan_and_poll_never_reveal_a_token(
     runner = CliRunner()
     env = {"EDU_INSTANCE": str(instance), "EDU_DEVICE_TIMEOUT": "0.5"}
     outputs = []
-    for args in (["tokens", "import", str(tokens), "--json"],
-                 ["discover", "--network", network_of(fleet), "--timeout", "0.8", "--json"],
-                 ["scan", "--network", network_of(fleet), "--timeout", "0.8", "--json"],
-                 ["poll", "--json"],
-                 ["-v", "-v", "poll"]):
+    for args in (
+        ["tokens", "import", str(tokens), "--json"],
+        ["discover", "--network", network_of(fleet), "--timeout", "0.8", "--json"],
+        ["scan", "--network", network_of(fleet), "--timeout", "0.8", "--json"],
+        ["poll", "--json"],
+        ["-v", "-v", "poll"],
+    ):
         result = runner.invoke(main, args, env=env)
         assert result.exit_code == 0, result.output
         outputs.append(result.output)
@@ -229,7 +279,17 @@ def test_cli_scan_and_poll_never_reveal_a_token(
     scanned_rows = json.loads(outputs[2])
     assert len(scanned_rows) == len(fleet.devices)
     for row in scanned_rows:
-        assert {"ip", "did", "mac", "model", "family", "firmware", "status", "capabilities", "unmapped"} <= set(row)
+        assert {
+            "ip",
+            "did",
+            "mac",
+            "model",
+            "family",
+            "firmware",
+            "status",
+            "capabilities",
+            "unmapped",
+        } <= set(row)
         assert row["status"] in ("online", "offline", "auth-failed", "unsupported")
     polled = json.loads(outputs[3])
     assert all({"did", "status", "in_use"} <= set(row) for row in polled)
@@ -239,3 +299,45 @@ def test_cli_scan_and_poll_never_reveal_a_token(
         assert device.token not in haystack
         assert device.token.encode() not in stored
         assert bytes.fromhex(device.token) not in stored
+
+
+def test_a_cleaning_schedule_on_the_robot_counts_as_scheduled_cleaning_in_use(
+    fleet: Fleet, inventory: Inventory, tmp_path: Path
+) -> None:
+    scanned(inventory, fleet, tmp_path)
+    robot = fleet.by_model("roborock.vacuum.s5")
+    before = {row["did"]: row for row in inventory.poll()}
+    assert "scheduled-cleaning" not in before[robot.did]["in_use"]
+    miio_client(robot).add_timer(
+        "0 9 * * 1", "start_clean", "", ""
+    )  # Mondays at nine, from the app
+    after = {row["did"]: row for row in inventory.poll()}
+    assert "scheduled-cleaning" in after[robot.did]["in_use"]
+
+
+def test_writing_a_setting_reaches_only_that_device_even_with_two_of_a_class(
+    fleet: Fleet, inventory: Inventory, tmp_path: Path
+) -> None:
+    # python-miio shares status descriptors between objects of a class and rebinds their
+    # setter to the last device built; Feature Coach must not write to the wrong lamp.
+    scanned(inventory, fleet, tmp_path)
+    bulb = fleet.by_model("yeelink.light.color1")
+    ceiling = fleet.by_model("yeelink.light.ceiling1")
+    ceiling_before = ceiling.state()["bright"]
+    inventory.write_setting(bulb.did, "brightness", 17)
+    assert int(bulb.state()["bright"]) == 17
+    assert ceiling.state()["bright"] == ceiling_before
+    inventory.write_setting(ceiling.did, "brightness", 42)
+    assert int(ceiling.state()["bright"]) == 42
+    assert int(bulb.state()["bright"]) == 17
+
+
+def test_an_enum_setting_takes_a_plain_value(
+    fleet: Fleet, inventory: Inventory, tmp_path: Path
+) -> None:
+    scanned(inventory, fleet, tmp_path)
+    humidifier = fleet.by_model("zhimi.humidifier.ca1")
+    inventory.write_setting(humidifier.did, "indicator-light", "off")
+    polled = {row["did"]: row for row in inventory.poll()}
+    assert polled[humidifier.did]["status"] == "online"
+    assert str(humidifier.state()["led_b"]) == "2"

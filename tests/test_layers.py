@@ -10,7 +10,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
     "devices": {"edu", "lessons", "flask", "sqlmodel", "sqlalchemy", "apscheduler", "flask_babel"},
-    "lessons": {"edu", "devices", "miio", "flask", "sqlmodel", "sqlalchemy", "apscheduler", "flask_babel"},
+    "lessons": {
+        "edu",
+        "devices",
+        "miio",
+        "flask",
+        "sqlmodel",
+        "sqlalchemy",
+        "apscheduler",
+        "flask_babel",
+    },
 }
 
 

@@ -9,7 +9,11 @@ from pathlib import Path
 
 from devices.specs import SpecStore
 
-SPEC = {"type": "urn:miot-spec-v2:device:fan:0000A005:acme-f1:1", "description": "Fan", "services": []}
+SPEC = {
+    "type": "urn:miot-spec-v2:device:fan:0000A005:acme-f1:1",
+    "description": "Fan",
+    "services": [],
+}
 
 
 def write(folder: Path, model: str, data: object, age_hours: float = 0) -> Path:
@@ -46,7 +50,9 @@ def test_stale_cache_is_the_fallback_when_fetching_fails(tmp_path: Path) -> None
         calls.append(model)
         raise OSError("network is unreachable")
 
-    store = SpecStore(tmp_path / "cache", shipped_dir=tmp_path / "none", max_age_hours=24, fetch=offline_fetch)
+    store = SpecStore(
+        tmp_path / "cache", shipped_dir=tmp_path / "none", max_age_hours=24, fetch=offline_fetch
+    )
     found = store.get("acme.fan.f1")
     assert calls == ["acme.fan.f1"]
     assert found is not None and found.source == "stale"
@@ -55,7 +61,9 @@ def test_stale_cache_is_the_fallback_when_fetching_fails(tmp_path: Path) -> None
 def test_a_fetched_spec_is_cached(tmp_path: Path) -> None:
     store = SpecStore(tmp_path / "cache", shipped_dir=tmp_path / "none", fetch=lambda model: SPEC)
     assert store.get("acme.fan.f1").source == "online"  # type: ignore[union-attr]
-    again = SpecStore(tmp_path / "cache", shipped_dir=tmp_path / "none", fetch=None).get("acme.fan.f1")
+    again = SpecStore(tmp_path / "cache", shipped_dir=tmp_path / "none", fetch=None).get(
+        "acme.fan.f1"
+    )
     assert again is not None and again.source == "cache"
 
 
@@ -67,7 +75,9 @@ def test_broken_spec_files_are_ignored(tmp_path: Path) -> None:
     (tmp_path / "cache").mkdir()
     (tmp_path / "cache" / "acme.fan.f1.json").write_text("{not json")
     write(tmp_path / "shipped", "acme.fan.f1", {"no": "services"})
-    assert SpecStore(tmp_path / "cache", shipped_dir=tmp_path / "shipped").get("acme.fan.f1") is None
+    assert (
+        SpecStore(tmp_path / "cache", shipped_dir=tmp_path / "shipped").get("acme.fan.f1") is None
+    )
 
 
 def test_model_names_cannot_escape_the_folder(tmp_path: Path) -> None:

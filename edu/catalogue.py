@@ -1,0 +1,39 @@
+"""The lesson catalogue and the vocabulary as the application sees them (loaded once)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lessons.catalogue import Catalogue
+
+
+def vocabulary_path() -> Path:
+    """Return the path of the capability vocabulary shipped with `devices`."""
+    import devices
+
+    return Path(devices.__file__).resolve().parent / "data" / "vocabulary.yaml"
+
+
+@lru_cache(maxsize=4)
+def catalogue(root: str | None = None) -> Catalogue:
+    """Return the lesson catalogue (the shipped one by default), loaded once per process."""
+    from lessons.catalogue import Catalogue
+
+    return Catalogue.load(root)
+
+
+@lru_cache(maxsize=1)
+def lint_vocabulary() -> dict[str, dict[str, Any]]:
+    """Return the vocabulary in the plain shape `lessons.lint` takes."""
+    from lessons.vocabulary import load_vocabulary
+
+    return load_vocabulary(vocabulary_path())
+
+
+@lru_cache(maxsize=1)
+def capability_titles() -> dict[str, str]:
+    """Return capability id -> English title, from the vocabulary."""
+    return {cap: str(entry.get("title") or cap) for cap, entry in lint_vocabulary().items()}

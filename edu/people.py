@@ -1,0 +1,164 @@
+"""People in a household, their PINs, and what they did with lessons."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from edu.catalogue import catalogue
+from edu.db import key, utcnow
+from edu.models import Device, DeviceCapability, Household, LessonProgress, Person, PersonDevice
+
+ROLES = ("admin", "member", "staff")
+LANGUAGES = ("en", "zh-CN")
+PROGRESS_STATES = ("done", "dismissed", "snoozed")
+DEFAULT_SNOOZE = timedelta(days=7)
+_PIN = re.compile(r"^[0-9]{4,8}$")
+
+
+class NotFound(ValueError):
+    """A person, lesson or device named by the user does not exist."""
+
+
+def clean_name(name: str) -> str:
+    """Return the name trimmed, or raise ValueError for an empty or overlong one."""
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise ValueError("a name cannot be empty")
+    if len(cleaned) > 60:
+        raise ValueError("a name is at most 60 characters")
+    return cleaned
+
+
+def hash_pin(pin: str) -> str:
+    """Validate a PIN (4 to 8 digits) and return its hash."""
+    if not _PIN.match(pin):
+        raise ValueError("a PIN is 4 to 8 digits")
+    return generate_password_hash(pin)
+
+
+def check_pin(person: Person, pin: str) -> bool:
+    """Return True when *pin* is the person's PIN."""
+    return person.pin_hash is not None and check_password_hash(person.pin_hash, pin)
+
+
+def add_person(
+    session: Session,
+    household: Household,
+    name: str,
+    *,
+    role: str = "member",
+    pin: str | None = None,
+    language: str | None = None,
+) -> Person:
+    """Add someone to the household; names are unique within it."""
+    name = clean_name(name)
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r} (choose {', '.join(ROLES)})")
+    language = language or household.language
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r} (choose {', '.join(LANGUAGES)})")
+    taken = session.exec(
+        select(Person).where(Person.household_id == household.id, Person.name == name)
+    ).first()
+    if taken is not None:
+        raise ValueError(f"there is already someone called {name!r}")
+    person = Person(
+        household_id=key(household),
+        name=name,
+        role=role,
+        pin_hash=hash_pin(pin) if pin else None,
+        language=language,
+    )
+    session.add(person)
+    session.flush()
+    return person
+
+
+def find_person(session: Session, household: Household, name: str) -> Person:
+    """Return the person called *name*, or raise NotFound naming who exists."""
+    person = session.exec(
+        select(Person).where(
+            Person.household_id == household.id, Person.name == " ".join(name.split())
+        )
+    ).first()
+    if person is None:
+        known = ", ".join(
+            p.name
+            for p in session.exec(
+                select(Person).where(Person.household_id == household.id).order_by(col(Person.name))
+            )
+        )
+        raise NotFound(
+            f"no person called {name!r}"
+            + (f" (known: {known})" if known else " (add one with `edu people add`)")
+        )
+    return person
+
+
+def set_devices(session: Session, person: Person, device_ids: list[int] | None) -> None:
+    """Make *person* use the given devices (None: all of the household's devices)."""
+    for link in session.exec(select(PersonDevice).where(PersonDevice.person_id == person.id)):
+        session.delete(link)
+    person.uses_all_devices = device_ids is None
+    for device_id in device_ids or ():
+        session.add(PersonDevice(person_id=key(person), device_id=device_id))
+
+
+def lesson_capability(session: Session, household: Household, lesson_id: str) -> str:
+    """Return the capability a lesson teaches: curated, or a draft for a household device."""
+    lesson = catalogue().get(lesson_id)
+    if lesson is not None:
+        return lesson.capability
+    from edu.recommend import lessons_for
+
+    rows = session.exec(
+        select(DeviceCapability, Device)
+        .join(Device)
+        .where(Device.household_id == household.id, DeviceCapability.device_id == Device.id)
+    )
+    for cap, device in rows:
+        if device.family and lesson_id.startswith(f"{device.family}-"):
+            for draft in lessons_for(cap, device, catalogue()):
+                if draft.id == lesson_id:
+                    return draft.capability
+    raise NotFound(f"no lesson {lesson_id!r}")
+
+
+def mark_lesson(
+    session: Session,
+    person: Person,
+    lesson_id: str,
+    state: str,
+    *,
+    until: datetime | None = None,
+    now: datetime | None = None,
+) -> LessonProgress:
+    """Record that *person* learned, dismissed or snoozed a lesson."""
+    if state not in PROGRESS_STATES:
+        raise ValueError(f"unknown lesson state {state!r}")
+    household = session.get(Household, person.household_id)
+    assert household is not None
+    capability = lesson_capability(session, household, lesson_id)
+    now = now or utcnow()
+    if state == "snoozed":
+        until = until or now + DEFAULT_SNOOZE
+        if until <= now:
+            raise ValueError("snooze until a time in the future")
+    else:
+        until = None
+    mark = session.exec(
+        select(LessonProgress).where(
+            LessonProgress.person_id == person.id, LessonProgress.lesson == lesson_id
+        )
+    ).first()
+    if mark is None:
+        mark = LessonProgress(
+            person_id=key(person), lesson=lesson_id, capability=capability, state=state
+        )
+        session.add(mark)
+    mark.state, mark.until, mark.updated_at, mark.capability = state, until, now, capability
+    return mark

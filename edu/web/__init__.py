@@ -1,0 +1,1 @@
+"""The household web page: one blueprint per area (no Flask import here)."""
