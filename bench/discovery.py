@@ -16,12 +16,8 @@ import json
 import logging
 import platform
 import socket
-import sys
 import time
 from contextlib import ExitStack
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from devices.discovery import sweep
 from devices.fleet import Fleet

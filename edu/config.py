@@ -44,6 +44,8 @@ class Settings:
     poll_interval: float = 300.0
     spec_cache_hours: float = 24.0 * 30
     fetch_specs: bool = False
+    base_url: str = ""
+    tip_interval: float = 300.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -60,6 +62,8 @@ class Settings:
             discovery_timeout=_float(env, "EDU_DISCOVERY_TIMEOUT", 2.0),
             poll_interval=_float(env, "EDU_POLL_INTERVAL", 300.0),
             fetch_specs=(env.get("EDU_FETCH_SPECS", "0").lower() in ("1", "true", "yes")),
+            base_url=(env.get("EDU_BASE_URL") or "").rstrip("/"),
+            tip_interval=_float(env, "EDU_TIP_INTERVAL", 300.0),
         )
         chosen = {k: v for k, v in overrides.items() if v is not None and v != ()}
         if "instance" in chosen:

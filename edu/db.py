@@ -60,6 +60,9 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 5}
     engine = create_engine(url, **kwargs)
+    from edu.state import track_revisions
+
+    track_revisions()
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -69,6 +72,7 @@ def create_schema(engine: Engine) -> None:
     """Create every table that does not exist yet."""
     from edu import models  # noqa: F401  (registers the tables)
     from edu.web import models as web_models  # noqa: F401  (API tokens, pending reverts ...)
+    from edu.tips import models as tip_models  # noqa: F401  (tip policy, ledger, inbox, lease)
 
     SQLModel.metadata.create_all(engine)
 

@@ -25,6 +25,8 @@ class Household(SQLModel, table=True):
     kind: str = "home"  # "home" | "store"
     timezone: str = "UTC"
     language: str = "en"
+    # bumped (by edu.state) whenever something a recommendation depends on changes
+    revision: int = 0
     created_at: datetime = _when(default_factory=utcnow)
 
 

@@ -8,24 +8,15 @@ then lesson id and device id.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from edu.catalogue import capability_titles, catalogue
-from edu.db import key, utcnow
-from edu.models import (
-    Device,
-    DeviceCapability,
-    FeatureUse,
-    Household,
-    LessonProgress,
-    Person,
-    PersonDevice,
-)
+from edu.db import utcnow
+from edu.state import DeviceRow, HouseholdState, Mark, load_state
 
 if TYPE_CHECKING:
     from lessons.catalogue import Catalogue, Lesson
@@ -59,87 +50,36 @@ class Recommendation:
         return asdict(self)
 
 
-@dataclass
-class HouseholdState:
-    """Everything ranking needs about one household, read in a handful of queries."""
-
-    household: Household
-    people: list[Person]
-    devices: dict[int, Device]
-    capabilities: dict[int, list[DeviceCapability]]
-    devices_of: dict[int, set[int]]
-    used: dict[int, set[tuple[int, str]]]  # person id -> {(device id, capability)}
-    progress: dict[int, dict[str, LessonProgress]]  # person id -> lesson id -> progress
-
-    def uses(self, person_id: int, capability: str, families: tuple[str, ...] = ()) -> bool:
-        """Did the person use *capability* on any of their devices (of these families)?"""
-        for device_id, cap in self.used.get(person_id, ()):
-            if cap != capability:
-                continue
-            family = self.devices[device_id].family
-            if not families or family in families:
-                return True
-        return False
-
-    def knows(self, person_id: int, lesson: Lesson) -> bool:
-        """Has the person learned *lesson* (marked done, or uses its feature)?"""
-        mark = self.progress.get(person_id, {}).get(lesson.id)
-        if mark is not None and mark.state == "done":
-            return True
-        return self.uses(person_id, lesson.capability, lesson.families)
+class _Capability(Protocol):
+    @property
+    def capability(self) -> str: ...
+    @property
+    def mapped(self) -> bool: ...
+    @property
+    def setting(self) -> str | None: ...
+    @property
+    def action(self) -> str | None: ...
+    @property
+    def details(self) -> dict[str, Any] | None: ...
 
 
-def load_state(session: Session, household: Household) -> HouseholdState:
-    """Read people, devices, capabilities, usage and progress of *household*."""
-    people = list(
-        session.exec(
-            select(Person).where(Person.household_id == household.id).order_by(col(Person.id))
-        )
-    )
-    devices = {
-        key(d): d for d in session.exec(select(Device).where(Device.household_id == household.id))
-    }
-    caps: dict[int, list[DeviceCapability]] = defaultdict(list)
-    if devices:
-        rows = session.exec(
-            select(DeviceCapability)
-            .where(col(DeviceCapability.device_id).in_(list(devices)))
-            .order_by(col(DeviceCapability.capability))
-        )
-        for row in rows:
-            caps[row.device_id].append(row)
-    chosen: dict[int, set[int]] = defaultdict(set)
-    person_ids = [key(p) for p in people]
-    if person_ids:
-        for link in session.exec(
-            select(PersonDevice).where(col(PersonDevice.person_id).in_(person_ids))
-        ):
-            chosen[link.person_id].add(link.device_id)
-    devices_of = {
-        key(p): (set(devices) if p.uses_all_devices else chosen[key(p)] & set(devices))
-        for p in people
-    }
-    device_side: set[tuple[int, str]] = set()
-    attributed: dict[int, set[tuple[int, str]]] = defaultdict(set)
-    for use in session.exec(select(FeatureUse).where(FeatureUse.household_id == household.id)):
-        if use.person_key == 0:
-            device_side.add((use.device_id, use.capability))
-        else:
-            attributed[use.person_key].add((use.device_id, use.capability))
-    used = {
-        key(p): {(d, c) for d, c in device_side if d in devices_of[key(p)]} | attributed[key(p)]
-        for p in people
-    }
-    progress: dict[int, dict[str, LessonProgress]] = defaultdict(dict)
-    if person_ids:
-        for mark in session.exec(
-            select(LessonProgress).where(col(LessonProgress.person_id).in_(person_ids))
-        ):
-            progress[mark.person_id][mark.lesson] = mark
-    return HouseholdState(household, people, devices, caps, devices_of, used, progress)
+class _Device(Protocol):
+    @property
+    def family(self) -> str | None: ...
+    @property
+    def model(self) -> str | None: ...
 
 
-def lessons_for(cap: DeviceCapability, device: Device, book: Catalogue) -> list[Lesson]:
+class _Person(Protocol):
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def household_id(self) -> int: ...
+    @property
+    def language(self) -> str: ...
+
+
+def lessons_for(cap: _Capability, device: _Device, book: Catalogue) -> list[Lesson]:
     """Curated lessons for a device capability, or one automatic draft when there are none."""
     from lessons.drafts import draft_lesson
 
@@ -177,7 +117,8 @@ def lessons_for(cap: DeviceCapability, device: Device, book: Catalogue) -> list[
     ]
 
 
-def _snoozed(mark: LessonProgress | None, now: datetime) -> bool:
+def _hidden(mark: Mark | None, now: datetime) -> bool:
+    """Is a lesson out of the list because of what the person did with it?"""
     if mark is None:
         return False
     if mark.state in ("done", "dismissed"):
@@ -185,9 +126,48 @@ def _snoozed(mark: LessonProgress | None, now: datetime) -> bool:
     return mark.state == "snoozed" and (mark.until is None or mark.until > now)
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """A lesson for a device, before the person-specific checks and ranking."""
+
+    lesson: Lesson
+    device: DeviceRow
+
+
+def _candidates(state: HouseholdState, person_id: int, book: Catalogue) -> list[_Candidate]:
+    """Every lesson for the person's devices, once each, newest device first (memoised)."""
+    memo_key = ("candidates", person_id, id(book))
+    found = state.memo.get(memo_key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    ordered = sorted(
+        (state.devices[d] for d in state.devices_of.get(person_id, ())),
+        key=lambda d: (-d.first_seen.timestamp(), d.did),
+    )
+    seen: set[str] = set()
+    out: list[_Candidate] = []
+    for device in ordered:
+        lessons_key = ("lessons", device.id, id(book))
+        per_device = state.memo.get(lessons_key)
+        if per_device is None:
+            per_device = [
+                lesson
+                for cap in state.capabilities.get(device.id, ())
+                for lesson in lessons_for(cap, device, book)
+            ]
+            state.memo[lessons_key] = per_device
+        for lesson in per_device:
+            if lesson.id in seen or (lesson.automatic and lesson.id in book):
+                continue
+            seen.add(lesson.id)
+            out.append(_Candidate(lesson, device))
+    state.memo[memo_key] = out
+    return out
+
+
 def recommend(
     session: Session,
-    person: Person,
+    person: _Person,
     *,
     now: datetime | None = None,
     limit: int | None = None,
@@ -197,72 +177,53 @@ def recommend(
     """Rank the lessons *person* has not learned yet for the devices they use."""
     now = now or utcnow()
     book = book or catalogue()
-    household = session.get(Household, person.household_id)
-    assert household is not None
-    state = state or load_state(session, household)
     pid = person.id
     assert pid is not None
-    marks = state.progress.get(pid, {})
-    others = [p for p in state.people if p.id != pid]
-    ordered = sorted(
-        (state.devices[d] for d in state.devices_of.get(pid, ())),
-        key=lambda d: (-d.first_seen.timestamp(), d.did),
-    )
-    seen: set[str] = set()
-    ranked: list[tuple[tuple[Any, ...], Recommendation]] = []
-    for device in ordered:
-        for cap in state.capabilities.get(key(device), ()):
-            for lesson in lessons_for(cap, device, book):
-                if lesson.id in seen or (lesson.automatic and lesson.id in book):
-                    continue
-                seen.add(lesson.id)
-                if _snoozed(marks.get(lesson.id), now):
-                    continue
-                if state.uses(pid, lesson.capability, lesson.families or (device.family or "",)):
-                    continue
-                ranked.append(_rank(state, person, others, device, lesson, book, now))
+    state = state or load_state(session, person.household_id)
+    others = [p.id for p in state.people if p.id != pid]
+    ranked = []
+    for candidate in _candidates(state, pid, book):
+        lesson, device = candidate.lesson, candidate.device
+        if _hidden(state.mark(pid, lesson.id), now):
+            continue
+        if state.uses(pid, lesson.capability, lesson.families or (device.family or "",)):
+            continue
+        ranked.append(_rank(state, pid, person.language, others, device, lesson, book, now))
     ranked.sort(key=lambda pair: pair[0])
     items = [item for _, item in ranked]
     return items[:limit] if limit is not None else items
 
 
+def _knows(state: HouseholdState, person_id: int, lesson: Lesson) -> bool:
+    mark = state.mark(person_id, lesson.id)
+    return (mark is not None and mark.state == "done") or state.uses(
+        person_id, lesson.capability, lesson.families
+    )
+
+
 def _rank(
     state: HouseholdState,
-    person: Person,
-    others: list[Person],
-    device: Device,
+    pid: int,
+    language: str,
+    others: list[int],
+    device: DeviceRow,
     lesson: Lesson,
     book: Catalogue,
     now: datetime,
 ) -> tuple[tuple[Any, ...], Recommendation]:
-    pid = person.id
-    assert pid is not None
-    prerequisites = [book.get(r) for r in lesson.requires]
-    known = [p for p in prerequisites if p is not None]
-    unmet = [p for p in known if not state.knows(pid, p)]
-    community = sum(
-        1
-        for other in others
-        if other.id is not None
-        and (
-            state.uses(other.id, lesson.capability, lesson.families)
-            or (
-                state.progress.get(other.id, {}).get(lesson.id) is not None
-                and state.progress[other.id][lesson.id].state == "done"
-            )
-        )
-    )
+    known = [p for p in (book.get(r) for r in lesson.requires) if p is not None]
+    unmet = [p for p in known if not _knows(state, pid, p)]
+    community = sum(1 for other in others if _knows(state, other, lesson))
     people = len(state.people)
-    where = "in the shop" if state.household.kind == "store" else "at home"
+    where = "in the shop" if state.kind == "store" else "at home"
     name = device.display_name
-    is_new = now - device.first_seen < timedelta(days=NEW_DEVICE_DAYS)
     if community:
         code, params = "community", {"count": community, "people": people, "where": where}
         reason = f"{community} of {people} people {where} use this"
     elif known and not unmet:
         code, params = "builds-on", {"lesson": known[0].title}
         reason = f"Builds on “{known[0].title}”, which you know"
-    elif is_new:
+    elif now - device.first_seen < timedelta(days=NEW_DEVICE_DAYS):
         code, params = "new-device", {"device": name}
         reason = f"New: your {name} arrived recently"
     elif lesson.automatic:
@@ -271,8 +232,7 @@ def _rank(
     else:
         code, params = "not-yet", {"device": name}
         reason = f"You haven't used this on your {name} yet"
-    translated = book.get(lesson.id, person.language) if not lesson.automatic else None
-    shown = translated or lesson
+    shown = (book.get(lesson.id, language) if not lesson.automatic else None) or lesson
     item = Recommendation(
         lesson=lesson.id,
         capability=lesson.capability,
@@ -292,7 +252,7 @@ def _rank(
         can_try=lesson.try_it is not None,
         lang=shown.lang,
     )
-    key = (
+    rank = (
         1 if unmet else 0,
         lesson.level_rank,
         -community,
@@ -301,7 +261,7 @@ def _rank(
         lesson.id,
         device.did,
     )
-    return key, item
+    return rank, item
 
 
 @dataclass(frozen=True)
@@ -324,17 +284,15 @@ class DeviceProgress:
 
 
 def device_progress(
-    session: Session, person: Person, *, state: HouseholdState | None = None
+    session: Session, person: _Person, *, state: HouseholdState | None = None
 ) -> list[DeviceProgress]:
     """Return, per device the person uses, the features in use and not used yet."""
-    household = session.get(Household, person.household_id)
-    assert household is not None and person.id is not None
-    state = state or load_state(session, household)
-    used = state.used.get(person.id, set())
+    pid = person.id
+    assert pid is not None
+    state = state or load_state(session, person.household_id)
+    used = state.used.get(pid, set())
     rows = []
-    for device_id in sorted(
-        state.devices_of.get(person.id, ()), key=lambda d: state.devices[d].did
-    ):
+    for device_id in sorted(state.devices_of.get(pid, ()), key=lambda d: state.devices[d].did):
         device = state.devices[device_id]
         mapped = [c.capability for c in state.capabilities.get(device_id, ()) if c.mapped]
         in_use = sorted(c for c in mapped if (device_id, c) in used)

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from fleet_fixtures import miio_client
+from lan_fixtures import scanned
 from sqlmodel import Session, select
 
 from devices.discovery import discover
 from devices.fleet import Fleet
 from edu.cli import main
-from edu.config import Settings
-from edu.db import create_schema, make_engine
 from edu.inventory import Inventory
 from edu.models import UsageEvent
 from edu.simulation import token_file_for
@@ -85,41 +82,8 @@ EXPECTED: dict[str, set[str]] = {
 }
 
 
-def network_of(fleet: Fleet) -> str:
-    first = fleet.devices[0].ip
-    return ".".join(first.split(".")[:3]) + ".0/24"
-
-
-@pytest.fixture
-def inventory(tmp_path: Path) -> Iterator[Inventory]:
-    settings = Settings.from_env(
-        {
-            "EDU_INSTANCE": str(tmp_path / "instance"),
-            "EDU_DEVICE_TIMEOUT": "0.5",
-            "EDU_DISCOVERY_TIMEOUT": "0.8",
-        }
-    )
-    settings.ensure_instance()
-    engine = make_engine(settings.database_url)
-    create_schema(engine)
-    yield Inventory.open(engine, settings)
-    engine.dispose()
-
-
-def import_fleet_tokens(inventory: Inventory, fleet: Fleet, tmp_path: Path) -> None:
-    path = tmp_path / "tokens.json"
-    path.write_text(json.dumps(token_file_for(fleet)))
-    inventory.import_tokens(path)
-
-
-def scanned(inventory: Inventory, fleet: Fleet, tmp_path: Path) -> dict[int, dict[str, Any]]:
-    import_fleet_tokens(inventory, fleet, tmp_path)
-    found = discover([network_of(fleet)], timeout=0.8)
-    return {row["did"]: row for row in inventory.scan(found)}
-
-
 def test_sweep_of_the_fleet_network_finds_every_device(fleet: Fleet) -> None:
-    found = discover([network_of(fleet)], timeout=0.8)
+    found = discover([fleet.network], timeout=0.8)
     assert {f.did for f in found} == {d.did for d in fleet.devices}
     for record in found:
         device = fleet.by_did(record.did)
@@ -234,7 +198,7 @@ def test_a_device_with_a_new_ip_is_the_same_device(
     plug = fleet.by_model("qmi.powerstrip.v1")
     new_ip = ".".join(plug.ip.split(".")[:3]) + ".200"
     plug.move(new_ip)
-    found = discover([network_of(fleet)], timeout=0.8)
+    found = discover([fleet.network], timeout=0.8)
     rows = {row["did"]: row for row in inventory.scan(found)}
     assert rows[plug.did]["ip"] == new_ip
     assert rows[plug.did]["status"] == "online"
@@ -246,7 +210,7 @@ def test_a_device_with_a_new_ip_is_the_same_device(
 def test_a_provisioned_device_without_its_token_asks_for_it(
     fleet: Fleet, inventory: Inventory
 ) -> None:
-    found = discover([network_of(fleet)], timeout=0.8)
+    found = discover([fleet.network], timeout=0.8)
     rows = {row["did"]: row for row in inventory.scan(found)}
     for device in fleet.devices:
         if device.provisioned:
@@ -266,8 +230,8 @@ def test_cli_scan_and_poll_never_reveal_a_token(
     outputs = []
     for args in (
         ["tokens", "import", str(tokens), "--json"],
-        ["discover", "--network", network_of(fleet), "--timeout", "0.8", "--json"],
-        ["scan", "--network", network_of(fleet), "--timeout", "0.8", "--json"],
+        ["discover", "--network", fleet.network, "--timeout", "0.8", "--json"],
+        ["scan", "--network", fleet.network, "--timeout", "0.8", "--json"],
         ["poll", "--json"],
         ["-v", "-v", "poll"],
     ):

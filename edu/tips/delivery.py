@@ -1,0 +1,171 @@
+"""The delivery ledger at work: send the rows a run claimed, retry with backoff, recover after a crash.
+
+A ledger row is committed as ``sending`` (with the run that claimed it and a claim expiry)
+before anything goes out, and marked ``sent``, ``retry`` or ``failed`` right after, one row
+per transaction. A crash between the two leaves it ``sending``; once its claim expires, a
+later run sends it again with the same idempotency key, so a receiver that honours the
+key (the JSON, XML and form webhooks and email carry it as a header) keeps one copy. The
+inbox never reaches this module: its row and its item commit together.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from edu.config import Settings
+from edu.models import Household, Person
+from edu.tips import policy as rules
+from edu.tips.channels import ChannelError, ChannelVault, TipMessage, send
+from edu.tips.links import LinkMaker
+from edu.tips.models import TipChannel, TipDelivery, TipPolicy
+from edu.tips.service import policy_of
+
+logger = logging.getLogger(__name__)
+
+CLAIM = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one ledger row in this run."""
+
+    id: int
+    person_id: int
+    lesson: str
+    channel: str  # the masked label
+    status: str  # sent | retry | failed | cancelled
+    attempts: int
+    error: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _local_and_utc(now: datetime, tz: str) -> tuple[datetime, datetime]:
+    local = rules.to_local(now, tz)
+    return local, rules.to_utc(local, tz)
+
+
+def claim_due(engine: Engine, run_id: str, now: datetime, *, after: int = 0,
+              limit: int = 500) -> tuple[list[int], int | None]:
+    """Claim ledger rows due for a retry and rows a crashed run left ``sending``.
+
+    Rows whose person is in quiet hours (or snoozed) wait for a later run. A row that used
+    up its attempts is marked failed instead. Looks at rows with an id above *after*; returns
+    the ids this run now owns and the last id looked at (None when there was nothing left).
+    """
+    claimed: list[int] = []
+    last: int | None = None
+    with Session(engine) as session, session.begin():
+        # A generous UTC window: a naive *now* is local time, up to 14 hours either way.
+        horizon = rules.to_utc(now, "UTC") + timedelta(hours=15)
+        rows = session.exec(
+            select(TipDelivery, Household.timezone, TipPolicy)
+            .join(Person, TipDelivery.person_id == Person.id)  # type: ignore[arg-type]
+            .join(Household, Person.household_id == Household.id)  # type: ignore[arg-type]
+            .outerjoin(TipPolicy, TipPolicy.person_id == Person.id)  # type: ignore[arg-type]
+            .where(TipDelivery.id > after)  # type: ignore[operator]
+            .where(or_(and_(TipDelivery.status == "retry", TipDelivery.next_attempt_at <= horizon),  # type: ignore[arg-type, operator]
+                       and_(TipDelivery.status == "sending", TipDelivery.claimed_until <= horizon)))  # type: ignore[arg-type, operator]
+            .order_by(TipDelivery.id).limit(limit)  # type: ignore[arg-type]
+        ).all()
+        for row, tz, policy_row in rows:
+            last = row.id
+            local, at = _local_and_utc(now, tz)
+            due_at = row.next_attempt_at if row.status == "retry" else row.claimed_until
+            if due_at is None or due_at > at or not rules.may_deliver_now(policy_of(policy_row), local):
+                continue
+            if row.attempts >= rules.MAX_ATTEMPTS:
+                values: dict[str, Any] = {"status": "failed", "claimed_by": None, "claimed_until": None,
+                                          "last_error": row.last_error or "gave up after a crash while sending"}
+            else:
+                values = {"status": "sending", "claimed_by": run_id, "claimed_until": at + CLAIM,
+                          "attempts": row.attempts + 1}
+            # Conditional on the state we read: a second worker claiming the same row loses.
+            result = session.execute(
+                update(TipDelivery).where(TipDelivery.id == row.id, TipDelivery.status == row.status,  # type: ignore[arg-type]
+                                          TipDelivery.attempts == row.attempts).values(**values))  # type: ignore[arg-type]
+            if result.rowcount == 1 and values["status"] == "sending":  # type: ignore[attr-defined]
+                claimed.append(row.id)  # type: ignore[arg-type]
+    return claimed, last
+
+
+def send_claimed(engine: Engine, settings: Settings, run_id: str, now: datetime,
+                 ids: list[int] | None = None) -> list[Outcome]:
+    """Send every row this run claimed (or the given ones), marking each as soon as it is done."""
+    with Session(engine, expire_on_commit=False) as session:
+        query = (select(TipDelivery, TipChannel, Person, Household.timezone, TipPolicy)
+                 .outerjoin(TipChannel, TipDelivery.channel_id == TipChannel.id)  # type: ignore[arg-type]
+                 .join(Person, TipDelivery.person_id == Person.id)  # type: ignore[arg-type]
+                 .join(Household, Person.household_id == Household.id)  # type: ignore[arg-type]
+                 .outerjoin(TipPolicy, TipPolicy.person_id == Person.id)  # type: ignore[arg-type]
+                 .where(TipDelivery.claimed_by == run_id, TipDelivery.status == "sending")
+                 .order_by(TipDelivery.id))  # type: ignore[arg-type]
+        if ids is not None:
+            query = query.where(TipDelivery.id.in_(ids))  # type: ignore[union-attr]
+        rows = session.exec(query).all()
+    if not rows:
+        return []
+    vault = ChannelVault(settings)
+    links = LinkMaker(settings)
+    urls: dict[int, str] = {}
+    outcomes = []
+    for row, channel, person, tz, policy_row in rows:
+        _, at = _local_and_utc(now, tz)
+        label = channel.label if channel is not None else "removed channel"
+        if channel is None or not channel.enabled or (policy_row is not None and policy_row.unsubscribed_at):
+            outcomes.append(_mark(engine, run_id, row, "cancelled", at, label, "the channel is off"))
+            continue
+        try:
+            url = urls.get(channel.id) or vault.decrypt(channel.url_ciphertext)
+        except ChannelError as exc:
+            outcomes.append(_mark(engine, run_id, row, "failed", at, label, str(exc)))
+            continue
+        urls[channel.id] = url
+        message = TipMessage(title=row.title, summary=row.summary, link=row.link,
+                             unsubscribe=links.unsubscribe(person.id, channel.id),
+                             idempotency_key=row.idempotency_key, lang=person.language)
+        result = send(url, message)
+        if result.ok:
+            outcomes.append(_mark(engine, run_id, row, "sent", at, label))
+            continue
+        delay = rules.retry_delay(row.attempts)
+        status = "retry" if delay is not None else "failed"
+        logger.warning("tip %s to channel #%s failed (attempt %d): %s", row.lesson, channel.id,
+                       row.attempts, result.error)
+        outcomes.append(_mark(engine, run_id, row, status, at, label, result.error, delay))
+    return outcomes
+
+
+def _mark(engine: Engine, run_id: str, row: TipDelivery, status: str, at: datetime, label: str,
+          error: str = "", delay: timedelta | None = None) -> Outcome:
+    values: dict[str, Any] = {"status": status, "claimed_by": None, "claimed_until": None, "last_error": error}
+    if status == "sent":
+        values["sent_at"] = at
+    if status == "retry" and delay is not None:
+        values["next_attempt_at"] = at + delay
+    with Session(engine) as session, session.begin():
+        session.execute(update(TipDelivery).where(TipDelivery.id == row.id,  # type: ignore[arg-type]
+                                                  TipDelivery.claimed_by == run_id).values(**values))  # type: ignore[arg-type]
+    assert row.id is not None
+    return Outcome(row.id, row.person_id, row.lesson, label, status, row.attempts, error)
+
+
+def deliver_due(engine: Engine, settings: Settings, run_id: str, now: datetime) -> list[Outcome]:
+    """Retry what is due and recover what a crash left half-sent; return what happened."""
+    outcomes: list[Outcome] = []
+    after = 0
+    while True:
+        claimed, last = claim_due(engine, run_id, now, after=after)
+        if claimed:
+            outcomes.extend(send_claimed(engine, settings, run_id, now, claimed))
+        if last is None:
+            return outcomes
+        after = last

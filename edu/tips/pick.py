@@ -1,0 +1,154 @@
+"""Choose each person's next tip fast: `edu.recommend`'s ranking, batched over many households.
+
+`recommend()` builds and ranks every candidate lesson of a person (close to a millisecond
+each with a few devices); a tip run for 100,000 people needs only the best candidate that
+may be sent. So this module reads many households in a handful of queries (`read_states`,
+the batched twin of `edu.state.read_state`), computes the ranking key alone per candidate,
+sharing per household what its people have in common, and builds the `Recommendation`
+through `edu.recommend._rank` for the winner only. The result equals taking `recommend()`
+in order and keeping the first item the tip filters allow; `tests/test_tips_pick.py`
+holds the two side by side.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
+
+from edu.models import Device, DeviceCapability, FeatureUse, Household, LessonProgress, Person, PersonDevice
+from edu.recommend import Recommendation, _candidates, _hidden, _rank
+from edu.state import CapabilityRow, DeviceRow, HouseholdState, Mark, PersonRow
+
+if TYPE_CHECKING:
+    from lessons.catalogue import Catalogue, Lesson
+
+Allowed = Callable[[DeviceRow, str], bool]
+
+
+def read_states(session: Session, households: list[Household]) -> dict[int, HouseholdState]:
+    """Read many households' states at once (what `edu.state.read_state` reads for one)."""
+    ids = [h.id for h in households if h.id is not None]
+    if not ids:
+        return {}
+    in_people = col(Person.household_id).in_(ids)
+    people: dict[int, list[PersonRow]] = defaultdict(list)
+    uses_all: dict[int, bool] = {}
+    for hid, pid, name, role, language, all_devices in session.execute(
+        sa_select(col(Person.household_id), col(Person.id), col(Person.name), col(Person.role),
+                  col(Person.language), col(Person.uses_all_devices)).where(in_people).order_by(col(Person.id))
+    ):
+        people[hid].append(PersonRow(pid, name, role, language))
+        uses_all[pid] = all_devices
+    devices: dict[int, dict[int, DeviceRow]] = defaultdict(dict)
+    for hid, *row in session.execute(
+        sa_select(col(Device.household_id), col(Device.id), col(Device.did), col(Device.name),
+                  col(Device.model), col(Device.family), col(Device.status), col(Device.first_seen),
+                  col(Device.token_ciphertext).is_not(None)).where(col(Device.household_id).in_(ids))
+    ):
+        devices[hid][row[0]] = DeviceRow(*row)
+    caps: dict[int, list[CapabilityRow]] = defaultdict(list)
+    for device_id, *row in session.execute(
+        sa_select(col(DeviceCapability.device_id), col(DeviceCapability.capability),
+                  col(DeviceCapability.mapped), col(DeviceCapability.setting), col(DeviceCapability.action),
+                  col(DeviceCapability.method), col(DeviceCapability.details), col(DeviceCapability.in_use))
+        .join(Device, col(DeviceCapability.device_id) == col(Device.id))
+        .where(col(Device.household_id).in_(ids)).order_by(col(DeviceCapability.capability))
+    ):
+        caps[device_id].append(CapabilityRow(*row))
+    chosen: dict[int, set[int]] = defaultdict(set)
+    for pid, device_id in session.execute(
+        sa_select(col(PersonDevice.person_id), col(PersonDevice.device_id))
+        .join(Person, col(PersonDevice.person_id) == col(Person.id)).where(in_people)
+    ):
+        chosen[pid].add(device_id)
+    progress: dict[int, dict[str, Mark]] = defaultdict(dict)
+    for pid, lesson, state, until in session.execute(
+        sa_select(col(LessonProgress.person_id), col(LessonProgress.lesson), col(LessonProgress.state),
+                  col(LessonProgress.until))
+        .join(Person, col(LessonProgress.person_id) == col(Person.id)).where(in_people)
+    ):
+        progress[pid][lesson] = Mark(state, until)
+    device_side: dict[int, set[tuple[int, str]]] = defaultdict(set)
+    attributed: dict[int, set[tuple[int, str]]] = defaultdict(set)
+    for hid, device_id, capability, person_key in session.execute(
+        sa_select(col(FeatureUse.household_id), col(FeatureUse.device_id), col(FeatureUse.capability),
+                  col(FeatureUse.person_key)).where(col(FeatureUse.household_id).in_(ids))
+    ):
+        (device_side[hid] if person_key == 0 else attributed[person_key]).add((device_id, capability))
+    states = {}
+    for household in households:
+        hid = household.id
+        assert hid is not None
+        own, folks = devices.get(hid, {}), people.get(hid, [])
+        devices_of = {p.id: set(own) if uses_all.get(p.id, True) else chosen[p.id] & set(own) for p in folks}
+        used = {p.id: {pair for pair in device_side[hid] if pair[0] in devices_of[p.id]} | attributed[p.id]
+                for p in folks}
+        states[hid] = HouseholdState(
+            hid, household.kind, household.revision, folks, own, {d: caps.get(d, []) for d in own},
+            devices_of, used, {p.id: progress[p.id] for p in folks if p.id in progress},
+        )
+    return states
+
+
+@dataclass
+class Picker:
+    """Rank one household's lessons per person, sharing what the people have in common."""
+
+    state: HouseholdState
+    book: Catalogue
+    now: datetime
+    _knowers: dict[str, frozenset[int]] = field(default_factory=dict)
+
+    def _knows(self, pid: int, lesson: Lesson) -> bool:
+        mark = self.state.mark(pid, lesson.id)
+        return (mark is not None and mark.state == "done") or self.state.uses(pid, lesson.capability, lesson.families)
+
+    def _who_knows(self, lesson: Lesson) -> frozenset[int]:
+        found = self._knowers.get(lesson.id)
+        if found is None:
+            found = frozenset(p.id for p in self.state.people if self._knows(p.id, lesson))
+            self._knowers[lesson.id] = found
+        return found
+
+    def key(self, pid: int, device: DeviceRow, lesson: Lesson) -> tuple[Any, ...]:
+        """Return the ranking key `edu.recommend._rank` gives this candidate for this person."""
+        unmet = False
+        for required in lesson.requires:
+            prerequisite = self.book.get(required)
+            if prerequisite is not None and not self._knows(pid, prerequisite):
+                unmet = True
+                break
+        knowers = self._who_knows(lesson)
+        community = len(knowers) - (1 if pid in knowers else 0)
+        return (1 if unmet else 0, lesson.level_rank, -community, -device.first_seen.timestamp(),
+                1 if lesson.automatic else 0, lesson.id, device.did)
+
+    def ranked(self, pid: int) -> Iterator[tuple[tuple[Any, ...], DeviceRow, Lesson]]:
+        """Yield the person's candidates and their keys (unsorted), filtered as `recommend` does."""
+        state = self.state
+        for candidate in _candidates(state, pid, self.book):
+            lesson, device = candidate.lesson, candidate.device
+            if _hidden(state.mark(pid, lesson.id), self.now):
+                continue
+            if state.uses(pid, lesson.capability, lesson.families or (device.family or "",)):
+                continue
+            yield self.key(pid, device, lesson), device, lesson
+
+    def pick(self, person: PersonRow, allowed: Allowed) -> Recommendation | None:
+        """Return the best recommendation for *person* that *allowed(device, lesson id)* accepts."""
+        best: tuple[tuple[Any, ...], DeviceRow, Lesson] | None = None
+        for item in self.ranked(person.id):
+            if (best is None or item[0] < best[0]) and allowed(item[1], item[2].id):
+                best = item
+        if best is None:
+            return None
+        others = [p.id for p in self.state.people if p.id != person.id]
+        _, recommendation = _rank(self.state, person.id, person.language, others, best[1], best[2],
+                                  self.book, self.now)
+        return recommendation

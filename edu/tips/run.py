@@ -1,0 +1,262 @@
+"""The tip run: for each person whose cadence is due, the top recommendation not yet sent.
+
+`run_tips(engine, settings, now)` is a plain function: the scheduler calls it every few
+minutes, `edu tips run` calls it once, tests call it with a fixed clock. A naive *now* is
+read as each household's local time.
+
+Per chunk of households, in one transaction: the people's policies, the tips they already
+had, and their next tip; then the inbox item and its ledger row (``sent``: the inbox is
+written in that same transaction) and one ``sending`` ledger row per Apprise channel. After
+the commit the channel rows are sent and marked one by one (`edu.tips.delivery`). The
+ledger's unique key (person, lesson, channel) keeps a second worker or a rerun from
+sending a tip twice: a chunk that collides with one is read again and decided anew.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from edu.catalogue import catalogue
+from edu.config import Settings
+from edu.db import utcnow
+from edu.models import Household, Person
+from edu.recommend import Recommendation
+from edu.state import DeviceRow, PersonRow
+from edu.tips import policy as rules
+from edu.tips.delivery import CLAIM, Outcome, deliver_due, send_claimed
+from edu.tips.links import LinkMaker
+from edu.tips.models import INBOX, InboxItem, TipChannel, TipDelivery, TipMute, TipPolicy
+from edu.tips.pick import Picker, read_states
+from edu.tips.service import policy_of
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 250  # households per transaction
+HISTORY = timedelta(days=8)  # enough tips back to count this week's
+
+
+@dataclass
+class TipReport:
+    """What one tip run did."""
+
+    run_id: str
+    now: str
+    people: int = 0
+    decisions: Counter[str] = field(default_factory=Counter)
+    tips: list[dict[str, Any]] = field(default_factory=list)
+    sent: int = 0
+    deliveries: Counter[str] = field(default_factory=Counter)
+    retried: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run": self.run_id, "now": self.now, "people": self.people, "tips_sent": self.sent,
+                "decisions": dict(sorted(self.decisions.items())),
+                "deliveries": dict(sorted(self.deliveries.items())),
+                "tips": self.tips, "retried": self.retried}
+
+
+@dataclass
+class _Chunk:
+    """The rows one chunk of households adds, and the report lines for them."""
+
+    inbox: list[dict[str, Any]] = field(default_factory=list)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    tips: list[dict[str, Any]] = field(default_factory=list)
+    decisions: Counter[str] = field(default_factory=Counter)
+    people: int = 0
+    external: int = 0
+
+
+def run_tips(engine: Engine, settings: Settings, now: datetime | None = None, *,
+             collect: bool = True, send_external: bool = True, chunk: int = CHUNK) -> TipReport:
+    """Run the tip run once at *now* (naive: each household's local time); return what it did."""
+    now = now or utcnow()
+    run_id = uuid.uuid4().hex
+    report = TipReport(run_id, now.isoformat())
+    if send_external:
+        for outcome in deliver_due(engine, settings, run_id, now):
+            report.deliveries[outcome.status] += 1
+            report.retried.append(outcome.to_dict())
+    book = catalogue()
+    links = LinkMaker(settings)
+    with Session(engine) as session:
+        household_ids = list(session.exec(select(Household.id).order_by(Household.id)))  # type: ignore[call-overload]
+    for start in range(0, len(household_ids), chunk):
+        ids = household_ids[start:start + chunk]
+        done = _run_chunk(engine, ids, now, run_id, book, links)
+        report.people += done.people
+        report.decisions.update(done.decisions)
+        report.sent += len(done.inbox)
+        report.deliveries["sent"] += len(done.inbox)
+        if collect:
+            report.tips.extend(done.tips)
+        if done.external and send_external:
+            _record(report, done.tips if collect else None,
+                    send_claimed(engine, settings, run_id, now))
+    logger.info("tip run %s: %d tip(s) to %d people", run_id[:8], report.sent, report.people)
+    return report
+
+
+def _record(report: TipReport, tips: list[dict[str, Any]] | None, outcomes: list[Outcome]) -> None:
+    by_key = {(t["person_id"], t["lesson"]): t for t in tips} if tips else {}
+    for outcome in outcomes:
+        report.deliveries[outcome.status] += 1
+        tip = by_key.get((outcome.person_id, outcome.lesson))
+        if tip is not None:
+            tip["channels"][outcome.channel] = outcome.status
+
+
+def _run_chunk(engine: Engine, ids: list[int], now: datetime, run_id: str, book: Any, links: LinkMaker) -> _Chunk:
+    for attempt in range(3):
+        try:
+            with Session(engine, expire_on_commit=False) as session, session.begin():
+                done = _plan_chunk(session, ids, now, run_id, book, links)
+                if done.inbox:
+                    session.execute(insert(InboxItem), done.inbox)
+                    session.execute(insert(TipDelivery), done.ledger)
+            return done
+        except IntegrityError:
+            # Another run (a second worker, a manual `edu tips run`) got there first: read again.
+            logger.info("tip run %s: another run wrote the same tips; deciding again (%d)", run_id[:8], attempt + 1)
+    raise RuntimeError("the tip run kept colliding with another run; is a second worker running without the lease?")
+
+
+def _plan_chunk(session: Session, ids: list[int], now: datetime, run_id: str, book: Any, links: LinkMaker) -> _Chunk:
+    households = list(session.exec(select(Household).where(Household.id.in_(ids)).order_by(Household.id)))  # type: ignore[union-attr, arg-type]
+    states = read_states(session, households)
+    person_ids = [p.id for s in states.values() for p in s.people]
+    done = _Chunk()
+    if not person_ids:
+        return done
+    extras = _PeopleExtras.load(session, ids, now)
+    for household in households:
+        assert household.id is not None
+        state = states[household.id]
+        local = rules.to_local(now, household.timezone)
+        at = local.astimezone(UTC)
+        picker: Picker | None = None
+        for person in state.people:
+            pid = person.id
+            assert pid is not None
+            done.people += 1
+            decision = rules.decide(policy_of(extras.policies.get(pid)), local,
+                                    rules.count_tips(extras.history.get(pid, ()), local))
+            if not decision:
+                done.decisions[decision.reason] += 1
+                continue
+            picker = picker or Picker(state, book, at)
+            sent = extras.lessons.get(pid, set())
+            muted = extras.muted.get(pid, set())
+
+            def allowed(device: DeviceRow, lesson: str, sent: set[str] = sent, muted: set[int] = muted) -> bool:
+                return device.status == "online" and device.id not in muted and lesson not in sent
+
+            pick = picker.pick(person, allowed)
+            if pick is None:
+                done.decisions["nothing-to-teach"] += 1
+                continue
+            done.decisions["due"] += 1
+            _add_tip(done, household.id, person, pick, at, run_id, links, extras.channels.get(pid, []))
+    return done
+
+
+def _add_tip(done: _Chunk, household_id: int, person: PersonRow, pick: Recommendation, at: datetime, run_id: str,
+             links: LinkMaker, channels: list[tuple[int, str]]) -> None:
+    pid = person.id
+    link = links.lesson(pick.lesson)
+    done.inbox.append({"person_id": pid, "lesson": pick.lesson, "capability": pick.capability,
+                       "device_did": pick.device, "device_name": pick.device_name, "title": pick.title,
+                       "summary": pick.summary, "link": link, "reason": pick.reason, "created_at": at,
+                       "read_at": None})
+    base = {"person_id": pid, "lesson": pick.lesson, "device_did": pick.device, "title": pick.title,
+            "summary": pick.summary, "link": link, "created_at": at, "next_attempt_at": None,
+            "sent_at": None, "last_error": "", "attempts": 1}
+    done.ledger.append({**base, "channel": INBOX, "channel_id": None, "status": "sent", "sent_at": at,
+                        "idempotency_key": uuid.uuid4().hex, "claimed_by": None, "claimed_until": None})
+    statuses = {"inbox": "sent"}
+    for channel_id, label in channels:
+        done.ledger.append({**base, "channel": f"channel:{channel_id}", "channel_id": channel_id,
+                            "status": "sending", "idempotency_key": uuid.uuid4().hex,
+                            "claimed_by": run_id, "claimed_until": at + CLAIM})
+        statuses[label] = "sending"
+        done.external += 1
+    done.tips.append({"person": person.name, "person_id": pid, "household": household_id,
+                      "lesson": pick.lesson, "title": pick.title, "summary": pick.summary,
+                      "device": pick.device, "device_name": pick.device_name, "reason": pick.reason,
+                      "link": link, "channels": statuses})
+
+
+@dataclass
+class _PeopleExtras:
+    """What the tip run reads about the people of a chunk besides their recommendations."""
+
+    policies: dict[int, TipPolicy]
+    history: dict[int, list[datetime]]  # recent tip times, for the caps
+    lessons: dict[int, set[str]]  # every lesson ever tipped
+    muted: dict[int, set[int]]
+    channels: dict[int, list[tuple[int, str]]]
+
+    @classmethod
+    def load(cls, session: Session, household_ids: list[int], now: datetime) -> _PeopleExtras:
+        in_chunk = Person.household_id.in_(household_ids)  # type: ignore[attr-defined]
+        policies = {row.person_id: row for row in session.exec(
+            select(TipPolicy).join(Person, TipPolicy.person_id == Person.id).where(in_chunk))}  # type: ignore[arg-type]
+        since = rules.to_utc(now, "UTC") - HISTORY - timedelta(days=1)
+        history: dict[int, list[datetime]] = defaultdict(list)
+        lessons: dict[int, set[str]] = defaultdict(set)
+        tipped = session.exec(select(InboxItem.person_id, InboxItem.lesson, InboxItem.created_at)
+                              .join(Person, InboxItem.person_id == Person.id).where(in_chunk))  # type: ignore[arg-type]
+        for person_id, lesson, created in tipped:
+            lessons[person_id].add(lesson)
+            if created >= since:
+                history[person_id].append(created)
+        muted: dict[int, set[int]] = defaultdict(set)
+        for mute in session.exec(select(TipMute).join(Person, TipMute.person_id == Person.id).where(in_chunk)):  # type: ignore[arg-type]
+            muted[mute.person_id].add(mute.device_id)
+        channels: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        rows = session.exec(select(TipChannel.person_id, TipChannel.id, TipChannel.label)
+                            .join(Person, TipChannel.person_id == Person.id)  # type: ignore[arg-type]
+                            .where(in_chunk, TipChannel.enabled == True)  # noqa: E712
+                            .order_by(TipChannel.id))  # type: ignore[arg-type]
+        for person_id, channel_id, label in rows:
+            channels[person_id].append((channel_id, label))
+        return cls(policies, history, lessons, muted, channels)
+
+
+def preview(engine: Engine, settings: Settings, person_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """Return the tip *person_id* would get at *now*, and whether it is due, without sending."""
+    now = now or utcnow()
+    with Session(engine) as session:
+        person = session.get(Person, person_id)
+        if person is None:
+            raise ValueError("no such person")
+        household = session.get(Household, person.household_id)
+        assert household is not None
+        state = read_states(session, [household])[person.household_id]
+        extras = _PeopleExtras.load(session, [person.household_id], now)
+        local = rules.to_local(now, household.timezone)
+        policy = policy_of(extras.policies.get(person_id))
+        decision = rules.decide(policy, local, rules.count_tips(extras.history.get(person_id, ()), local))
+        sent = extras.lessons.get(person_id, set())
+        muted = extras.muted.get(person_id, set())
+        me = next(p for p in state.people if p.id == person_id)
+        pick = Picker(state, catalogue(), local.astimezone(UTC)).pick(
+            me, lambda device, lesson: device.status == "online" and device.id not in muted and lesson not in sent)
+        links = LinkMaker(settings)
+        tip = None
+        if pick is not None:
+            tip = {"lesson": pick.lesson, "title": pick.title, "summary": pick.summary, "device": pick.device,
+                   "device_name": pick.device_name, "reason": pick.reason, "link": links.lesson(pick.lesson)}
+        return {"person": person.name, "local_time": local.isoformat(), "due": decision.due,
+                "decision": decision.reason, "tip": tip,
+                "channels": ["inbox", *(label for _, label in extras.channels.get(person_id, []))]}

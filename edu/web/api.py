@@ -1,0 +1,237 @@
+"""The JSON API under /api/v1: what the pages show, with the same sign-in or a personal token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, jsonify, request
+from sqlmodel import select
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from edu.models import Device, DeviceCapability, Person
+from edu.people import NotFound, mark_lesson
+from edu.recommend import device_progress, recommend
+from edu.tryit import TryItError, try_lesson, uses_device
+from edu.web import accounts, progress
+from edu.web.devices import start_scan, tracker
+from edu.web.doctor import diagnose, status_words
+from edu.web.lessons import lesson_context
+from edu.web.openapi import document
+from edu.web.security import admin_required, current_person, household, login_required
+from edu.web.session import db, inventory, jsonable, settings, unit
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _me() -> Person:
+    person = current_person()
+    assert person is not None
+    return person
+
+
+def _error(status: int, code: str, message: str) -> tuple[Response, int]:
+    return jsonify({"error": code, "message": message}), status
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> tuple[Response, int]:
+    return _error(exc.code or 500, (exc.name or "error").lower().replace(" ", "-"), exc.description or "")
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True) if request.is_json else None
+    if data is None:
+        data = request.form.to_dict()
+    if not isinstance(data, dict):
+        abort(400, "send a JSON object")
+    return data
+
+
+@bp.route("/openapi.json")
+def openapi() -> Response:
+    """The public OpenAPI document describing this API."""
+    return jsonify(document())
+
+
+@bp.route("/me")
+@login_required
+def me() -> Response:
+    """Who this is."""
+    person = _me()
+    return jsonify({"id": person.id, "name": person.name, "role": person.role, "language": person.language})
+
+
+@bp.route("/recommendations")
+@login_required
+def recommendations() -> Response:
+    """What to learn next, ranked, with reasons."""
+    limit = request.args.get("limit", "20")
+    count = int(limit) if limit.isdigit() else 20
+    items = recommend(db(), _me(), limit=min(max(count, 1), 200))
+    return jsonify([{**item.to_dict(), "reason_text": progress.reason_text(item)} for item in items])
+
+
+@bp.route("/progress")
+@login_required
+def my_progress() -> Response:
+    """Per device the person uses: features in use and not yet used."""
+    return jsonify([row.to_dict() for row in device_progress(db(), _me())])
+
+
+@bp.route("/household/progress")
+@admin_required
+def household_progress() -> Response:
+    """Who in the household uses what (admin)."""
+    home = household()
+    assert home is not None
+    return jsonify([row.to_dict() for row in progress.household_progress(db(), home)])
+
+
+def _device_json(device: Device) -> dict[str, Any]:
+    row = inventory().describe(db(), device)
+    row["status_words"] = status_words(device.status, device.token_known)
+    row["doctor"] = diagnose(device, settings().networks).to_dict()
+    return jsonable(row)
+
+
+def _my_device(did: int) -> Device:
+    person = _me()
+    device = db().exec(select(Device).where(Device.household_id == person.household_id, Device.did == did)).first()
+    if device is None or (person.role != "admin" and not uses_device(db(), person, device)):
+        abort(404, "no such device")
+    return device
+
+
+@bp.route("/devices", methods=["GET"])
+@login_required
+def devices() -> Response:
+    """The devices: all of them for an admin, the ones they use for everyone else."""
+    person = _me()
+    rows = db().exec(select(Device).where(Device.household_id == person.household_id)
+                     .order_by(Device.did)).all()  # type: ignore[arg-type]
+    mine = [d for d in rows if person.role == "admin" or uses_device(db(), person, d)]
+    return jsonify([_device_json(d) for d in mine])
+
+
+@bp.route("/devices", methods=["POST"])
+@admin_required
+def add_device() -> tuple[Response, int]:
+    """Add a device by address and token (admin)."""
+    from devices.tokens import normalize_token
+    from edu.inventory import InventoryError
+
+    body = _body()
+    ip, token, name = str(body.get("ip", "")), str(body.get("token", "")), body.get("name")
+    try:
+        normalize_token(token)
+        row = inventory().add(ip, token, name=str(name)[:60] if name else None)
+    except InventoryError:
+        return _error(422, "no-answer", "no device answered at that address")
+    except ValueError:
+        return _error(400, "bad-input", "give an IP address and a 32-character token")
+    return jsonify(_device_json(_my_device(row["did"]))), 201
+
+
+@bp.route("/devices/<int:did>", methods=["GET"])
+@login_required
+def device(did: int) -> Response:
+    """One device, with the network doctor's explanation."""
+    return jsonify(_device_json(_my_device(did)))
+
+
+@bp.route("/devices/<int:did>", methods=["PATCH", "DELETE"])
+@admin_required
+def change_device(did: int) -> Response | tuple[Response, int]:
+    """Rename a device (PATCH {"name"}) or remove it (DELETE)."""
+    found = _my_device(did)
+    if request.method == "DELETE":
+        with unit(db()):
+            db().delete(found)
+        inventory().coordinator.forget(did)
+        return jsonify({"removed": did})
+    name = " ".join(str(_body().get("name", "")).split())[:60]
+    with unit(db()):
+        found.name = name
+        db().add(found)
+    return jsonify(_device_json(found))
+
+
+@bp.route("/devices/scan", methods=["GET"])
+@admin_required
+def scan_status() -> Response:
+    """How the current scan is going."""
+    return jsonify(tracker().state.to_dict())
+
+
+@bp.route("/devices/scan", methods=["POST"])
+@admin_required
+def scan() -> tuple[Response, int]:
+    """Start a scan of the configured networks."""
+    started, problem = start_scan()
+    if problem:
+        return _error(409, "cannot-scan", problem)
+    return jsonify({**tracker().state.to_dict(), "started": started}), 202
+
+
+@bp.route("/lessons/<lesson_id>")
+@login_required
+def lesson(lesson_id: str) -> Response:
+    """A lesson in the person's language (English fallback), as sanitised HTML."""
+    did = request.args.get("device", "")
+    context = lesson_context(_me(), lesson_id, int(did) if did.isdigit() else None)
+    item = context["lesson"]
+    device_row = context["device"]
+    return jsonify({
+        "id": item.id, "lang": item.lang, "capability": item.capability, "title": item.title,
+        "summary": item.summary, "level": item.level, "minutes": item.minutes, "html": context["body"],
+        "automatic": item.automatic, "device": device_row.did if device_row else None,
+        "in_use": context["in_use"], "can_try": context["can_try"],
+    })
+
+
+@bp.route("/lessons/<lesson_id>/try", methods=["POST"])
+@login_required
+def try_now(lesson_id: str) -> Response | tuple[Response, int]:
+    """Run the lesson's try_it on a device ({"device": did}) and say what the device now says."""
+    person = _me()
+    raw = _body().get("device")
+    if not str(raw).isdigit():
+        return _error(400, "bad-input", "give the device id as device")
+    assert person.id is not None
+    try:
+        outcome = try_lesson(inventory(), person_id=person.id, lesson_id=lesson_id, did=int(str(raw)))
+    except TryItError as exc:
+        return _error(404 if exc.code == "not-found" else 409, exc.code, str(exc))
+    return jsonify(jsonable(outcome.to_dict())), 200 if outcome.ok else 502
+
+
+@bp.route("/lessons/<lesson_id>/<any(known, later):what>", methods=["POST"])
+@login_required
+def mark(lesson_id: str, what: str) -> Response:
+    """Mark a lesson as known, or snooze it."""
+    from datetime import timedelta
+
+    from edu.db import utcnow
+
+    state = "done" if what == "known" else "snoozed"
+    until = utcnow() + timedelta(days=current_app.config["EDU_SNOOZE_DAYS"]) if state == "snoozed" else None
+    try:
+        with unit(db()):
+            row = mark_lesson(db(), _me(), lesson_id, state, until=until)
+    except NotFound:
+        abort(404, "no such lesson")
+    return jsonify({"lesson": lesson_id, "state": row.state, "until": row.until.isoformat() if row.until else None})
+
+
+@bp.route("/tokens", methods=["GET"])
+@login_required
+def tokens() -> Response:
+    """The person's API tokens (never the tokens themselves)."""
+    return jsonify([{"id": t.id, "name": t.name, "hint": t.hint, "created_at": t.created_at.isoformat()}
+                    for t in accounts.tokens_of(db(), _me())])
+
+
+def capability_rows(device: Device) -> list[DeviceCapability]:
+    """Return a device's capabilities."""
+    return list(db().exec(select(DeviceCapability).where(DeviceCapability.device_id == device.id)))

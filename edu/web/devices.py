@@ -1,0 +1,185 @@
+"""Devices (admin): scan with progress, add by address and token, import tokens, rename, remove."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlmodel import select
+from werkzeug.wrappers import Response
+
+from edu.models import Device, DeviceCapability, Household
+from edu.web import accounts
+from edu.web.doctor import diagnose, diagnose_address, status_words
+from edu.web.progress import feature_title
+from edu.web.scans import ScanTracker
+from edu.web.security import admin_required, household
+from edu.web.session import db, inventory, settings, unit
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("devices", __name__, url_prefix="/devices")
+
+
+def tracker() -> ScanTracker:
+    """Return the app's scan tracker."""
+    return current_app.extensions["edu.scans"]  # type: ignore[no-any-return]
+
+
+def _home() -> Household:
+    home = household()
+    assert home is not None
+    return home
+
+
+def find_device(did: int) -> Device:
+    """Return the household's device with this did, or 404."""
+    device = db().exec(select(Device).where(Device.household_id == _home().id, Device.did == did)).first()
+    if device is None:
+        abort(404)
+    return device
+
+
+def all_devices() -> list[Device]:
+    """Return the household's devices, working ones first, then by name."""
+    rows = db().exec(select(Device).where(Device.household_id == _home().id)).all()
+    order = {"online": 0, "auth-failed": 1, "new": 2, "offline": 3, "error": 3, "unsupported": 4}
+    return sorted(rows, key=lambda d: (order.get(d.status, 3), d.display_name.lower(), d.did))
+
+
+def start_scan() -> tuple[bool, str | None]:
+    """Start a scan of the configured networks; return (started, problem)."""
+    networks = settings().networks
+    if not networks:
+        return False, _("No networks are configured. Set EDU_NETWORKS to the range your devices "
+                        "live in (for example 192.168.1.0/24), or add a device by its address.")
+    try:
+        started = tracker().start(inventory(), networks)
+    except ValueError as exc:
+        return False, str(exc)
+    return started, None
+
+
+@bp.route("/")
+@admin_required
+def index() -> str:
+    """Every device with its status in plain words, the scan, and the add forms."""
+    devices = all_devices()
+    nets = settings().networks
+    return render_template("devices.html", devices=devices, scan=tracker().state, networks=nets,
+                           diagnose=lambda d: diagnose(d, nets), words=status_words,
+                           add_form={}, add_problem=None)
+
+
+@bp.route("/scan", methods=["POST"])
+@admin_required
+def scan() -> Response:
+    """Start scanning the configured networks."""
+    started, problem = start_scan()
+    if problem:
+        flash(problem, "bad")
+    elif not started:
+        flash(_("A scan is already running."), "warn")
+    return redirect(url_for("devices.index") + "#scan")
+
+
+@bp.route("/scan/status")
+@admin_required
+def scan_status() -> Response:
+    """How the current scan is going (the page polls this)."""
+    return jsonify(tracker().state.to_dict())
+
+
+@bp.route("/add", methods=["POST"])
+@admin_required
+def add() -> str | Response | tuple[str, int]:
+    """Add a device by its address and token, then show how it went."""
+    from devices.tokens import normalize_token
+    from edu.inventory import InventoryError
+
+    ip, token = request.form.get("ip", "").strip(), request.form.get("token", "")
+    name = request.form.get("name", "").strip()[:60] or None
+    form = {"ip": ip, "name": name or ""}
+    problem: Any = None
+    try:
+        normalize_token(token)
+        row = inventory().add(ip, token, name=name)
+    except InventoryError:
+        problem = diagnose_address(ip, settings().networks)
+    except ValueError:
+        problem = _("That does not look like a device address and a 32-character token.")
+    else:
+        device = find_device(row["did"])
+        diagnosis = diagnose(device, settings().networks)
+        flash(diagnosis.title, "good" if diagnosis.code == "ok" else "bad")
+        return redirect(url_for("devices.detail", did=device.did))
+    devices = all_devices()
+    nets = settings().networks
+    return render_template("devices.html", devices=devices, scan=tracker().state, networks=nets,
+                           diagnose=lambda d: diagnose(d, nets), words=status_words,
+                           add_form=form, add_problem=problem), 400
+
+
+@bp.route("/import", methods=["POST"])
+@admin_required
+def import_tokens() -> Response:
+    """Import a token file (miiocli JSON, token-extractor CSV or text), then scan."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Choose a token file first."), "bad")
+        return redirect(url_for("devices.index") + "#import")
+    folder = settings().ensure_instance() / "uploads"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    suffix = "".join(c for c in (upload.filename.rsplit(".", 1)[-1] if "." in upload.filename else "txt")
+                     if c.isalnum())[:8]
+    path = folder / f"tokens-{secrets.token_hex(8)}.{suffix or 'txt'}"
+    try:
+        path.touch(mode=0o600)
+        upload.save(path)
+        rows = inventory().import_tokens(path)
+    except ValueError as exc:
+        flash(_("That file could not be read: %(problem)s", problem=str(exc).splitlines()[0]), "bad")
+        return redirect(url_for("devices.index") + "#import")
+    finally:
+        path.unlink(missing_ok=True)
+    stored = sum(1 for r in rows if r["stored"])
+    flash(_("%(count)s token(s) stored.", count=stored), "good" if stored else "warn")
+    if stored and settings().networks:
+        start_scan()
+    return redirect(url_for("devices.index") + "#scan")
+
+
+@bp.route("/<int:did>", methods=["GET", "POST"])
+@admin_required
+def detail(did: int) -> str | Response:
+    """One device: its doctor, features, name and the people who use it."""
+    device = find_device(did)
+    home = _home()
+    if request.method == "POST":
+        action = request.form.get("action")
+        if action == "rename":
+            name = " ".join(request.form.get("name", "").split())[:60]
+            with unit(db()):
+                device.name = name
+                db().add(device)
+            flash(_("Saved."), "good")
+        elif action == "people":
+            chosen = {int(p) for p in request.form.getlist("person") if p.isdigit()}
+            accounts.device_people(db(), home, device, chosen)
+            flash(_("Saved."), "good")
+        elif action == "remove":
+            with unit(db()):
+                db().delete(device)
+            inventory().coordinator.forget(did)
+            flash(_("%(name)s was removed.", name=device.display_name), "good")
+            return redirect(url_for("devices.index"))
+        return redirect(url_for("devices.detail", did=did))
+    caps = db().exec(select(DeviceCapability).where(DeviceCapability.device_id == device.id)
+                     .order_by(DeviceCapability.capability)).all()  # type: ignore[arg-type]
+    people = accounts.profiles(db(), home)
+    users = accounts.users_of(db(), home, device)
+    return render_template("device.html", device=device, diagnosis=diagnose(device, settings().networks),
+                           words=status_words, caps=caps, people=people, users=users, feature=feature_title)

@@ -1,0 +1,115 @@
+"""What the home and progress pages show: learn-next cards, per-device and household progress."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlmodel import Session
+
+from edu.catalogue import capability_titles
+from edu.models import Household, Person
+from edu.recommend import DeviceProgress, Recommendation, device_progress, load_state, recommend
+
+
+def feature_title(capability: str) -> str:
+    """Return a capability's title in the request's language (English when untranslated)."""
+    title = capability_titles().get(capability, capability.replace("-", " ").capitalize())
+    return _(title)
+
+
+def reason_text(item: Recommendation) -> str:
+    """Return a recommendation's reason in the request's language."""
+    params = item.reason_params
+    if item.reason_code == "community":
+        if params.get("where") == "in the shop":
+            return _("%(count)s of %(people)s people in the shop use this",
+                     count=params.get("count"), people=params.get("people"))
+        return _("%(count)s of %(people)s people at home use this",
+                 count=params.get("count"), people=params.get("people"))
+    if item.reason_code == "builds-on":
+        return _("Builds on “%(lesson)s”, which you know", lesson=params.get("lesson"))
+    if item.reason_code == "new-device":
+        return _("New: your %(device)s arrived recently", device=params.get("device"))
+    if item.reason_code == "automatic":
+        return _("Your %(device)s has this feature; no one has written a lesson for it yet",
+                 device=params.get("device"))
+    return _("You haven't used this on your %(device)s yet", device=params.get("device"))
+
+
+@dataclass(frozen=True)
+class Home:
+    """A person's home page: what to learn next and how far along each device is."""
+
+    cards: list[Recommendation]
+    devices: list[DeviceProgress]
+    more: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"recommendations": [c.to_dict() for c in self.cards],
+                "devices": [d.to_dict() for d in self.devices]}
+
+
+def home(session: Session, person: Person, *, limit: int = 6) -> Home:
+    """Read what *person*'s home page shows, in one pass over the household's state."""
+    household = session.get(Household, person.household_id)
+    assert household is not None
+    state = load_state(session, household)
+    items = recommend(session, person, state=state)
+    return Home(items[:limit], device_progress(session, person, state=state), max(len(items) - limit, 0))
+
+
+@dataclass
+class FeatureRow:
+    """One feature of one device, and who in the household uses it."""
+
+    capability: str
+    title: str
+    users: list[str] = field(default_factory=list)
+    by_device: bool = False  # the device state shows it in use, for everyone who uses it
+
+
+@dataclass
+class DeviceAdoption:
+    """How much of one device the household uses."""
+
+    did: int
+    name: str
+    family: str | None
+    status: str
+    people: list[str]
+    features: list[FeatureRow]
+
+    @property
+    def used(self) -> int:
+        return sum(1 for f in self.features if f.users)
+
+    @property
+    def total(self) -> int:
+        return len(self.features)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(used=self.used, total=self.total,
+                    unused=[f.capability for f in self.features if not f.users])
+        return data
+
+
+def household_progress(session: Session, household: Household) -> list[DeviceAdoption]:
+    """Return, per device, each feature and the people who use it (for the admin)."""
+    state = load_state(session, household)
+    names = {p.id: p.name for p in state.people}
+    rows = []
+    for device_id, device in sorted(state.devices.items(), key=lambda kv: kv[1].display_name.lower()):
+        users = [p for p in state.people if device_id in state.devices_of.get(p.id, ())]  # type: ignore[arg-type]
+        features = []
+        for cap in state.capabilities.get(device_id, ()):  # type: ignore[call-overload]
+            if not cap.mapped:
+                continue
+            who = [names[p.id] for p in users if (device_id, cap.capability) in state.used.get(p.id, ())]  # type: ignore[index]
+            features.append(FeatureRow(cap.capability, feature_title(cap.capability), who,
+                                       by_device=bool(cap.in_use)))
+        rows.append(DeviceAdoption(device.did, device.display_name, device.family, device.status,
+                                   [p.name for p in users], features))
+    return rows
