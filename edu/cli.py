@@ -438,7 +438,7 @@ def _register_areas() -> None:
     """Attach the commands of each area (lessons, web, tips ...) to the main group."""
     import importlib
 
-    for module in ("edu.cli_lessons",):
+    for module in ("edu.cli_lessons", "edu.cli_tips"):
         importlib.import_module(module).register(main)
 
 

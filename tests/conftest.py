@@ -5,3 +5,4 @@ from __future__ import annotations
 from fleet_fixtures import fleet, fleet_session, offline_miot  # noqa: F401
 from lan_fixtures import inventory  # noqa: F401
 from netguard import network_guard  # noqa: F401  (autouse)
+from web_fixtures import app, client, fleet_app, fleet_web, scanned_instance, web  # noqa: F401

@@ -129,7 +129,9 @@ class ChannelVault:
         try:
             return self._fernet.decrypt(ciphertext.encode("ascii")).decode("utf-8")
         except (InvalidToken, UnicodeError, ValueError):
-            raise ChannelError("cannot decrypt a stored channel: another key or damaged data") from None
+            raise ChannelError(
+                "cannot decrypt a stored channel: another key or damaged data"
+            ) from None
 
     def fingerprint(self, url: str) -> str:
         """Return a keyed hash of *url*, to spot the same URL added twice."""

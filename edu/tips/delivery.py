@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from edu.config import Settings
 from edu.models import Household, Person
@@ -53,8 +54,9 @@ def _local_and_utc(now: datetime, tz: str) -> tuple[datetime, datetime]:
     return local, rules.to_utc(local, tz)
 
 
-def claim_due(engine: Engine, run_id: str, now: datetime, *, after: int = 0,
-              limit: int = 500) -> tuple[list[int], int | None]:
+def claim_due(
+    engine: Engine, run_id: str, now: datetime, *, after: int = 0, limit: int = 500
+) -> tuple[list[int], int | None]:
     """Claim ledger rows due for a retry and rows a crashed run left ``sending``.
 
     Rows whose person is in quiet hours (or snoozed) wait for a later run. A row that used
@@ -66,62 +68,98 @@ def claim_due(engine: Engine, run_id: str, now: datetime, *, after: int = 0,
     with Session(engine) as session, session.begin():
         # A generous UTC window: a naive *now* is local time, up to 14 hours either way.
         horizon = rules.to_utc(now, "UTC") + timedelta(hours=15)
+        retry_due = and_(
+            col(TipDelivery.status) == "retry", col(TipDelivery.next_attempt_at) <= horizon
+        )
+        abandoned = and_(
+            col(TipDelivery.status) == "sending", col(TipDelivery.claimed_until) <= horizon
+        )
         rows = session.exec(
-            select(TipDelivery, Household.timezone, TipPolicy)
-            .join(Person, TipDelivery.person_id == Person.id)  # type: ignore[arg-type]
-            .join(Household, Person.household_id == Household.id)  # type: ignore[arg-type]
-            .outerjoin(TipPolicy, TipPolicy.person_id == Person.id)  # type: ignore[arg-type]
-            .where(TipDelivery.id > after)  # type: ignore[operator]
-            .where(or_(and_(TipDelivery.status == "retry", TipDelivery.next_attempt_at <= horizon),  # type: ignore[arg-type, operator]
-                       and_(TipDelivery.status == "sending", TipDelivery.claimed_until <= horizon)))  # type: ignore[arg-type, operator]
-            .order_by(TipDelivery.id).limit(limit)  # type: ignore[arg-type]
+            select(TipDelivery, Household, TipPolicy)
+            .join(Person, col(TipDelivery.person_id) == col(Person.id))
+            .join(Household, col(Person.household_id) == col(Household.id))
+            .outerjoin(TipPolicy, col(TipPolicy.person_id) == col(Person.id))
+            .where(col(TipDelivery.id) > after, or_(retry_due, abandoned))
+            .order_by(col(TipDelivery.id))
+            .limit(limit)
         ).all()
-        for row, tz, policy_row in rows:
+        for row, household, policy_row in rows:
+            assert row.id is not None
             last = row.id
-            local, at = _local_and_utc(now, tz)
+            local, at = _local_and_utc(now, household.timezone)
             due_at = row.next_attempt_at if row.status == "retry" else row.claimed_until
-            if due_at is None or due_at > at or not rules.may_deliver_now(policy_of(policy_row), local):
+            if due_at is None or due_at > at:
                 continue
+            if not rules.may_deliver_now(policy_of(policy_row), local):
+                continue
+            values: dict[str, Any] = {"claimed_by": run_id, "claimed_until": at + CLAIM}
+            values.update(status="sending", attempts=row.attempts + 1)
             if row.attempts >= rules.MAX_ATTEMPTS:
-                values: dict[str, Any] = {"status": "failed", "claimed_by": None, "claimed_until": None,
-                                          "last_error": row.last_error or "gave up after a crash while sending"}
-            else:
-                values = {"status": "sending", "claimed_by": run_id, "claimed_until": at + CLAIM,
-                          "attempts": row.attempts + 1}
+                error = row.last_error or "gave up after a crash while sending"
+                values = {"status": "failed", "claimed_by": None, "claimed_until": None}
+                values["last_error"] = error
             # Conditional on the state we read: a second worker claiming the same row loses.
             result = session.execute(
-                update(TipDelivery).where(TipDelivery.id == row.id, TipDelivery.status == row.status,  # type: ignore[arg-type]
-                                          TipDelivery.attempts == row.attempts).values(**values))  # type: ignore[arg-type]
-            if result.rowcount == 1 and values["status"] == "sending":  # type: ignore[attr-defined]
-                claimed.append(row.id)  # type: ignore[arg-type]
+                update(TipDelivery)
+                .where(
+                    col(TipDelivery.id) == row.id,
+                    col(TipDelivery.status) == row.status,
+                    col(TipDelivery.attempts) == row.attempts,
+                )
+                .values(**values)
+            )
+            if _rowcount(result) == 1 and values["status"] == "sending":
+                claimed.append(row.id)
     return claimed, last
 
 
-def send_claimed(engine: Engine, settings: Settings, run_id: str, now: datetime,
-                 ids: list[int] | None = None) -> list[Outcome]:
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount)
+
+
+def send_claimed(
+    engine: Engine, settings: Settings, run_id: str, now: datetime, ids: list[int] | None = None
+) -> list[Outcome]:
     """Send every row this run claimed (or the given ones), marking each as soon as it is done."""
     with Session(engine, expire_on_commit=False) as session:
-        query = (select(TipDelivery, TipChannel, Person, Household.timezone, TipPolicy)
-                 .outerjoin(TipChannel, TipDelivery.channel_id == TipChannel.id)  # type: ignore[arg-type]
-                 .join(Person, TipDelivery.person_id == Person.id)  # type: ignore[arg-type]
-                 .join(Household, Person.household_id == Household.id)  # type: ignore[arg-type]
-                 .outerjoin(TipPolicy, TipPolicy.person_id == Person.id)  # type: ignore[arg-type]
-                 .where(TipDelivery.claimed_by == run_id, TipDelivery.status == "sending")
-                 .order_by(TipDelivery.id))  # type: ignore[arg-type]
+        query = (
+            sa_select(TipDelivery, TipChannel, Person, Household, TipPolicy)
+            .outerjoin(TipChannel, col(TipDelivery.channel_id) == col(TipChannel.id))
+            .join(Person, col(TipDelivery.person_id) == col(Person.id))
+            .join(Household, col(Person.household_id) == col(Household.id))
+            .outerjoin(TipPolicy, col(TipPolicy.person_id) == col(Person.id))
+            .where(col(TipDelivery.claimed_by) == run_id, col(TipDelivery.status) == "sending")
+            .order_by(col(TipDelivery.id))
+        )
         if ids is not None:
-            query = query.where(TipDelivery.id.in_(ids))  # type: ignore[union-attr]
-        rows = session.exec(query).all()
+            query = query.where(col(TipDelivery.id).in_(ids))
+        rows = session.execute(query).tuples().all()
     if not rows:
         return []
     vault = ChannelVault(settings)
     links = LinkMaker(settings)
     urls: dict[int, str] = {}
     outcomes = []
-    for row, channel, person, tz, policy_row in rows:
-        _, at = _local_and_utc(now, tz)
-        label = channel.label if channel is not None else "removed channel"
-        if channel is None or not channel.enabled or (policy_row is not None and policy_row.unsubscribed_at):
-            outcomes.append(_mark(engine, run_id, row, "cancelled", at, label, "the channel is off"))
+    for row, channel, person, household, policy_row in rows:
+        _, at = _local_and_utc(now, household.timezone)
+        if channel is None or channel.id is None or person.id is None:
+            outcomes.append(
+                _mark(
+                    engine,
+                    run_id,
+                    row,
+                    "cancelled",
+                    at,
+                    "removed channel",
+                    "the channel was removed",
+                )
+            )
+            continue
+        label = channel.label
+        if not channel.enabled or (policy_row is not None and policy_row.unsubscribed_at):
+            outcomes.append(
+                _mark(engine, run_id, row, "cancelled", at, label, "the channel is off")
+            )
             continue
         try:
             url = urls.get(channel.id) or vault.decrypt(channel.url_ciphertext)
@@ -129,31 +167,57 @@ def send_claimed(engine: Engine, settings: Settings, run_id: str, now: datetime,
             outcomes.append(_mark(engine, run_id, row, "failed", at, label, str(exc)))
             continue
         urls[channel.id] = url
-        message = TipMessage(title=row.title, summary=row.summary, link=row.link,
-                             unsubscribe=links.unsubscribe(person.id, channel.id),
-                             idempotency_key=row.idempotency_key, lang=person.language)
+        message = TipMessage(
+            title=row.title,
+            summary=row.summary,
+            link=row.link,
+            unsubscribe=links.unsubscribe(person.id, channel.id),
+            idempotency_key=row.idempotency_key,
+            lang=person.language,
+        )
         result = send(url, message)
         if result.ok:
             outcomes.append(_mark(engine, run_id, row, "sent", at, label))
             continue
         delay = rules.retry_delay(row.attempts)
         status = "retry" if delay is not None else "failed"
-        logger.warning("tip %s to channel #%s failed (attempt %d): %s", row.lesson, channel.id,
-                       row.attempts, result.error)
+        logger.warning(
+            "tip %s to channel #%s failed (attempt %d): %s",
+            row.lesson,
+            channel.id,
+            row.attempts,
+            result.error,
+        )
         outcomes.append(_mark(engine, run_id, row, status, at, label, result.error, delay))
     return outcomes
 
 
-def _mark(engine: Engine, run_id: str, row: TipDelivery, status: str, at: datetime, label: str,
-          error: str = "", delay: timedelta | None = None) -> Outcome:
-    values: dict[str, Any] = {"status": status, "claimed_by": None, "claimed_until": None, "last_error": error}
+def _mark(
+    engine: Engine,
+    run_id: str,
+    row: TipDelivery,
+    status: str,
+    at: datetime,
+    label: str,
+    error: str = "",
+    delay: timedelta | None = None,
+) -> Outcome:
+    values: dict[str, Any] = {
+        "status": status,
+        "claimed_by": None,
+        "claimed_until": None,
+        "last_error": error,
+    }
     if status == "sent":
         values["sent_at"] = at
     if status == "retry" and delay is not None:
         values["next_attempt_at"] = at + delay
     with Session(engine) as session, session.begin():
-        session.execute(update(TipDelivery).where(TipDelivery.id == row.id,  # type: ignore[arg-type]
-                                                  TipDelivery.claimed_by == run_id).values(**values))  # type: ignore[arg-type]
+        session.execute(
+            update(TipDelivery)
+            .where(col(TipDelivery.id) == row.id, col(TipDelivery.claimed_by) == run_id)
+            .values(**values)
+        )
     assert row.id is not None
     return Outcome(row.id, row.person_id, row.lesson, label, status, row.attempts, error)
 

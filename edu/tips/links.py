@@ -15,7 +15,7 @@ from edu.config import Settings
 
 logger = logging.getLogger(__name__)
 
-SECRET_FILE = "tips.secret"
+SECRET_FILE = "tips.secret"  # noqa: S105  (a file name, not a secret)
 _SALT = "edu.tips.unsubscribe"
 
 

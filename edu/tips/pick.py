@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from edu.models import Device, DeviceCapability, FeatureUse, Household, LessonProgress, Person, PersonDevice
+from edu.models import (
+    Device,
+    DeviceCapability,
+    FeatureUse,
+    Household,
+    LessonProgress,
+    Person,
+    PersonDevice,
+)
 from edu.recommend import Recommendation, _candidates, _hidden, _rank
 from edu.state import CapabilityRow, DeviceRow, HouseholdState, Mark, PersonRow
 
@@ -40,58 +48,106 @@ def read_states(session: Session, households: list[Household]) -> dict[int, Hous
     people: dict[int, list[PersonRow]] = defaultdict(list)
     uses_all: dict[int, bool] = {}
     for hid, pid, name, role, language, all_devices in session.execute(
-        sa_select(col(Person.household_id), col(Person.id), col(Person.name), col(Person.role),
-                  col(Person.language), col(Person.uses_all_devices)).where(in_people).order_by(col(Person.id))
+        sa_select(
+            col(Person.household_id),
+            col(Person.id),
+            col(Person.name),
+            col(Person.role),
+            col(Person.language),
+            col(Person.uses_all_devices),
+        )
+        .where(in_people)
+        .order_by(col(Person.id))
     ):
         people[hid].append(PersonRow(pid, name, role, language))
         uses_all[pid] = all_devices
     devices: dict[int, dict[int, DeviceRow]] = defaultdict(dict)
     for hid, *row in session.execute(
-        sa_select(col(Device.household_id), col(Device.id), col(Device.did), col(Device.name),
-                  col(Device.model), col(Device.family), col(Device.status), col(Device.first_seen),
-                  col(Device.token_ciphertext).is_not(None)).where(col(Device.household_id).in_(ids))
+        sa_select(
+            col(Device.household_id),
+            col(Device.id),
+            col(Device.did),
+            col(Device.name),
+            col(Device.model),
+            col(Device.family),
+            col(Device.status),
+            col(Device.first_seen),
+            col(Device.token_ciphertext).is_not(None),
+        ).where(col(Device.household_id).in_(ids))
     ):
         devices[hid][row[0]] = DeviceRow(*row)
     caps: dict[int, list[CapabilityRow]] = defaultdict(list)
     for device_id, *row in session.execute(
-        sa_select(col(DeviceCapability.device_id), col(DeviceCapability.capability),
-                  col(DeviceCapability.mapped), col(DeviceCapability.setting), col(DeviceCapability.action),
-                  col(DeviceCapability.method), col(DeviceCapability.details), col(DeviceCapability.in_use))
+        sa_select(
+            col(DeviceCapability.device_id),
+            col(DeviceCapability.capability),
+            col(DeviceCapability.mapped),
+            col(DeviceCapability.setting),
+            col(DeviceCapability.action),
+            col(DeviceCapability.method),
+            col(DeviceCapability.details),
+            col(DeviceCapability.in_use),
+        )
         .join(Device, col(DeviceCapability.device_id) == col(Device.id))
-        .where(col(Device.household_id).in_(ids)).order_by(col(DeviceCapability.capability))
+        .where(col(Device.household_id).in_(ids))
+        .order_by(col(DeviceCapability.capability))
     ):
         caps[device_id].append(CapabilityRow(*row))
     chosen: dict[int, set[int]] = defaultdict(set)
     for pid, device_id in session.execute(
         sa_select(col(PersonDevice.person_id), col(PersonDevice.device_id))
-        .join(Person, col(PersonDevice.person_id) == col(Person.id)).where(in_people)
+        .join(Person, col(PersonDevice.person_id) == col(Person.id))
+        .where(in_people)
     ):
         chosen[pid].add(device_id)
     progress: dict[int, dict[str, Mark]] = defaultdict(dict)
     for pid, lesson, state, until in session.execute(
-        sa_select(col(LessonProgress.person_id), col(LessonProgress.lesson), col(LessonProgress.state),
-                  col(LessonProgress.until))
-        .join(Person, col(LessonProgress.person_id) == col(Person.id)).where(in_people)
+        sa_select(
+            col(LessonProgress.person_id),
+            col(LessonProgress.lesson),
+            col(LessonProgress.state),
+            col(LessonProgress.until),
+        )
+        .join(Person, col(LessonProgress.person_id) == col(Person.id))
+        .where(in_people)
     ):
         progress[pid][lesson] = Mark(state, until)
     device_side: dict[int, set[tuple[int, str]]] = defaultdict(set)
     attributed: dict[int, set[tuple[int, str]]] = defaultdict(set)
     for hid, device_id, capability, person_key in session.execute(
-        sa_select(col(FeatureUse.household_id), col(FeatureUse.device_id), col(FeatureUse.capability),
-                  col(FeatureUse.person_key)).where(col(FeatureUse.household_id).in_(ids))
+        sa_select(
+            col(FeatureUse.household_id),
+            col(FeatureUse.device_id),
+            col(FeatureUse.capability),
+            col(FeatureUse.person_key),
+        ).where(col(FeatureUse.household_id).in_(ids))
     ):
-        (device_side[hid] if person_key == 0 else attributed[person_key]).add((device_id, capability))
+        (device_side[hid] if person_key == 0 else attributed[person_key]).add(
+            (device_id, capability)
+        )
     states = {}
     for household in households:
         hid = household.id
         assert hid is not None
         own, folks = devices.get(hid, {}), people.get(hid, [])
-        devices_of = {p.id: set(own) if uses_all.get(p.id, True) else chosen[p.id] & set(own) for p in folks}
-        used = {p.id: {pair for pair in device_side[hid] if pair[0] in devices_of[p.id]} | attributed[p.id]
-                for p in folks}
+        devices_of = {
+            p.id: set(own) if uses_all.get(p.id, True) else chosen[p.id] & set(own) for p in folks
+        }
+        used = {
+            p.id: {pair for pair in device_side[hid] if pair[0] in devices_of[p.id]}
+            | attributed[p.id]
+            for p in folks
+        }
         states[hid] = HouseholdState(
-            hid, household.kind, household.revision, folks, own, {d: caps.get(d, []) for d in own},
-            devices_of, used, {p.id: progress[p.id] for p in folks if p.id in progress},
+            hid,
+            household.kind,
+            household.revision,
+            folks,
+            own,
+            {d: caps.get(d, []) for d in own},
+            devices_of,
+            used,
+            {p.id: progress[p.id] for p in folks if p.id in progress},
         )
     return states
 
@@ -107,7 +163,9 @@ class Picker:
 
     def _knows(self, pid: int, lesson: Lesson) -> bool:
         mark = self.state.mark(pid, lesson.id)
-        return (mark is not None and mark.state == "done") or self.state.uses(pid, lesson.capability, lesson.families)
+        return (mark is not None and mark.state == "done") or self.state.uses(
+            pid, lesson.capability, lesson.families
+        )
 
     def _who_knows(self, lesson: Lesson) -> frozenset[int]:
         found = self._knowers.get(lesson.id)
@@ -126,8 +184,15 @@ class Picker:
                 break
         knowers = self._who_knows(lesson)
         community = len(knowers) - (1 if pid in knowers else 0)
-        return (1 if unmet else 0, lesson.level_rank, -community, -device.first_seen.timestamp(),
-                1 if lesson.automatic else 0, lesson.id, device.did)
+        return (
+            1 if unmet else 0,
+            lesson.level_rank,
+            -community,
+            -device.first_seen.timestamp(),
+            1 if lesson.automatic else 0,
+            lesson.id,
+            device.did,
+        )
 
     def ranked(self, pid: int) -> Iterator[tuple[tuple[Any, ...], DeviceRow, Lesson]]:
         """Yield the person's candidates and their keys (unsorted), filtered as `recommend` does."""
@@ -149,6 +214,7 @@ class Picker:
         if best is None:
             return None
         others = [p.id for p in self.state.people if p.id != person.id]
-        _, recommendation = _rank(self.state, person.id, person.language, others, best[1], best[2],
-                                  self.book, self.now)
+        _, recommendation = _rank(
+            self.state, person.id, person.language, others, best[1], best[2], self.book, self.now
+        )
         return recommendation

@@ -104,7 +104,9 @@ def validate(policy: Policy) -> Policy:
         raise ValueError("the weekday is 0 (Monday) to 6 (Sunday)")
     for name, cap in (("daily", policy.daily_cap), ("weekly", policy.weekly_cap)):
         if not 1 <= cap <= MAX_CAP:
-            raise ValueError(f"the {name} cap is 1 to {MAX_CAP} tips (set the cadence to off for none)")
+            raise ValueError(
+                f"the {name} cap is 1 to {MAX_CAP} tips (set the cadence to off for none)"
+            )
     if in_quiet_hours(policy.at, policy.quiet_start, policy.quiet_end):
         raise ValueError(
             f"the preferred time {format_clock(policy.at)} falls in the quiet hours "

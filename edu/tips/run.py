@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from edu.catalogue import catalogue
 from edu.config import Settings
@@ -59,10 +59,16 @@ class TipReport:
     retried: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"run": self.run_id, "now": self.now, "people": self.people, "tips_sent": self.sent,
-                "decisions": dict(sorted(self.decisions.items())),
-                "deliveries": dict(sorted(self.deliveries.items())),
-                "tips": self.tips, "retried": self.retried}
+        return {
+            "run": self.run_id,
+            "now": self.now,
+            "people": self.people,
+            "tips_sent": self.sent,
+            "decisions": dict(sorted(self.decisions.items())),
+            "deliveries": dict(sorted(self.deliveries.items())),
+            "tips": self.tips,
+            "retried": self.retried,
+        }
 
 
 @dataclass
@@ -77,8 +83,15 @@ class _Chunk:
     external: int = 0
 
 
-def run_tips(engine: Engine, settings: Settings, now: datetime | None = None, *,
-             collect: bool = True, send_external: bool = True, chunk: int = CHUNK) -> TipReport:
+def run_tips(
+    engine: Engine,
+    settings: Settings,
+    now: datetime | None = None,
+    *,
+    collect: bool = True,
+    send_external: bool = True,
+    chunk: int = CHUNK,
+) -> TipReport:
     """Run the tip run once at *now* (naive: each household's local time); return what it did."""
     now = now or utcnow()
     run_id = uuid.uuid4().hex
@@ -90,9 +103,9 @@ def run_tips(engine: Engine, settings: Settings, now: datetime | None = None, *,
     book = catalogue()
     links = LinkMaker(settings)
     with Session(engine) as session:
-        household_ids = list(session.exec(select(Household.id).order_by(Household.id)))  # type: ignore[call-overload]
+        household_ids = [hid for hid in session.exec(select(Household.id).order_by(col(Household.id))) if hid]
     for start in range(0, len(household_ids), chunk):
-        ids = household_ids[start:start + chunk]
+        ids = household_ids[start : start + chunk]
         done = _run_chunk(engine, ids, now, run_id, book, links)
         report.people += done.people
         report.decisions.update(done.decisions)
@@ -101,8 +114,9 @@ def run_tips(engine: Engine, settings: Settings, now: datetime | None = None, *,
         if collect:
             report.tips.extend(done.tips)
         if done.external and send_external:
-            _record(report, done.tips if collect else None,
-                    send_claimed(engine, settings, run_id, now))
+            _record(
+                report, done.tips if collect else None, send_claimed(engine, settings, run_id, now)
+            )
     logger.info("tip run %s: %d tip(s) to %d people", run_id[:8], report.sent, report.people)
     return report
 
@@ -116,7 +130,9 @@ def _record(report: TipReport, tips: list[dict[str, Any]] | None, outcomes: list
             tip["channels"][outcome.channel] = outcome.status
 
 
-def _run_chunk(engine: Engine, ids: list[int], now: datetime, run_id: str, book: Any, links: LinkMaker) -> _Chunk:
+def _run_chunk(
+    engine: Engine, ids: list[int], now: datetime, run_id: str, book: Any, links: LinkMaker
+) -> _Chunk:
     for attempt in range(3):
         try:
             with Session(engine, expire_on_commit=False) as session, session.begin():
@@ -127,12 +143,21 @@ def _run_chunk(engine: Engine, ids: list[int], now: datetime, run_id: str, book:
             return done
         except IntegrityError:
             # Another run (a second worker, a manual `edu tips run`) got there first: read again.
-            logger.info("tip run %s: another run wrote the same tips; deciding again (%d)", run_id[:8], attempt + 1)
-    raise RuntimeError("the tip run kept colliding with another run; is a second worker running without the lease?")
+            logger.info(
+                "tip run %s: another run wrote the same tips; deciding again (%d)",
+                run_id[:8],
+                attempt + 1,
+            )
+    raise RuntimeError(
+        "the tip run kept colliding with another run; is a second worker running without the lease?"
+    )
 
 
-def _plan_chunk(session: Session, ids: list[int], now: datetime, run_id: str, book: Any, links: LinkMaker) -> _Chunk:
-    households = list(session.exec(select(Household).where(Household.id.in_(ids)).order_by(Household.id)))  # type: ignore[union-attr, arg-type]
+def _plan_chunk(
+    session: Session, ids: list[int], now: datetime, run_id: str, book: Any, links: LinkMaker
+) -> _Chunk:
+    in_chunk = col(Household.id).in_(ids)
+    households = list(session.exec(select(Household).where(in_chunk).order_by(col(Household.id))))
     states = read_states(session, households)
     person_ids = [p.id for s in states.values() for p in s.people]
     done = _Chunk()
@@ -149,8 +174,11 @@ def _plan_chunk(session: Session, ids: list[int], now: datetime, run_id: str, bo
             pid = person.id
             assert pid is not None
             done.people += 1
-            decision = rules.decide(policy_of(extras.policies.get(pid)), local,
-                                    rules.count_tips(extras.history.get(pid, ()), local))
+            decision = rules.decide(
+                policy_of(extras.policies.get(pid)),
+                local,
+                rules.count_tips(extras.history.get(pid, ()), local),
+            )
             if not decision:
                 done.decisions[decision.reason] += 1
                 continue
@@ -158,7 +186,9 @@ def _plan_chunk(session: Session, ids: list[int], now: datetime, run_id: str, bo
             sent = extras.lessons.get(pid, set())
             muted = extras.muted.get(pid, set())
 
-            def allowed(device: DeviceRow, lesson: str, sent: set[str] = sent, muted: set[int] = muted) -> bool:
+            def allowed(
+                device: DeviceRow, lesson: str, sent: set[str] = sent, muted: set[int] = muted
+            ) -> bool:
                 return device.status == "online" and device.id not in muted and lesson not in sent
 
             pick = picker.pick(person, allowed)
@@ -166,34 +196,94 @@ def _plan_chunk(session: Session, ids: list[int], now: datetime, run_id: str, bo
                 done.decisions["nothing-to-teach"] += 1
                 continue
             done.decisions["due"] += 1
-            _add_tip(done, household.id, person, pick, at, run_id, links, extras.channels.get(pid, []))
+            _add_tip(
+                done, household.id, person, pick, at, run_id, links, extras.channels.get(pid, [])
+            )
     return done
 
 
-def _add_tip(done: _Chunk, household_id: int, person: PersonRow, pick: Recommendation, at: datetime, run_id: str,
-             links: LinkMaker, channels: list[tuple[int, str]]) -> None:
+def _add_tip(
+    done: _Chunk,
+    household_id: int,
+    person: PersonRow,
+    pick: Recommendation,
+    at: datetime,
+    run_id: str,
+    links: LinkMaker,
+    channels: list[tuple[int, str]],
+) -> None:
     pid = person.id
     link = links.lesson(pick.lesson)
-    done.inbox.append({"person_id": pid, "lesson": pick.lesson, "capability": pick.capability,
-                       "device_did": pick.device, "device_name": pick.device_name, "title": pick.title,
-                       "summary": pick.summary, "link": link, "reason": pick.reason, "created_at": at,
-                       "read_at": None})
-    base = {"person_id": pid, "lesson": pick.lesson, "device_did": pick.device, "title": pick.title,
-            "summary": pick.summary, "link": link, "created_at": at, "next_attempt_at": None,
-            "sent_at": None, "last_error": "", "attempts": 1}
-    done.ledger.append({**base, "channel": INBOX, "channel_id": None, "status": "sent", "sent_at": at,
-                        "idempotency_key": uuid.uuid4().hex, "claimed_by": None, "claimed_until": None})
+    done.inbox.append(
+        {
+            "person_id": pid,
+            "lesson": pick.lesson,
+            "capability": pick.capability,
+            "device_did": pick.device,
+            "device_name": pick.device_name,
+            "title": pick.title,
+            "summary": pick.summary,
+            "link": link,
+            "reason": pick.reason,
+            "created_at": at,
+            "read_at": None,
+        }
+    )
+    base = {
+        "person_id": pid,
+        "lesson": pick.lesson,
+        "device_did": pick.device,
+        "title": pick.title,
+        "summary": pick.summary,
+        "link": link,
+        "created_at": at,
+        "next_attempt_at": None,
+        "sent_at": None,
+        "last_error": "",
+        "attempts": 1,
+    }
+    done.ledger.append(
+        {
+            **base,
+            "channel": INBOX,
+            "channel_id": None,
+            "status": "sent",
+            "sent_at": at,
+            "idempotency_key": uuid.uuid4().hex,
+            "claimed_by": None,
+            "claimed_until": None,
+        }
+    )
     statuses = {"inbox": "sent"}
     for channel_id, label in channels:
-        done.ledger.append({**base, "channel": f"channel:{channel_id}", "channel_id": channel_id,
-                            "status": "sending", "idempotency_key": uuid.uuid4().hex,
-                            "claimed_by": run_id, "claimed_until": at + CLAIM})
+        done.ledger.append(
+            {
+                **base,
+                "channel": f"channel:{channel_id}",
+                "channel_id": channel_id,
+                "status": "sending",
+                "idempotency_key": uuid.uuid4().hex,
+                "claimed_by": run_id,
+                "claimed_until": at + CLAIM,
+            }
+        )
         statuses[label] = "sending"
         done.external += 1
-    done.tips.append({"person": person.name, "person_id": pid, "household": household_id,
-                      "lesson": pick.lesson, "title": pick.title, "summary": pick.summary,
-                      "device": pick.device, "device_name": pick.device_name, "reason": pick.reason,
-                      "link": link, "channels": statuses})
+    done.tips.append(
+        {
+            "person": person.name,
+            "person_id": pid,
+            "household": household_id,
+            "lesson": pick.lesson,
+            "title": pick.title,
+            "summary": pick.summary,
+            "device": pick.device,
+            "device_name": pick.device_name,
+            "reason": pick.reason,
+            "link": link,
+            "channels": statuses,
+        }
+    )
 
 
 @dataclass
@@ -208,32 +298,47 @@ class _PeopleExtras:
 
     @classmethod
     def load(cls, session: Session, household_ids: list[int], now: datetime) -> _PeopleExtras:
-        in_chunk = Person.household_id.in_(household_ids)  # type: ignore[attr-defined]
-        policies = {row.person_id: row for row in session.exec(
-            select(TipPolicy).join(Person, TipPolicy.person_id == Person.id).where(in_chunk))}  # type: ignore[arg-type]
+        in_chunk = col(Person.household_id).in_(household_ids)
+        by_person = col(Person.id)
+        policies = {
+            row.person_id: row
+            for row in session.exec(
+                select(TipPolicy).join(Person, col(TipPolicy.person_id) == by_person).where(in_chunk)
+            )
+        }
         since = rules.to_utc(now, "UTC") - HISTORY - timedelta(days=1)
         history: dict[int, list[datetime]] = defaultdict(list)
         lessons: dict[int, set[str]] = defaultdict(set)
-        tipped = session.exec(select(InboxItem.person_id, InboxItem.lesson, InboxItem.created_at)
-                              .join(Person, InboxItem.person_id == Person.id).where(in_chunk))  # type: ignore[arg-type]
+        tipped = session.exec(
+            select(InboxItem.person_id, InboxItem.lesson, InboxItem.created_at)
+            .join(Person, col(InboxItem.person_id) == by_person)
+            .where(in_chunk)
+        )
         for person_id, lesson, created in tipped:
             lessons[person_id].add(lesson)
             if created >= since:
                 history[person_id].append(created)
         muted: dict[int, set[int]] = defaultdict(set)
-        for mute in session.exec(select(TipMute).join(Person, TipMute.person_id == Person.id).where(in_chunk)):  # type: ignore[arg-type]
+        for mute in session.exec(
+            select(TipMute).join(Person, col(TipMute.person_id) == by_person).where(in_chunk)
+        ):
             muted[mute.person_id].add(mute.device_id)
         channels: dict[int, list[tuple[int, str]]] = defaultdict(list)
-        rows = session.exec(select(TipChannel.person_id, TipChannel.id, TipChannel.label)
-                            .join(Person, TipChannel.person_id == Person.id)  # type: ignore[arg-type]
-                            .where(in_chunk, TipChannel.enabled == True)  # noqa: E712
-                            .order_by(TipChannel.id))  # type: ignore[arg-type]
+        rows = session.exec(
+            select(TipChannel.person_id, TipChannel.id, TipChannel.label)
+            .join(Person, col(TipChannel.person_id) == by_person)
+            .where(in_chunk, col(TipChannel.enabled).is_(True))
+            .order_by(col(TipChannel.id))
+        )
         for person_id, channel_id, label in rows:
-            channels[person_id].append((channel_id, label))
+            if channel_id is not None:
+                channels[person_id].append((channel_id, label))
         return cls(policies, history, lessons, muted, channels)
 
 
-def preview(engine: Engine, settings: Settings, person_id: int, now: datetime | None = None) -> dict[str, Any]:
+def preview(
+    engine: Engine, settings: Settings, person_id: int, now: datetime | None = None
+) -> dict[str, Any]:
     """Return the tip *person_id* would get at *now*, and whether it is due, without sending."""
     now = now or utcnow()
     with Session(engine) as session:
@@ -246,17 +351,35 @@ def preview(engine: Engine, settings: Settings, person_id: int, now: datetime | 
         extras = _PeopleExtras.load(session, [person.household_id], now)
         local = rules.to_local(now, household.timezone)
         policy = policy_of(extras.policies.get(person_id))
-        decision = rules.decide(policy, local, rules.count_tips(extras.history.get(person_id, ()), local))
+        decision = rules.decide(
+            policy, local, rules.count_tips(extras.history.get(person_id, ()), local)
+        )
         sent = extras.lessons.get(person_id, set())
         muted = extras.muted.get(person_id, set())
         me = next(p for p in state.people if p.id == person_id)
         pick = Picker(state, catalogue(), local.astimezone(UTC)).pick(
-            me, lambda device, lesson: device.status == "online" and device.id not in muted and lesson not in sent)
+            me,
+            lambda device, lesson: (
+                device.status == "online" and device.id not in muted and lesson not in sent
+            ),
+        )
         links = LinkMaker(settings)
         tip = None
         if pick is not None:
-            tip = {"lesson": pick.lesson, "title": pick.title, "summary": pick.summary, "device": pick.device,
-                   "device_name": pick.device_name, "reason": pick.reason, "link": links.lesson(pick.lesson)}
-        return {"person": person.name, "local_time": local.isoformat(), "due": decision.due,
-                "decision": decision.reason, "tip": tip,
-                "channels": ["inbox", *(label for _, label in extras.channels.get(person_id, []))]}
+            tip = {
+                "lesson": pick.lesson,
+                "title": pick.title,
+                "summary": pick.summary,
+                "device": pick.device,
+                "device_name": pick.device_name,
+                "reason": pick.reason,
+                "link": links.lesson(pick.lesson),
+            }
+        return {
+            "person": person.name,
+            "local_time": local.isoformat(),
+            "due": decision.due,
+            "decision": decision.reason,
+            "tip": tip,
+            "channels": ["inbox", *(label for _, label in extras.channels.get(person_id, []))],
+        }

@@ -11,20 +11,29 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from edu.config import Settings
-from edu.db import unit_of_work, utcnow
+from edu.db import key, unit_of_work, utcnow
 from edu.models import Device, Household, Person
 from edu.people import NotFound
 from edu.tips import policy as rules
 from edu.tips.channels import ChannelError, ChannelVault, SendResult, describe, send_test
 from edu.tips.links import read_unsubscribe_token, unsubscribe_link
-from edu.tips.models import InboxItem, TipChannel, TipDelivery, TipMute, TipPolicy
+from edu.tips.models import TipChannel, TipDelivery, TipMute, TipPolicy
 
 PENDING = ("sending", "retry")
+
+
+def cancel_pending(session: Session, which: Any, reason: str) -> None:
+    """Cancel the ledger rows matching *which* that have not gone out yet."""
+    session.execute(
+        update(TipDelivery)
+        .where(which, col(TipDelivery.status).in_(PENDING))
+        .values(status="cancelled", last_error=reason, claimed_by=None, claimed_until=None)
+    )
 
 
 # -- policy ----------------------------------------------------------------------------------
@@ -35,9 +44,14 @@ def policy_of(row: TipPolicy | None) -> rules.Policy:
     if row is None:
         return rules.Policy()
     return rules.Policy(
-        cadence=row.cadence, weekday=row.weekday, at=rules.parse_clock(row.at),
-        quiet_start=rules.parse_clock(row.quiet_start), quiet_end=rules.parse_clock(row.quiet_end),
-        daily_cap=row.daily_cap, weekly_cap=row.weekly_cap, snooze_until=row.snooze_until,
+        cadence=row.cadence,
+        weekday=row.weekday,
+        at=rules.parse_clock(row.at),
+        quiet_start=rules.parse_clock(row.quiet_start),
+        quiet_end=rules.parse_clock(row.quiet_end),
+        daily_cap=row.daily_cap,
+        weekly_cap=row.weekly_cap,
+        snooze_until=row.snooze_until,
         unsubscribed=row.unsubscribed_at is not None,
     )
 
@@ -81,7 +95,7 @@ def set_policy(
     """Change some of a person's tip settings, check the whole, and store it."""
     row = session.get(TipPolicy, person.id)
     if row is None:
-        row = TipPolicy(person_id=person.id)  # type: ignore[arg-type]
+        row = TipPolicy(person_id=key(person))
         session.add(row)
     now = now or utcnow()
     if cadence is not None:
@@ -116,7 +130,7 @@ def mute_device(session: Session, person: Person, device: Device, muted: bool = 
         raise NotFound("no such device in this household")
     row = session.get(TipMute, (person.id, device.id))
     if muted and row is None:
-        session.add(TipMute(person_id=person.id, device_id=device.id))  # type: ignore[arg-type]
+        session.add(TipMute(person_id=key(person), device_id=key(device)))
     elif not muted and row is not None:
         session.delete(row)
     session.flush()
@@ -125,7 +139,7 @@ def mute_device(session: Session, person: Person, device: Device, muted: bool = 
 def find_device(session: Session, household: Household, ref: str) -> Device:
     """Return the household's device named *ref* (its name, or its device id)."""
     query = select(Device).where(Device.household_id == household.id)
-    devices = session.exec(query.order_by(Device.did)).all()  # type: ignore[arg-type]
+    devices = session.exec(query.order_by(col(Device.did))).all()
     for device in devices:
         if ref.strip() in (device.display_name, str(device.did)):
             return device
@@ -137,14 +151,22 @@ def policy_view(session: Session, person: Person) -> dict[str, Any]:
     """Return a person's tip settings as plain data (for JSON and the settings page)."""
     policy = get_policy(session, person)
     household = _household(session, person)
-    muted = session.exec(select(Device).join(TipMute, TipMute.device_id == Device.id)  # type: ignore[arg-type]
-                         .where(TipMute.person_id == person.id).order_by(Device.did)).all()  # type: ignore[arg-type]
+    muted = session.exec(
+        select(Device)
+        .join(TipMute, col(TipMute.device_id) == col(Device.id))
+        .where(col(TipMute.person_id) == person.id)
+        .order_by(col(Device.did))
+    ).all()
     snooze = policy.snooze_until
     return {
-        "person": person.name, "timezone": household.timezone, "cadence": policy.cadence,
-        "weekday": rules.WEEKDAYS[policy.weekday], "at": rules.format_clock(policy.at),
+        "person": person.name,
+        "timezone": household.timezone,
+        "cadence": policy.cadence,
+        "weekday": rules.WEEKDAYS[policy.weekday],
+        "at": rules.format_clock(policy.at),
         "quiet_hours": f"{rules.format_clock(policy.quiet_start)}-{rules.format_clock(policy.quiet_end)}",
-        "daily_cap": policy.daily_cap, "weekly_cap": policy.weekly_cap,
+        "daily_cap": policy.daily_cap,
+        "weekly_cap": policy.weekly_cap,
         "snooze_until": rules.to_local(snooze, household.timezone).isoformat() if snooze else None,
         "unsubscribed": policy.unsubscribed,
         "muted_devices": [{"did": d.did, "name": d.display_name} for d in muted],
@@ -169,7 +191,15 @@ class ChannelView:
     @classmethod
     def of(cls, row: TipChannel) -> ChannelView:
         assert row.id is not None
-        return cls(row.id, row.label, row.kind, row.enabled, row.created_at, row.last_test_at, row.last_test_ok)
+        return cls(
+            row.id,
+            row.label,
+            row.kind,
+            row.enabled,
+            row.created_at,
+            row.last_test_at,
+            row.last_test_ok,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -183,12 +213,20 @@ def add_channel(session: Session, settings: Settings, person: Person, url: str) 
     label, kind = describe(url)
     vault = ChannelVault(settings)
     fingerprint = vault.fingerprint(url)
-    taken = session.exec(select(TipChannel).where(TipChannel.person_id == person.id,
-                                                  TipChannel.fingerprint == fingerprint)).first()
+    taken = session.exec(
+        select(TipChannel).where(
+            col(TipChannel.person_id) == person.id, col(TipChannel.fingerprint) == fingerprint
+        )
+    ).first()
     if taken is not None:
         raise ChannelError(f"{person.name} already has this channel (#{taken.id})")
-    row = TipChannel(person_id=person.id, url_ciphertext=vault.encrypt(url.strip()),  # type: ignore[arg-type]
-                     fingerprint=fingerprint, label=label, kind=kind)
+    row = TipChannel(
+        person_id=key(person),
+        url_ciphertext=vault.encrypt(url.strip()),
+        fingerprint=fingerprint,
+        label=label,
+        kind=kind,
+    )
     session.add(row)
     session.flush()
     return ChannelView.of(row)
@@ -196,7 +234,11 @@ def add_channel(session: Session, settings: Settings, person: Person, url: str) 
 
 def list_channels(session: Session, person: Person) -> list[ChannelView]:
     """Return the person's channels, oldest first."""
-    rows = session.exec(select(TipChannel).where(TipChannel.person_id == person.id).order_by(TipChannel.id))  # type: ignore[arg-type]
+    rows = session.exec(
+        select(TipChannel)
+        .where(col(TipChannel.person_id) == person.id)
+        .order_by(col(TipChannel.id))
+    )
     return [ChannelView.of(row) for row in rows]
 
 
@@ -208,8 +250,11 @@ def find_channel(session: Session, settings: Settings, person: Person, ref: str)
         row = session.get(TipChannel, int(text))
     elif "://" in text:
         fingerprint = ChannelVault(settings).fingerprint(text)
-        row = session.exec(select(TipChannel).where(TipChannel.person_id == person.id,
-                                                    TipChannel.fingerprint == fingerprint)).first()
+        row = session.exec(
+            select(TipChannel).where(
+                col(TipChannel.person_id) == person.id, col(TipChannel.fingerprint) == fingerprint
+            )
+        ).first()
     if row is None or row.person_id != person.id:
         raise NotFound(f"{person.name} has no such channel (see `edu tips channel list`)")
     return row
@@ -219,9 +264,7 @@ def remove_channel(session: Session, settings: Settings, person: Person, ref: st
     """Remove a channel; tips still waiting for it are cancelled, the ledger keeps their record."""
     row = find_channel(session, settings, person, ref)
     view = ChannelView.of(row)
-    session.execute(update(TipDelivery).where(TipDelivery.channel_id == row.id,  # type: ignore[arg-type]
-                                              TipDelivery.status.in_(PENDING))  # type: ignore[attr-defined]
-                    .values(status="cancelled", last_error="the channel was removed", claimed_by=None))
+    cancel_pending(session, col(TipDelivery.channel_id) == row.id, "the channel was removed")
     session.delete(row)
     session.flush()
     return view
@@ -236,7 +279,9 @@ def test_channel(engine: Engine, settings: Settings, person_id: int, ref: str) -
         row = find_channel(session, settings, person, ref)
         url = ChannelVault(settings).decrypt(row.url_ciphertext)
         channel_id, lang = row.id, person.language
-    result = send_test(url, lang=lang, unsubscribe=unsubscribe_link(settings, person_id, channel_id))
+    result = send_test(
+        url, lang=lang, unsubscribe=unsubscribe_link(settings, person_id, channel_id)
+    )
     with unit_of_work(engine) as session:
         stored = session.get(TipChannel, channel_id)
         if stored is not None:
@@ -244,61 +289,12 @@ def test_channel(engine: Engine, settings: Settings, person_id: int, ref: str) -
     return result
 
 
-# -- the inbox and the ledger ----------------------------------------------------------------
-
-
-def inbox(session: Session, person: Person, *, limit: int = 50, unread_only: bool = False) -> list[dict[str, Any]]:
-    """Return the person's tips, newest first, with how each channel fared."""
-    query = select(InboxItem).where(InboxItem.person_id == person.id)
-    if unread_only:
-        query = query.where(InboxItem.read_at == None)  # noqa: E711
-    items = session.exec(query.order_by(InboxItem.created_at.desc(), InboxItem.id.desc()).limit(limit)).all()  # type: ignore[attr-defined, union-attr]
-    lessons = [item.lesson for item in items]
-    statuses: dict[str, dict[str, str]] = {lesson: {} for lesson in lessons}
-    labels = {c.id: c.label for c in session.exec(select(TipChannel).where(TipChannel.person_id == person.id))}
-    if lessons:
-        rows = session.exec(select(TipDelivery).where(TipDelivery.person_id == person.id,
-                                                      TipDelivery.lesson.in_(lessons)))  # type: ignore[attr-defined]
-        for row in rows:
-            name = "inbox" if row.channel == "inbox" else labels.get(row.channel_id or 0, "removed channel")
-            statuses[row.lesson][name] = row.status
-    return [{"id": i.id, "lesson": i.lesson, "title": i.title, "summary": i.summary, "link": i.link,
-             "device": i.device_did, "device_name": i.device_name, "reason": i.reason,
-             "created_at": i.created_at.isoformat(), "read": i.read_at is not None,
-             "channels": statuses[i.lesson]} for i in items]
-
-
-def unread_count(session: Session, person: Person) -> int:
-    """Return how many tips in the person's inbox are unread (for the page header)."""
-    query = select(func.count()).select_from(InboxItem).where(
-        InboxItem.person_id == person.id, InboxItem.read_at == None)  # noqa: E711
-    return int(session.exec(query).one())
-
-
-def mark_read(session: Session, person: Person, item_id: int | None = None, *, now: datetime | None = None) -> int:
-    """Mark one inbox item (or all of them) read; return how many changed."""
-    query = update(InboxItem).where(InboxItem.person_id == person.id, InboxItem.read_at == None)  # type: ignore[arg-type]  # noqa: E711
-    if item_id is not None:
-        query = query.where(InboxItem.id == item_id)  # type: ignore[arg-type]
-    result = session.execute(query.values(read_at=now or utcnow()))
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def failed_deliveries(session: Session, person: Person) -> list[dict[str, Any]]:
-    """Return the person's deliveries that failed for good (shown on the settings page)."""
-    rows = session.exec(select(TipDelivery).where(TipDelivery.person_id == person.id,
-                                                  TipDelivery.status == "failed")
-                        .order_by(TipDelivery.created_at.desc())).all()  # type: ignore[attr-defined]
-    labels = {c.id: c.label for c in session.exec(select(TipChannel).where(TipChannel.person_id == person.id))}
-    return [{"lesson": r.lesson, "title": r.title, "channel": labels.get(r.channel_id or 0, "removed channel"),
-             "attempts": r.attempts, "error": r.last_error, "created_at": r.created_at.isoformat()}
-            for r in rows]
-
-
 # -- unsubscribing ---------------------------------------------------------------------------
 
 
-def unsubscribe(session: Session, settings: Settings, token: str, *, now: datetime | None = None) -> dict[str, Any]:
+def unsubscribe(
+    session: Session, settings: Settings, token: str, *, now: datetime | None = None
+) -> dict[str, Any]:
     """Apply a one-click unsubscribe token: turn off one channel, or all of a person's tips."""
     target = read_unsubscribe_token(settings, token)
     person = session.get(Person, target.person_id)
@@ -309,19 +305,15 @@ def unsubscribe(session: Session, settings: Settings, token: str, *, now: dateti
         channel = session.get(TipChannel, target.channel_id)
         if channel is not None and channel.person_id == person.id:
             channel.enabled = False
-            session.execute(update(TipDelivery).where(TipDelivery.channel_id == channel.id,  # type: ignore[arg-type]
-                                                      TipDelivery.status.in_(PENDING))  # type: ignore[attr-defined]
-                            .values(status="cancelled", last_error="unsubscribed", claimed_by=None))
+            cancel_pending(session, col(TipDelivery.channel_id) == channel.id, "unsubscribed")
             return {"person": person.name, "channel": channel.label, "all": False}
         # The channel is gone already: the person asked for no more tips there; done.
         return {"person": person.name, "channel": None, "all": False}
     row = session.get(TipPolicy, person.id)
     if row is None:
-        row = TipPolicy(person_id=person.id)  # type: ignore[arg-type]
+        row = TipPolicy(person_id=key(person))
         session.add(row)
     row.unsubscribed_at = row.unsubscribed_at or now
     row.updated_at = now
-    session.execute(update(TipDelivery).where(TipDelivery.person_id == person.id,  # type: ignore[arg-type]
-                                              TipDelivery.status.in_(PENDING))  # type: ignore[attr-defined]
-                    .values(status="cancelled", last_error="unsubscribed", claimed_by=None))
+    cancel_pending(session, col(TipDelivery.person_id) == person.id, "unsubscribed")
     return {"person": person.name, "channel": None, "all": True}

@@ -15,7 +15,7 @@ from edu.recommend import device_progress, recommend
 from edu.tryit import TryItError, try_lesson, uses_device
 from edu.web import accounts, progress
 from edu.web.devices import start_scan, tracker
-from edu.web.doctor import diagnose, status_words
+from edu.web.doctor import diagnose
 from edu.web.lessons import lesson_context
 from edu.web.openapi import document
 from edu.web.security import admin_required, current_person, household, login_required
@@ -90,8 +90,9 @@ def household_progress() -> Response:
 
 def _device_json(device: Device) -> dict[str, Any]:
     row = inventory().describe(db(), device)
-    row["status_words"] = status_words(device.status, device.token_known)
-    row["doctor"] = diagnose(device, settings().networks).to_dict()
+    diagnosis = diagnose(device, settings().networks)
+    row["status_words"] = diagnosis.words
+    row["doctor"] = diagnosis.to_dict()
     return jsonable(row)
 
 

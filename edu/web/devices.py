@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from edu.models import Device, DeviceCapability, Household
 from edu.web import accounts
-from edu.web.doctor import diagnose, diagnose_address, status_words
+from edu.web.doctor import diagnose, diagnose_address
 from edu.web.progress import feature_title
 from edu.web.scans import ScanTracker
 from edu.web.security import admin_required, household
@@ -70,7 +70,7 @@ def index() -> str:
     devices = all_devices()
     nets = settings().networks
     return render_template("devices.html", devices=devices, scan=tracker().state, networks=nets,
-                           diagnose=lambda d: diagnose(d, nets), words=status_words,
+                           diagnose=lambda d: diagnose(d, nets),
                            add_form={}, add_problem=None)
 
 
@@ -119,7 +119,7 @@ def add() -> str | Response | tuple[str, int]:
     devices = all_devices()
     nets = settings().networks
     return render_template("devices.html", devices=devices, scan=tracker().state, networks=nets,
-                           diagnose=lambda d: diagnose(d, nets), words=status_words,
+                           diagnose=lambda d: diagnose(d, nets),
                            add_form=form, add_problem=problem), 400
 
 
@@ -182,4 +182,4 @@ def detail(did: int) -> str | Response:
     people = accounts.profiles(db(), home)
     users = accounts.users_of(db(), home, device)
     return render_template("device.html", device=device, diagnosis=diagnose(device, settings().networks),
-                           words=status_words, caps=caps, people=people, users=users, feature=feature_title)
+                           caps=caps, people=people, users=users, feature=feature_title)

@@ -19,8 +19,12 @@ class Diagnosis:
     explanation: str
     steps: list[str] = field(default_factory=list)
 
+    @property
+    def words(self) -> str:
+        return status_words(self.code)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "tone": self.tone, "title": self.title,
+        return {"code": self.code, "tone": self.tone, "words": self.words, "title": self.title,
                 "explanation": self.explanation, "steps": list(self.steps)}
 
 
@@ -39,16 +43,16 @@ def in_networks(ip: str, networks: tuple[str, ...] | list[str]) -> bool | None:
     return inside
 
 
-def status_words(status: str, token_known: bool = True) -> str:
-    """Return a device status in two or three plain words."""
+def status_words(code: str) -> str:
+    """Return a diagnosis code as two or three plain words for a status pill."""
     return {
-        "online": _("Working"),
-        "offline": _("Not answering"),
-        "auth-failed": _("Token rejected") if token_known else _("Needs its token"),
-        "unsupported": _("Not supported yet"),
+        "ok": _("Working"),
         "new": _("Not checked yet"),
+        "needs-token": _("Needs its token"),
+        "wrong-token": _("Token rejected"),
+        "unsupported": _("Not supported yet"),
         "error": _("Something went wrong"),
-    }.get(status, _("Not answering"))
+    }.get(code, _("Not answering"))
 
 
 def diagnose(device: Any, networks: tuple[str, ...] | list[str]) -> Diagnosis:
@@ -61,7 +65,9 @@ def diagnose(device: Any, networks: tuple[str, ...] | list[str]) -> Diagnosis:
         return Diagnosis("new", "warn", _("%(name)s has not been checked yet", name=name),
                          _("Its token is stored, but Feature Coach has not talked to it since."),
                          [_("Press “Scan for devices” to check it now.")])
-    if status == "auth-failed" and not device.token_known:
+    # A token typed in that the device refused is not stored, but it was a wrong token.
+    tried_token = device.token_known or device.discovered_via == "manual"
+    if status == "auth-failed" and not tried_token:
         return Diagnosis(
             "needs-token", "warn", _("%(name)s needs its token", name=name),
             _("This device is already set up in the Xiaomi Home app, so it keeps its token "
