@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+CHROMIUM := /usr/bin/chromium
 
 .DEFAULT_GOAL := help
 .PHONY: help install demo run test test-postgres lint format bench clean
@@ -19,11 +20,11 @@ $(STAMP): setup.cfg
 
 install: $(STAMP) ## create .venv and install the project with its test extras
 
-demo: $(STAMP) ## run the simulated household on loopback, scan it and show what was found
+demo: $(STAMP) ## simulated household on loopback, three people, the page at http://127.0.0.1:5000
 	$(BIN)/edu demo
 
-run: $(STAMP) ## run against the configured real network (EDU_NETWORKS)
-	$(BIN)/edu scan
+run: $(STAMP) ## serve the page for the configured real network (EDU_NETWORKS, EDU_SECRET_KEY ...)
+	$(BIN)/edu serve
 
 lint: $(STAMP) ## ruff (lint and format check) and mypy
 	$(BIN)/ruff check .
@@ -34,7 +35,11 @@ format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint ## lint, then the whole test suite
+# Browser tests drive Debian's Chromium (never a downloaded browser build).
+$(CHROMIUM):
+	apt-get update -qq && apt-get install -y -qq chromium
+
+test: lint $(CHROMIUM) ## lint, then the whole test suite (installs Debian's Chromium when missing)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(STAMP) ## run every benchmark under bench/ and print its figures

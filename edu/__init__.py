@@ -27,8 +27,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config = dict(test_config or {})
     settings: Settings = config.pop("EDU_SETTINGS", None) or Settings.from_env()
     instance = settings.ensure_instance()
-    app = Flask(__name__, instance_path=str(instance), instance_relative_config=True,
-                template_folder="web/templates", static_folder="web/static")
+    app = Flask(
+        __name__,
+        instance_path=str(instance),
+        instance_relative_config=True,
+        template_folder="web/templates",
+        static_folder="web/static",
+    )
     app.config.from_mapping(
         SECRET_KEY=settings.secret_key or security.instance_secret(instance),
         SESSION_COOKIE_HTTPONLY=True,
@@ -55,7 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from edu.web import api, devices, household, lessons, setup
+    from edu.web import api, demo, devices, household, lessons, setup, tips
 
-    for module in (setup, household, devices, lessons, api):
+    for module in (setup, household, devices, lessons, tips, demo, api):
         app.register_blueprint(module.bp)

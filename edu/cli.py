@@ -419,26 +419,11 @@ def simulate(fleet_name: str, base: str, seed: int | None, as_json: bool) -> Non
         fleet.stop()
 
 
-@main.command()
-@click.option("--fleet", "fleet_name", default="household", show_default=True)
-@click.option("--base", default="127.0.0.10", show_default=True)
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
-@expected_errors
-def demo(click_ctx: click.Context, fleet_name: str, base: str, as_json: bool) -> None:
-    """Start the simulated household, discover and scan it through the real code, show it."""
-    from edu.simulation import run_demo
-
-    ctx: Context = click_ctx.obj
-    rows = run_demo(ctx, fleet_name=fleet_name, base=base, quiet=as_json)
-    emit(rows, as_json, render_devices)
-
-
 def _register_areas() -> None:
     """Attach the commands of each area (lessons, web, tips ...) to the main group."""
     import importlib
 
-    for module in ("edu.cli_lessons", "edu.cli_tips"):
+    for module in ("edu.cli_lessons", "edu.cli_tips", "edu.cli_web"):
         importlib.import_module(module).register(main)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
@@ -13,6 +14,13 @@ from typing import Any
 import click
 
 from edu.cli import Context, emit, expected_errors, pass_ctx
+
+
+def quiet_apprise() -> None:
+    """Keep Apprise's own warnings off the terminal (unless -vv): our commands report failures."""
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        # Not a level: the tip code reads Apprise's warnings to say why a send failed.
+        logging.getLogger("apprise").propagate = False
 
 
 def parse_now(text: str | None) -> datetime | None:
@@ -36,6 +44,7 @@ def person_session(ctx: Context, name: str) -> Iterator[tuple[Any, Any, Any]]:
     from edu.models import Household
     from edu.people import find_person
 
+    quiet_apprise()
     with unit_of_work(ctx.engine) as session:
         household = session.exec(select(Household).order_by(col(Household.id))).first()
         if household is None:
@@ -71,6 +80,7 @@ def tips_run(ctx: Context, now_text: str | None, as_json: bool) -> None:
     """Run the tip run once and print what it sent."""
     from edu.tips.run import run_tips
 
+    quiet_apprise()
     report = run_tips(ctx.engine, ctx.settings, parse_now(now_text))
     emit(report.to_dict(), as_json, _print_tips)
 
@@ -111,6 +121,7 @@ def channel_group() -> None:
 
 
 def _print_channels(rows: list[dict[str, Any]]) -> None:
+    click.echo(f"{len(rows)} channel(s) besides the inbox")
     for row in rows:
         state = "on" if row["enabled"] else "off"
         tested = {None: "never tested", True: "test ok", False: "test FAILED"}[row["last_test_ok"]]
@@ -143,11 +154,7 @@ def channel_list(ctx: Context, name: str, as_json: bool) -> None:
 
     with person_session(ctx, name) as (session, _, person):
         rows = [c.to_dict() for c in list_channels(session, person)]
-    emit(
-        rows,
-        as_json,
-        lambda r: (click.echo(f"{len(r)} channel(s) besides the inbox"), _print_channels(r)),
-    )
+    emit(rows, as_json, _print_channels)
 
 
 @channel_group.command("remove")
@@ -272,12 +279,12 @@ def tips_policy(
 @expected_errors
 def tips_inbox(ctx: Context, name: str, unread: bool, mark_read: bool, as_json: bool) -> None:
     """List a person's tips, newest first, with how each channel fared."""
-    from edu.tips import service
+    from edu.tips import inbox
 
     with person_session(ctx, name) as (session, _, person):
-        rows = service.inbox(session, person, unread_only=unread)
+        rows = inbox.inbox(session, person, unread_only=unread)
         if mark_read:
-            service.mark_read(session, person)
+            inbox.mark_read(session, person)
 
     def render(items: list[dict[str, Any]]) -> None:
         click.echo(f"{len(items)} tip(s)")

@@ -46,6 +46,7 @@ class Settings:
     fetch_specs: bool = False
     base_url: str = ""
     tip_interval: float = 300.0
+    demo_timeout: float = 300.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -64,6 +65,7 @@ class Settings:
             fetch_specs=(env.get("EDU_FETCH_SPECS", "0").lower() in ("1", "true", "yes")),
             base_url=(env.get("EDU_BASE_URL") or "").rstrip("/"),
             tip_interval=_float(env, "EDU_TIP_INTERVAL", 300.0),
+            demo_timeout=_float(env, "EDU_DEMO_TIMEOUT", 300.0),
         )
         chosen = {k: v for k, v in overrides.items() if v is not None and v != ()}
         if "instance" in chosen:

@@ -71,8 +71,9 @@ def make_engine(url: str) -> Engine:
 def create_schema(engine: Engine) -> None:
     """Create every table that does not exist yet."""
     from edu import models  # noqa: F401  (registers the tables)
-    from edu.web import models as web_models  # noqa: F401  (API tokens, pending reverts ...)
+    from edu.demo import models as demo_models  # noqa: F401  (store demo: snapshots, sessions, log)
     from edu.tips import models as tip_models  # noqa: F401  (tip policy, ledger, inbox, lease)
+    from edu.web import models as web_models  # noqa: F401  (API tokens, pending reverts ...)
 
     SQLModel.metadata.create_all(engine)
 

@@ -8,9 +8,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from edu.catalogue import catalogue
 from edu.db import key, utcnow
-from edu.models import Device, DeviceCapability, Household, LessonProgress, Person, PersonDevice
+from edu.models import Household, LessonProgress, Person, PersonDevice
 
 ROLES = ("admin", "member", "staff")
 LANGUAGES = ("en", "zh-CN")
@@ -110,22 +109,12 @@ def set_devices(session: Session, person: Person, device_ids: list[int] | None) 
 
 def lesson_capability(session: Session, household: Household, lesson_id: str) -> str:
     """Return the capability a lesson teaches: curated, or a draft for a household device."""
-    lesson = catalogue().get(lesson_id)
-    if lesson is not None:
-        return lesson.capability
-    from edu.recommend import lessons_for
+    from edu.recommend import find_lesson
 
-    rows = session.exec(
-        select(DeviceCapability, Device)
-        .join(Device)
-        .where(Device.household_id == household.id, DeviceCapability.device_id == Device.id)
-    )
-    for cap, device in rows:
-        if device.family and lesson_id.startswith(f"{device.family}-"):
-            for draft in lessons_for(cap, device, catalogue()):
-                if draft.id == lesson_id:
-                    return draft.capability
-    raise NotFound(f"no lesson {lesson_id!r}")
+    lesson = find_lesson(session, key(household), lesson_id)
+    if lesson is None:
+        raise NotFound(f"no lesson {lesson_id!r}")
+    return lesson.capability
 
 
 def mark_lesson(

@@ -117,6 +117,29 @@ def lessons_for(cap: _Capability, device: _Device, book: Catalogue) -> list[Less
     ]
 
 
+def find_lesson(
+    session: Session,
+    household_id: int,
+    lesson_id: str,
+    lang: str = "en",
+    *,
+    book: Catalogue | None = None,
+) -> Lesson | None:
+    """Return a curated lesson in *lang* (English fallback), or a draft for a household device."""
+    book = book or catalogue()
+    found = book.get(lesson_id, lang)
+    if found is not None:
+        return found
+    state = load_state(session, household_id)
+    for device in state.devices.values():
+        if device.family and lesson_id.startswith(f"{device.family}-"):
+            for cap in state.capabilities.get(device.id, ()):
+                for draft in lessons_for(cap, device, book):
+                    if draft.id == lesson_id:
+                        return draft
+    return None
+
+
 def _hidden(mark: Mark | None, now: datetime) -> bool:
     """Is a lesson out of the list because of what the person did with it?"""
     if mark is None:

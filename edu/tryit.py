@@ -1,4 +1,4 @@
-""""Try it now": run a lesson's try_it on a device, read it back, and put it back later.
+""" "Try it now": run a lesson's try_it on a device, read it back, and put it back later.
 
 Independent of Flask: the household page and the store demo call the same service.
 Pending reverts are rows in the database, so a restart still restores them; `RevertWorker`
@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from edu.db import unit_of_work, utcnow
 from edu.models import Device, DeviceCapability, Household, OwnWrite, Person, PersonDevice
@@ -80,7 +80,9 @@ class _Plan:
     action: str | None
 
 
-def find_lesson(session: Session, household: Household, lesson_id: str, lang: str = "en") -> Lesson | None:
+def find_lesson(
+    session: Session, household: Household, lesson_id: str, lang: str = "en"
+) -> Lesson | None:
     """Return a curated lesson in *lang* (English fallback), or a draft for a household device."""
     from edu.catalogue import catalogue
     from edu.recommend import lessons_for
@@ -142,8 +144,16 @@ def _plan(session: Session, person_id: int, lesson_id: str, did: int) -> tuple[_
         raise TryItError("unsupported", f"{device.display_name} cannot do this from here")
     if device.token_ciphertext is None:
         raise TryItError("no-token", f"the token of {device.display_name} is not known yet")
-    plan = _Plan(device.id, device.did, device.display_name, capability,  # type: ignore[arg-type]
-                 cap.setting, method, cap.action)
+    assert device.id is not None
+    plan = _Plan(
+        device.id,
+        device.did,
+        device.display_name,
+        capability,  # type: ignore[arg-type]
+        cap.setting,
+        method,
+        cap.action,
+    )
     return plan, lesson
 
 
@@ -202,7 +212,9 @@ def _in_use(capability: str, snap: dict[str, Any]) -> bool:
 def _failed(plan: _Plan, value: Any, exc: BaseException) -> TryOutcome:
     reason = getattr(exc, "status", None) or "error"
     logger.info("try it on device %s failed: %s", plan.did, reason)
-    return TryOutcome("failed", "", plan.capability, plan.did, plan.device_name, value=value, reason=reason)
+    return TryOutcome(
+        "failed", "", plan.capability, plan.did, plan.device_name, value=value, reason=reason
+    )
 
 
 def try_lesson(
@@ -239,8 +251,10 @@ def try_lesson(
     shown = after.get(key) if key else None
     already = key != "" and same_value(previous, value)
     changed = key != "" and shown != previous
-    confirmed = (key != "" and same_value(shown, value)) or changed or (
-        _in_use(plan.capability, after) and not _in_use(plan.capability, before)
+    confirmed = (
+        (key != "" and same_value(shown, value))
+        or changed
+        or (_in_use(plan.capability, after) and not _in_use(plan.capability, before))
     )
     now = now or utcnow()
     revert_at = None
@@ -249,25 +263,51 @@ def try_lesson(
         if device is None:
             raise TryItError("not-found", "the device was removed")
         if confirmed or already:
-            record_usage(session, device, plan.capability, "tried", person_id=person_id, when=now,
-                         detail=lesson.id)
+            record_usage(
+                session,
+                device,
+                plan.capability,
+                "tried",
+                person_id=person_id,
+                when=now,
+                detail=lesson.id,
+            )
         if try_it.revert_after and key and changed and previous is not None:
             revert_at = now + timedelta(seconds=int(try_it.revert_after))
-            session.add(PendingRevert(device_id=plan.device_id, person_id=person_id, lesson=lesson.id,
-                                      capability=plan.capability, key=key, value=previous,
-                                      due_at=revert_at, created_at=now))
+            session.add(
+                PendingRevert(
+                    device_id=plan.device_id,
+                    person_id=person_id,
+                    lesson=lesson.id,
+                    capability=plan.capability,
+                    key=key,
+                    value=previous,
+                    due_at=revert_at,
+                    created_at=now,
+                )
+            )
     status = "already" if already and not changed else ("changed" if confirmed else "unconfirmed")
-    return TryOutcome(status, lesson.id, plan.capability, did, plan.device_name, value=value,
-                      before=previous, after=shown, revert_at=revert_at,
-                      recorded=confirmed or already)
+    return TryOutcome(
+        status,
+        lesson.id,
+        plan.capability,
+        did,
+        plan.device_name,
+        value=value,
+        before=previous,
+        after=shown,
+        revert_at=revert_at,
+        recorded=confirmed or already,
+    )
 
 
 def _with_lesson(outcome: TryOutcome, lesson: Lesson) -> TryOutcome:
     return TryOutcome(**{**asdict(outcome), "lesson": lesson.id})
 
 
-def _run_action(inventory: Inventory, plan: _Plan, lesson: Lesson, person_id: int,
-                now: datetime | None) -> TryOutcome:
+def _run_action(
+    inventory: Inventory, plan: _Plan, lesson: Lesson, person_id: int, now: datetime | None
+) -> TryOutcome:
     from devices.link import LinkError
 
     try_it = lesson.try_it
@@ -277,21 +317,30 @@ def _run_action(inventory: Inventory, plan: _Plan, lesson: Lesson, person_id: in
         with unit_of_work(inventory.engine) as session:
             for key in {k for k in (plan.capability, plan.action, plan.method) if k}:
                 session.add(OwnWrite(device_id=plan.device_id, key=key, value=None))
-        inventory.coordinator.run(plan.did, method=plan.method, action=plan.action, params=try_it.params)
+        inventory.coordinator.run(
+            plan.did, method=plan.method, action=plan.action, params=try_it.params
+        )
     except (LinkError, KeyError, TimeoutError, OSError) as exc:
         return _with_lesson(_failed(plan, None, exc), lesson)
     with unit_of_work(inventory.engine) as session:
         device = session.get(Device, plan.device_id)
         assert device is not None
-        record_usage(session, device, plan.capability, "tried", person_id=person_id, when=now or utcnow(),
-                     detail=lesson.id)
+        record_usage(
+            session,
+            device,
+            plan.capability,
+            "tried",
+            person_id=person_id,
+            when=now or utcnow(),
+            detail=lesson.id,
+        )
     return TryOutcome("done", lesson.id, plan.capability, plan.did, plan.device_name, recorded=True)
 
 
 def pending_reverts(engine: Any, *, device_id: int | None = None) -> list[PendingRevert]:
     """Return the reverts not done yet (of one device, or all), soonest first."""
     with unit_of_work(engine) as session:
-        query = select(PendingRevert).where(PendingRevert.done == False)  # noqa: E712
+        query = select(PendingRevert).where(col(PendingRevert.done).is_(False))
         if device_id is not None:
             query = query.where(PendingRevert.device_id == device_id)
         return list(session.exec(query.order_by(PendingRevert.due_at)))  # type: ignore[arg-type]
@@ -309,9 +358,14 @@ def run_due_reverts(inventory: Inventory, *, now: datetime | None = None) -> lis
 
     now = now or utcnow()
     with unit_of_work(inventory.engine) as session:
-        due = list(session.exec(select(PendingRevert, Device).join(Device).where(
-            PendingRevert.done == False, PendingRevert.due_at <= now)  # noqa: E712
-            .order_by(PendingRevert.created_at, PendingRevert.id)))  # type: ignore[arg-type]
+        due = list(
+            session.exec(
+                select(PendingRevert, Device)
+                .join(Device)
+                .where(col(PendingRevert.done).is_(False), col(PendingRevert.due_at) <= now)
+                .order_by(col(PendingRevert.created_at), col(PendingRevert.id))
+            )
+        )
         jobs = [(r.id, d.did, r.capability, r.value, r.device_id) for r, d in due]
     results: list[dict[str, Any]] = []
     seen: set[tuple[int, str]] = set()
@@ -327,7 +381,9 @@ def run_due_reverts(inventory: Inventory, *, now: datetime | None = None) -> lis
             error = getattr(exc, "status", None) or type(exc).__name__
             logger.warning("could not restore %s on device %s: %s", capability, did, error)
         _finish(inventory, revert_id, error)
-        results.append({"device": did, "capability": capability, "ok": error is None, "error": error})
+        results.append(
+            {"device": did, "capability": capability, "ok": error is None, "error": error}
+        )
     return results
 
 

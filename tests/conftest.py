@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from demo_fixtures import (  # noqa: F401
+    demo_browser,
+    live_store,
+    store,
+    store_app,
+    store_instance,
+    store_web,
+)
 from fleet_fixtures import fleet, fleet_session, offline_miot  # noqa: F401
 from lan_fixtures import inventory  # noqa: F401
 from netguard import network_guard  # noqa: F401  (autouse)
+from tips_fixtures import any_db, http_receiver, smtp_receiver, tips_db  # noqa: F401
 from web_fixtures import app, client, fleet_app, fleet_web, scanned_instance, web  # noqa: F401

@@ -15,7 +15,15 @@ from edu.web.models import LoginAttempt
 
 
 def test_every_page_leads_to_setup_until_the_household_exists(web: Web) -> None:
-    for url in ("/", "/devices/", "/signin", "/people", "/progress", "/me", "/lessons/fan-child-lock"):
+    for url in (
+        "/",
+        "/devices/",
+        "/signin",
+        "/people",
+        "/progress",
+        "/me",
+        "/lessons/fan-child-lock",
+    ):
         response = web.get(url)
         assert response.status_code == 302, url
         assert response.headers["Location"].endswith("/setup")
@@ -23,10 +31,14 @@ def test_every_page_leads_to_setup_until_the_household_exists(web: Web) -> None:
     assert web.get("/api/v1/openapi.json").status_code == 200
 
 
-def test_first_run_creates_the_household_and_its_admin_with_a_hashed_pin(web: Web, app: Flask) -> None:
+def test_first_run_creates_the_household_and_its_admin_with_a_hashed_pin(
+    web: Web, app: Flask
+) -> None:
     page = web.get("/setup")
     assert page.status_code == 200 and "csrf_token" in page.get_data(as_text=True)
-    response = web.setup(name="Our flat", admin="Mia", pin="4321", timezone="Europe/Berlin", language="zh-CN")
+    response = web.setup(
+        name="Our flat", admin="Mia", pin="4321", timezone="Europe/Berlin", language="zh-CN"
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/devices/")
     with Session(app.extensions["edu.engine"]) as session:
         home = session.exec(select(Household)).one()
@@ -39,14 +51,25 @@ def test_first_run_creates_the_household_and_its_admin_with_a_hashed_pin(web: We
 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
-    [("name", "", "needs a name"), ("timezone", "Mars/Olympus", "time zone"),
-     ("pin", "12", "4 to 8 digits"), ("admin", "  ", "cannot be empty")],
+    [
+        ("name", "", "needs a name"),
+        ("timezone", "Mars/Olympus", "time zone"),
+        ("pin", "12", "4 to 8 digits"),
+        ("admin", "  ", "cannot be empty"),
+    ],
 )
 def test_setup_refuses_bad_input_and_keeps_what_was_typed(
     web: Web, field: str, value: str, message: str
 ) -> None:
-    form = {"name": "Our <b>flat</b>", "timezone": "UTC", "language": "en", "admin": "Mia",
-            "pin": "1234", "pin_again": "1234", field: value}
+    form = {
+        "name": "Our <b>flat</b>",
+        "timezone": "UTC",
+        "language": "en",
+        "admin": "Mia",
+        "pin": "1234",
+        "pin_again": "1234",
+        field: value,
+    }
     if field == "pin":
         form["pin_again"] = value
     page = web.post("/setup", form)
@@ -57,20 +80,40 @@ def test_setup_refuses_bad_input_and_keeps_what_was_typed(
 
 
 def test_setup_refuses_two_different_pins(web: Web) -> None:
-    page = web.post("/setup", {"name": "Home", "timezone": "UTC", "language": "en", "admin": "Mia",
-                               "pin": "1234", "pin_again": "1235"})
+    page = web.post(
+        "/setup",
+        {
+            "name": "Home",
+            "timezone": "UTC",
+            "language": "en",
+            "admin": "Mia",
+            "pin": "1234",
+            "pin_again": "1235",
+        },
+    )
     assert "not the same" in page.get_data(as_text=True)
 
 
 def test_a_form_without_the_csrf_token_is_refused(web: Web, client) -> None:  # type: ignore[no-untyped-def]
-    response = client.post("/setup", data={"name": "Home", "timezone": "UTC", "language": "en",
-                                           "admin": "Mia", "pin": "1234", "pin_again": "1234"})
+    response = client.post(
+        "/setup",
+        data={
+            "name": "Home",
+            "timezone": "UTC",
+            "language": "en",
+            "admin": "Mia",
+            "pin": "1234",
+            "pin_again": "1234",
+        },
+    )
     assert response.status_code == 403
     wrong = client.post("/setup", data={"csrf_token": "forged", "name": "Home"})
     assert wrong.status_code == 403
 
 
-def test_state_changing_api_calls_with_the_cookie_need_the_csrf_header(web: Web, app: Flask) -> None:
+def test_state_changing_api_calls_with_the_cookie_need_the_csrf_header(
+    web: Web, app: Flask
+) -> None:
     web.setup()
     response = web.client.post("/api/v1/lessons/fan-child-lock/known", json={})
     assert response.status_code == 403 and response.get_json()["error"] == "csrf"
@@ -91,8 +134,17 @@ def test_pages_carry_safe_headers(web: Web) -> None:
 
 def _household_with_member(web: Web, app: Flask) -> None:
     web.setup(admin="Mia", pin="1234")
-    response = web.post("/people", {"name": "Leo", "role": "member", "language": "en", "pin": "2345",
-                                    "pin_again": "2345", "all": "1"})
+    response = web.post(
+        "/people",
+        {
+            "name": "Leo",
+            "role": "member",
+            "language": "en",
+            "pin": "2345",
+            "pin_again": "2345",
+            "all": "1",
+        },
+    )
     assert response.status_code == 302
 
 
@@ -144,7 +196,10 @@ def test_members_cannot_reach_admin_pages_or_other_peoples_data(web: Web, app: F
     assert web.post("/devices/scan").status_code == 403
     assert web.post(f"/people/{mia}", {"action": "remove"}).status_code == 403
     assert web.api("GET", "/api/v1/household/progress").status_code == 403
-    assert web.api("POST", "/api/v1/devices", {"ip": "127.0.0.1", "token": "0" * 32}).status_code == 403
+    assert (
+        web.api("POST", "/api/v1/devices", {"ip": "127.0.0.1", "token": "0" * 32}).status_code
+        == 403
+    )
     assert web.get("/").status_code == 200
 
 
@@ -160,12 +215,24 @@ def test_the_last_admin_cannot_be_removed_or_demoted(web: Web, app: Flask) -> No
 def test_an_admin_invites_changes_and_removes_someone(web: Web, app: Flask) -> None:
     _household_with_member(web, app)
     leo = web.person_id(app, "Leo")
-    assert web.post(f"/people/{leo}", {"role": "staff", "language": "zh-CN", "all": "1"}).status_code == 302
+    assert (
+        web.post(f"/people/{leo}", {"role": "staff", "language": "zh-CN", "all": "1"}).status_code
+        == 302
+    )
     with Session(app.extensions["edu.engine"]) as session:
         person = session.get(Person, leo)
         assert person is not None and (person.role, person.language) == ("staff", "zh-CN")
-    taken = web.post("/people", {"name": "Leo", "role": "member", "language": "en", "pin": "1111",
-                                 "pin_again": "1111", "all": "1"})
+    taken = web.post(
+        "/people",
+        {
+            "name": "Leo",
+            "role": "member",
+            "language": "en",
+            "pin": "1111",
+            "pin_again": "1111",
+            "all": "1",
+        },
+    )
     assert taken.status_code == 400 and "already someone" in taken.get_data(as_text=True)
     assert web.post(f"/people/{leo}", {"action": "remove"}).status_code == 302
     assert "Leo was removed" in web.get("/people").get_data(as_text=True)

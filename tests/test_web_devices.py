@@ -52,7 +52,9 @@ def test_scan_without_networks_explains_what_to_configure(web: Web) -> None:
     assert web.api("POST", "/api/v1/devices/scan").status_code == 409
 
 
-def test_adding_a_provisioned_device_with_its_token_makes_it_work(fleet: Fleet, tmp_path: Path) -> None:
+def test_adding_a_provisioned_device_with_its_token_makes_it_work(
+    fleet: Fleet, tmp_path: Path
+) -> None:
     application = make_app(settings_for(tmp_path / "add", (fleet.network,)))
     person = Web(application.test_client())
     person.setup()
@@ -64,7 +66,9 @@ def test_adding_a_provisioned_device_with_its_token_makes_it_work(fleet: Fleet, 
     application.extensions["edu.engine"].dispose()
 
 
-def test_adding_with_a_wrong_token_says_the_token_was_rejected(fleet: Fleet, tmp_path: Path) -> None:
+def test_adding_with_a_wrong_token_says_the_token_was_rejected(
+    fleet: Fleet, tmp_path: Path
+) -> None:
     application = make_app(settings_for(tmp_path / "wrong", (fleet.network,)))
     person = Web(application.test_client())
     person.setup()
@@ -89,42 +93,56 @@ def test_importing_a_token_file_stores_the_tokens(fleet: Fleet, tmp_path: Path) 
     person = Web(application.test_client())
     person.setup()
     data = json.dumps(token_file_for(fleet)).encode()
-    response = person.post("/devices/import", {"file": (BytesIO(data), "tokens.json")},
-                           content_type="multipart/form-data", follow_redirects=True)
+    response = person.post(
+        "/devices/import",
+        {"file": (BytesIO(data), "tokens.json")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     provisioned = sum(1 for d in fleet.devices if d.provisioned)
     assert f"{provisioned} token(s) stored" in response.get_data(as_text=True)
     assert not list((tmp_path / "import" / "uploads").iterdir())  # the upload is not kept
-    broken = person.post("/devices/import", {"file": (BytesIO(b"\x00\x01garbage"), "t.json")},
-                         content_type="multipart/form-data", follow_redirects=True)
+    broken = person.post(
+        "/devices/import",
+        {"file": (BytesIO(b"\x00\x01garbage"), "t.json")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     assert "could not be read" in broken.get_data(as_text=True)
     application.extensions["edu.engine"].dispose()
 
 
-def test_the_doctor_explains_offline_other_subnet_and_unsupported(fleet_web: Web, fleet_app: Flask,
-                                                                  fleet: Fleet) -> None:
+def test_the_doctor_explains_offline_other_subnet_and_unsupported(
+    fleet_web: Web, fleet_app: Flask, fleet: Fleet
+) -> None:
     fleet_web.sign_in(fleet_app, "Mia")
     gizmo = fleet.by_model("acme.gizmo.v1")
     assert "not supported yet" in fleet_web.get(f"/devices/{gizmo.did}").get_data(as_text=True)
-    fan = fleet.by_model(STUDY_FAN)
+    fan, moved = fleet.by_model(STUDY_FAN), fleet.by_model("dmaker.fan.p5")
     with Session(fleet_app.extensions["edu.engine"]) as session, session.begin():
         device = session.exec(select(Device).where(Device.did == fan.did)).one()
         device.status, device.status_detail = "offline", "no answer"
-        other = session.exec(select(Device).where(Device.did == fleet.by_model("dmaker.fan.p5").did)).one()
+        other = session.exec(select(Device).where(Device.did == moved.did)).one()
         other.status, other.ip = "offline", "10.9.8.7"
     page = fleet_web.get(f"/devices/{fan.did}").get_data(as_text=True)
     assert "is not answering" in page and "switched off" in page
-    page = fleet_web.get(f"/devices/{other.did}").get_data(as_text=True)
+    page = fleet_web.get(f"/devices/{moved.did}").get_data(as_text=True)
     assert "another part of the network" in page and "EDU_NETWORKS" in page
-    doctor = fleet_web.api("GET", f"/api/v1/devices/{other.did}").get_json()["doctor"]
+    doctor = fleet_web.api("GET", f"/api/v1/devices/{moved.did}").get_json()["doctor"]
     assert doctor["code"] == "other-subnet" and doctor["steps"]
 
 
-def test_the_admin_renames_a_device_and_chooses_who_uses_it(fleet_web: Web, fleet_app: Flask,
-                                                           fleet: Fleet) -> None:
+def test_the_admin_renames_a_device_and_chooses_who_uses_it(
+    fleet_web: Web, fleet_app: Flask, fleet: Fleet
+) -> None:
     fleet_web.sign_in(fleet_app, "Mia")
     purifier = fleet.by_model("zhimi.airpurifier.mb3")
-    assert fleet_web.post(f"/devices/{purifier.did}", {"action": "rename", "name": "Lounge air"}
-                          ).status_code == 302
+    assert (
+        fleet_web.post(
+            f"/devices/{purifier.did}", {"action": "rename", "name": "Lounge air"}
+        ).status_code
+        == 302
+    )
     assert _device(fleet_app, purifier.did).name == "Lounge air"  # type: ignore[union-attr]
     leo, mia = fleet_web.person_id(fleet_app, "Leo"), fleet_web.person_id(fleet_app, "Mia")
     fleet_web.post(f"/devices/{purifier.did}", {"action": "people", "person": [str(leo)]})

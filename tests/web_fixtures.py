@@ -23,7 +23,6 @@ from werkzeug.test import TestResponse
 from devices.fleet import Fleet
 from edu import create_app
 from edu.config import Settings
-from edu.db import make_engine
 from edu.models import Person
 
 PINS = {"Mia": "1234", "Leo": "2345", "Ana": "3456"}
@@ -37,7 +36,11 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def settings_for(instance: Path, networks: tuple[str, ...] = ()) -> Settings:
     """Settings for a test instance: short timeouts, the given networks."""
-    env = {"EDU_INSTANCE": str(instance), "EDU_DEVICE_TIMEOUT": "0.5", "EDU_DISCOVERY_TIMEOUT": "0.8"}
+    env = {
+        "EDU_INSTANCE": str(instance),
+        "EDU_DEVICE_TIMEOUT": "0.5",
+        "EDU_DISCOVERY_TIMEOUT": "0.8",
+    }
     if networks:
         env["EDU_NETWORKS"] = ",".join(networks)
     return Settings.from_env(env)
@@ -68,16 +71,33 @@ class Web:
         """Post a form the way the page does, with the CSRF token."""
         return self.client.post(url, data={"csrf_token": self.csrf(), **(data or {})}, **kwargs)
 
-    def api(self, method: str, url: str, body: Any = None, token: str | None = None) -> TestResponse:
+    def api(
+        self, method: str, url: str, body: Any = None, token: str | None = None
+    ) -> TestResponse:
         """Call the JSON API with an API token, or with the session and its CSRF header."""
         headers = {"Authorization": f"Bearer {token}"} if token else {"X-CSRF-Token": self.csrf()}
         return self.client.open(url, method=method, json=body, headers=headers)
 
-    def setup(self, name: str = "Our flat", admin: str = "Mia", pin: str = "1234",
-              timezone: str = "Europe/Berlin", language: str = "en") -> TestResponse:
+    def setup(
+        self,
+        name: str = "Our flat",
+        admin: str = "Mia",
+        pin: str = "1234",
+        timezone: str = "Europe/Berlin",
+        language: str = "en",
+    ) -> TestResponse:
         """Complete first-run setup."""
-        return self.post("/setup", {"name": name, "timezone": timezone, "language": language,
-                                    "admin": admin, "pin": pin, "pin_again": pin})
+        return self.post(
+            "/setup",
+            {
+                "name": name,
+                "timezone": timezone,
+                "language": language,
+                "admin": admin,
+                "pin": pin,
+                "pin_again": pin,
+            },
+        )
 
     def person_id(self, app: Flask, name: str) -> int:
         engine = app.extensions["edu.engine"]
@@ -129,15 +149,27 @@ def seed_household(app: Flask, fleet: Fleet) -> None:
         from edu.web.session import db
 
         session = db()
-        accounts.setup_household(session, name="Our flat", timezone="Europe/Berlin", language="en",
-                                 admin_name="Mia", pin=PINS["Mia"])
+        accounts.setup_household(
+            session,
+            name="Our flat",
+            timezone="Europe/Berlin",
+            language="en",
+            admin_name="Mia",
+            pin=PINS["Mia"],
+        )
         home = household()
         assert home is not None
         by_name = {d.name: d.did for d in session.exec(select(Device))}
         for name, devices in MEMBER_DEVICES.items():
-            accounts.invite(session, home, name=name, role="member", pin=PINS[name],
-                            language="zh-CN" if name == "Ana" else "en",
-                            dids=[by_name[d] for d in devices])
+            accounts.invite(
+                session,
+                home,
+                name=name,
+                role="member",
+                pin=PINS[name],
+                language="zh-CN" if name == "Ana" else "en",
+                dids=[by_name[d] for d in devices],
+            )
         session.close()
 
 

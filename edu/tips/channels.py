@@ -145,7 +145,8 @@ class ChannelVault:
 def _plugin(url: str) -> Any:
     import apprise
 
-    plugin = apprise.Apprise.instantiate(url.strip(), suppress_exceptions=True)
+    with redacting(url):
+        plugin = apprise.Apprise.instantiate(url.strip(), suppress_exceptions=True)
     if plugin is None or isinstance(plugin, bool):
         raise ChannelError(f"Apprise cannot use this URL ({scheme_of(url)}://...): check its form")
     return plugin
@@ -162,23 +163,45 @@ def describe(url: str) -> tuple[str, str]:
     if not url.strip():
         raise ChannelError("a channel needs an Apprise URL, like ntfy://ntfy.sh/my-topic")
     plugin = _plugin(url)
-    label = str(plugin.url(privacy=True))
-    # Drop Apprise's default parameters from the label: the person wants to recognise it.
-    label = label.split("?", 1)[0]
-    return label, str(getattr(plugin, "service_name", scheme_of(url)))
+    # Apprise's privacy form hides what each service deems secret; webhook paths often hold
+    # a token too, so long path segments are shortened as well. No query: only defaults.
+    label = str(plugin.url(privacy=True)).split("?", 1)[0]
+    scheme, _, rest = label.partition("://")
+    host, _, path = rest.partition("/")
+    masked = "/".join(_mask(unquote(segment)) for segment in path.split("/"))
+    return f"{scheme}://{host}" + (f"/{masked}" if path else ""), str(
+        getattr(plugin, "service_name", scheme)
+    )
+
+
+def _mask(segment: str) -> str:
+    if len(segment) <= 5 or "@" in segment or "..." in segment:
+        return segment
+    return f"{segment[0]}...{segment[-1]}"
 
 
 def secret_parts(url: str) -> list[str]:
-    """Return the parts of *url* that may be secret (user, password, path and query values)."""
+    """Return the parts of *url* that may be secret: password, tokens in host, path and query."""
+    import ipaddress
+
     parts = urlsplit(url.strip())
     pieces: list[str] = []
-    if parts.username:
-        pieces.append(unquote(parts.username))
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    for piece in (*userinfo.split(":"), *hostport.split(":")):
+        piece = unquote(piece)
+        try:
+            ipaddress.ip_address(piece.strip("[]"))
+            continue
+        except ValueError:
+            pass
+        # A host name has dots and a port is short; anything else (a bot token) may be secret.
+        if piece and not piece.isdigit() and "." not in piece:
+            pieces.append(piece)
     if parts.password:
         pieces.append(unquote(parts.password))
-    pieces.extend(unquote(p) for p in parts.path.split("/") if p)
-    pieces.extend(v for _, v in parse_qsl(parts.query) if v)
-    return sorted({p for p in pieces if len(p) >= 4}, key=len, reverse=True)
+    pieces.extend(unquote(p) for p in parts.path.split("/") if len(p) >= 6)
+    pieces.extend(v for _, v in parse_qsl(parts.query) if len(v) >= 6)
+    return sorted({p for p in pieces if len(p) >= 3}, key=len, reverse=True)
 
 
 def redact(text: str, url: str) -> str:
@@ -186,6 +209,41 @@ def redact(text: str, url: str) -> str:
     for piece in secret_parts(url):
         text = text.replace(piece, "****")
     return text
+
+
+_secrets = threading.local()
+_LIBRARY_LOGGERS = ("apprise", "urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry")
+
+
+class _Redact(logging.Filter):
+    """Mask the channel URL's secrets in what Apprise and urllib3 log (their debug lines hold paths)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        url = getattr(_secrets, "url", None)
+        if url:
+            text = record.getMessage()
+            masked = redact(text, url)
+            if masked != text:
+                record.msg, record.args = masked, None
+        return True
+
+
+_redact_filter = _Redact()
+
+
+@contextmanager
+def redacting(url: str) -> Iterator[None]:
+    """While in the block, log lines from this thread have *url*'s secrets masked."""
+    for name in _LIBRARY_LOGGERS:
+        library_logger = logging.getLogger(name)
+        if _redact_filter not in library_logger.filters:
+            library_logger.addFilter(_redact_filter)
+    previous = getattr(_secrets, "url", None)
+    _secrets.url = url
+    try:
+        yield
+    finally:
+        _secrets.url = previous
 
 
 class _Capture(logging.Handler):
@@ -233,7 +291,7 @@ def send(url: str, message: TipMessage) -> SendResult:
             headers["List-Unsubscribe"] = f"<{message.unsubscribe}>"
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     try:
-        with _captured() as capture:
+        with redacting(url), _captured() as capture:
             ok = bool(plugin.notify(body=message.body(), title=message.subject()))
     except Exception as exc:  # a plugin bug must not stop the tip run
         return SendResult(False, redact(f"{type(exc).__name__}: {exc}", url)[:300])

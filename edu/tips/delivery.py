@@ -133,7 +133,7 @@ def send_claimed(
         )
         if ids is not None:
             query = query.where(col(TipDelivery.id).in_(ids))
-        rows = session.execute(query).tuples().all()
+        rows = session.execute(query).all()
     if not rows:
         return []
     vault = ChannelVault(settings)

@@ -152,6 +152,18 @@ def read_states(session: Session, households: list[Household]) -> dict[int, Hous
     return states
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """A candidate lesson for a device, with the parts of its ranking key no person changes."""
+
+    device: DeviceRow
+    lesson: Lesson
+    prerequisites: tuple[Lesson, ...]
+    in_use_keys: frozenset[tuple[str | None, str]]  # (family, capability) pairs that exclude it
+    level: int
+    tail: tuple[Any, ...]
+
+
 @dataclass
 class Picker:
     """Rank one household's lessons per person, sharing what the people have in common."""
@@ -160,6 +172,7 @@ class Picker:
     book: Catalogue
     now: datetime
     _knowers: dict[str, frozenset[int]] = field(default_factory=dict)
+    _lists: dict[frozenset[int], list[_Entry]] = field(default_factory=dict)
 
     def _knows(self, pid: int, lesson: Lesson) -> bool:
         mark = self.state.mark(pid, lesson.id)
@@ -174,36 +187,64 @@ class Picker:
             self._knowers[lesson.id] = found
         return found
 
+    def _entries(self, pid: int) -> list[_Entry]:
+        # The candidates depend on the person's devices only: people who use the same
+        # devices (everyone, usually) share one list and its person-independent key parts.
+        devices = frozenset(self.state.devices_of.get(pid, ()))
+        found = self._lists.get(devices)
+        if found is None:
+            found = []
+            for candidate in _candidates(self.state, pid, self.book):
+                lesson, device = candidate.lesson, candidate.device
+                prerequisites = tuple(p for p in (self.book.get(r) for r in lesson.requires) if p)
+                tail = (
+                    -device.first_seen.timestamp(),
+                    1 if lesson.automatic else 0,
+                    lesson.id,
+                    device.did,
+                )
+                found.append(
+                    _Entry(
+                        device,
+                        lesson,
+                        prerequisites,
+                        frozenset(
+                            (f, lesson.capability)
+                            for f in lesson.families or (device.family or "",)
+                        ),
+                        lesson.level_rank,
+                        tail,
+                    )
+                )
+            self._lists[devices] = found
+        return found
+
     def key(self, pid: int, device: DeviceRow, lesson: Lesson) -> tuple[Any, ...]:
         """Return the ranking key `edu.recommend._rank` gives this candidate for this person."""
-        unmet = False
-        for required in lesson.requires:
-            prerequisite = self.book.get(required)
-            if prerequisite is not None and not self._knows(pid, prerequisite):
-                unmet = True
-                break
+        prerequisites = [p for p in (self.book.get(r) for r in lesson.requires) if p]
+        unmet = any(not self._knows(pid, p) for p in prerequisites)
         knowers = self._who_knows(lesson)
         community = len(knowers) - (1 if pid in knowers else 0)
-        return (
-            1 if unmet else 0,
-            lesson.level_rank,
-            -community,
-            -device.first_seen.timestamp(),
-            1 if lesson.automatic else 0,
-            lesson.id,
-            device.did,
-        )
+        tail = (-device.first_seen.timestamp(), 1 if lesson.automatic else 0, lesson.id, device.did)
+        return (1 if unmet else 0, lesson.level_rank, -community, *tail)
 
     def ranked(self, pid: int) -> Iterator[tuple[tuple[Any, ...], DeviceRow, Lesson]]:
         """Yield the person's candidates and their keys (unsorted), filtered as `recommend` does."""
-        state = self.state
-        for candidate in _candidates(state, pid, self.book):
-            lesson, device = candidate.lesson, candidate.device
-            if _hidden(state.mark(pid, lesson.id), self.now):
+        state, now = self.state, self.now
+        marks = state.progress.get(pid, {})
+        # What `state.uses(pid, capability, families)` reads, as a set to test pairs against.
+        used: frozenset[tuple[str | None, str]] | set[tuple[str | None, str]]
+        used = state.used_in_family.get(pid) or frozenset()
+        for entry in self._entries(pid):
+            lesson = entry.lesson
+            if marks and _hidden(marks.get(lesson.id), now):
                 continue
-            if state.uses(pid, lesson.capability, lesson.families or (device.family or "",)):
+            if not used.isdisjoint(entry.in_use_keys):
                 continue
-            yield self.key(pid, device, lesson), device, lesson
+            unmet = any(pid not in self._who_knows(p) for p in entry.prerequisites)
+            knowers = self._knowers.get(lesson.id) or self._who_knows(lesson)
+            community = len(knowers) - (1 if pid in knowers else 0)
+            yield (1 if unmet else 0, entry.level, -community, *entry.tail), entry.device, lesson
 
     def pick(self, person: PersonRow, allowed: Allowed) -> Recommendation | None:
         """Return the best recommendation for *person* that *allowed(device, lesson id)* accepts."""

@@ -103,7 +103,9 @@ def run_tips(
     book = catalogue()
     links = LinkMaker(settings)
     with Session(engine) as session:
-        household_ids = [hid for hid in session.exec(select(Household.id).order_by(col(Household.id))) if hid]
+        household_ids = [
+            hid for hid in session.exec(select(Household.id).order_by(col(Household.id))) if hid
+        ]
     for start in range(0, len(household_ids), chunk):
         ids = household_ids[start : start + chunk]
         done = _run_chunk(engine, ids, now, run_id, book, links)
@@ -303,7 +305,9 @@ class _PeopleExtras:
         policies = {
             row.person_id: row
             for row in session.exec(
-                select(TipPolicy).join(Person, col(TipPolicy.person_id) == by_person).where(in_chunk)
+                select(TipPolicy)
+                .join(Person, col(TipPolicy.person_id) == by_person)
+                .where(in_chunk)
             )
         }
         since = rules.to_utc(now, "UTC") - HISTORY - timedelta(days=1)

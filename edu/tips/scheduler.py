@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col
@@ -53,11 +53,13 @@ def acquire_lease(
         with Session(engine) as session, session.begin():
             result = session.execute(
                 update(SchedulerLease)
-                .where(SchedulerLease.name == name)  # type: ignore[arg-type]
-                .where((SchedulerLease.owner == owner) | (SchedulerLease.expires_at < now))  # type: ignore[arg-type, operator]
+                .where(col(SchedulerLease.name) == name)
+                .where(
+                    or_(col(SchedulerLease.owner) == owner, col(SchedulerLease.expires_at) < now)
+                )
                 .values(owner=owner, expires_at=until)
             )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
+            if getattr(result, "rowcount", 0) == 1:
                 return True
             if session.get(SchedulerLease, name) is not None:
                 return False
@@ -72,7 +74,7 @@ def release_lease(engine: Engine, owner: str, *, name: str = LEASE) -> None:
     with Session(engine) as session, session.begin():
         session.execute(
             update(SchedulerLease)
-            .where(SchedulerLease.name == name, SchedulerLease.owner == owner)  # type: ignore[arg-type]
+            .where(col(SchedulerLease.name) == name, col(SchedulerLease.owner) == owner)
             .values(expires_at=utcnow() - timedelta(seconds=1))
         )
 
@@ -167,6 +169,9 @@ class Worker:
             self._thread.join(timeout=self.lease_seconds)
         with self._lock:
             self._stop_scheduler()
+        with _current_lock:
+            if self in _current:
+                _current.remove(self)
         try:
             release_lease(self.engine, self.owner)
         except OperationalError:
@@ -305,6 +310,6 @@ def start_background(
 def stop_background() -> None:
     """Stop this process's worker, if one was started."""
     with _current_lock:
-        worker = _current.pop() if _current else None
+        worker = _current[0] if _current else None
     if worker is not None:
         worker.stop()

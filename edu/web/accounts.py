@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from edu.db import utcnow
 from edu.models import Device, Household, Person, PersonDevice
@@ -21,7 +21,7 @@ from edu.web.session import unit
 logger = logging.getLogger(__name__)
 
 RATE_WINDOW = timedelta(minutes=1)
-TOKEN_PREFIX = "fc_"
+TOKEN_PREFIX = "fc_"  # noqa: S105  (a prefix, not a secret)
 
 
 def check_timezone(tz: str) -> str:
@@ -33,8 +33,9 @@ def check_timezone(tz: str) -> str:
     return tz
 
 
-def setup_household(session: Session, *, name: str, timezone: str, language: str,
-                    admin_name: str, pin: str) -> Person:
+def setup_household(
+    session: Session, *, name: str, timezone: str, language: str, admin_name: str, pin: str
+) -> Person:
     """Create (or complete) the household and its first admin; return the admin."""
     name = " ".join(name.split())
     if not name:
@@ -58,8 +59,11 @@ def setup_household(session: Session, *, name: str, timezone: str, language: str
 
 def profiles(session: Session, household: Household) -> list[Person]:
     """Return the people who can sign in, by name."""
-    return list(session.exec(select(Person).where(Person.household_id == household.id)
-                             .order_by(Person.name)))  # type: ignore[arg-type]
+    return list(
+        session.exec(
+            select(Person).where(Person.household_id == household.id).order_by(Person.name)
+        )
+    )  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -71,8 +75,14 @@ class SignIn:
     retry_after: int = 0
 
 
-def sign_in(session: Session, person_id: int, pin: str, *, tries_per_minute: int = 5,
-            now: datetime | None = None) -> SignIn:
+def sign_in(
+    session: Session,
+    person_id: int,
+    pin: str,
+    *,
+    tries_per_minute: int = 5,
+    now: datetime | None = None,
+) -> SignIn:
     """Check *pin* for a profile, counting the tries: a few a minute per profile."""
     now = now or utcnow()
     with unit(session):
@@ -82,29 +92,44 @@ def sign_in(session: Session, person_id: int, pin: str, *, tries_per_minute: int
         if person.pin_hash is None:
             return SignIn("no-pin", person)
         since = now - RATE_WINDOW
-        failures = session.exec(select(LoginAttempt.at).where(
-            LoginAttempt.person_id == person.id, LoginAttempt.at > since,
-            LoginAttempt.ok == False).order_by(LoginAttempt.at)).all()  # type: ignore[arg-type]  # noqa: E712
+        failures = session.exec(
+            select(LoginAttempt.at)
+            .where(
+                LoginAttempt.person_id == person.id,
+                LoginAttempt.at > since,
+                col(LoginAttempt.ok).is_(False),
+            )
+            .order_by(col(LoginAttempt.at))
+        ).all()
         if len(failures) >= tries_per_minute:
             wait = int((failures[0] + RATE_WINDOW - now).total_seconds()) + 1
             logger.info("sign-in for person %s refused: too many tries", person.id)
             return SignIn("limited", person, retry_after=max(wait, 1))
         ok = check_pin(person, pin)
         session.add(LoginAttempt(person_id=person.id, at=now, ok=ok))  # type: ignore[arg-type]
-        session.exec(delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(days=1)))  # type: ignore[call-overload]
+        session.exec(delete(LoginAttempt).where(col(LoginAttempt.at) < now - timedelta(days=1)))
         return SignIn("ok" if ok else "wrong", person)
 
 
 def _device_ids(session: Session, household: Household, dids: list[int] | None) -> list[int] | None:
     if dids is None:
         return None
-    rows = session.exec(select(Device.id).where(Device.household_id == household.id,
-                                                Device.did.in_(dids))).all()  # type: ignore[attr-defined]
+    rows = session.exec(
+        select(Device.id).where(Device.household_id == household.id, col(Device.did).in_(dids))
+    ).all()
     return [r for r in rows if r is not None]
 
 
-def invite(session: Session, household: Household, *, name: str, role: str, pin: str,
-           language: str, dids: list[int] | None) -> Person:
+def invite(
+    session: Session,
+    household: Household,
+    *,
+    name: str,
+    role: str,
+    pin: str,
+    language: str,
+    dids: list[int] | None,
+) -> Person:
     """Add someone with a PIN and the devices they use (None: all of them)."""
     if role not in ROLES:
         raise ValueError("choose a role from the list")
@@ -114,9 +139,17 @@ def invite(session: Session, household: Household, *, name: str, role: str, pin:
         return person
 
 
-def update_person(session: Session, household: Household, person: Person, *, role: str | None = None,
-                  language: str | None = None, pin: str | None = None, name: str | None = None,
-                  dids: list[int] | None | bool = False) -> None:
+def update_person(
+    session: Session,
+    household: Household,
+    person: Person,
+    *,
+    role: str | None = None,
+    language: str | None = None,
+    pin: str | None = None,
+    name: str | None = None,
+    dids: list[int] | bool | None = False,
+) -> None:
     """Change what is given (``dids=False`` leaves the devices alone; None means all)."""
     with unit(session):
         if role is not None:
@@ -131,21 +164,30 @@ def update_person(session: Session, household: Household, person: Person, *, rol
             person.language = language
         if name is not None and clean_name(name) != person.name:
             name = clean_name(name)
-            if session.exec(select(Person).where(Person.household_id == household.id,
-                                                 Person.name == name)).first():
+            if session.exec(
+                select(Person).where(Person.household_id == household.id, Person.name == name)
+            ).first():
                 raise ValueError("there is already someone with that name")
             person.name = name
         if pin:
             person.pin_hash = hash_pin(pin)
         if dids is not False:
-            set_devices(session, person, _device_ids(session, household, dids or None)
-                        if dids is not None else None)
+            set_devices(
+                session,
+                person,
+                None if dids is None or dids is True else _device_ids(session, household, dids),
+            )
         session.add(person)
 
 
 def _admins(session: Session, household: Household) -> int:
-    return int(session.exec(select(func.count()).select_from(Person).where(
-        Person.household_id == household.id, Person.role == "admin")).one())
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Person)
+            .where(Person.household_id == household.id, Person.role == "admin")
+        ).one()
+    )
 
 
 def remove_person(session: Session, household: Household, person: Person) -> None:
@@ -156,20 +198,27 @@ def remove_person(session: Session, household: Household, person: Person) -> Non
         session.delete(person)
 
 
-def device_people(session: Session, household: Household, device: Device,
-                  chosen: set[int]) -> None:
+def device_people(session: Session, household: Household, device: Device, chosen: set[int]) -> None:
     """Make exactly the people with ids in *chosen* use *device*."""
     with unit(session):
-        all_ids = [d for d in session.exec(select(Device.id).where(Device.household_id == household.id))]
+        all_ids = [
+            d for d in session.exec(select(Device.id).where(Device.household_id == household.id))
+        ]
         for person in session.exec(select(Person).where(Person.household_id == household.id)):
-            uses = person.uses_all_devices or session.get(PersonDevice, (person.id, device.id)) is not None
+            uses = (
+                person.uses_all_devices
+                or session.get(PersonDevice, (person.id, device.id)) is not None
+            )
             wanted = person.id in chosen
             if uses == wanted:
                 continue
             if person.uses_all_devices:  # from "all" to an explicit list without this one
                 person.uses_all_devices = False
                 for device_id in all_ids:
-                    if device_id != device.id and session.get(PersonDevice, (person.id, device_id)) is None:
+                    if (
+                        device_id != device.id
+                        and session.get(PersonDevice, (person.id, device_id)) is None
+                    ):
                         session.add(PersonDevice(person_id=person.id, device_id=device_id))  # type: ignore[arg-type]
             elif wanted:
                 session.add(PersonDevice(person_id=person.id, device_id=device.id))  # type: ignore[arg-type]
@@ -203,8 +252,13 @@ def create_token(session: Session, person: Person, name: str) -> tuple[ApiToken,
 
 def tokens_of(session: Session, person: Person) -> list[ApiToken]:
     """Return a person's API tokens, newest first."""
-    return list(session.exec(select(ApiToken).where(ApiToken.person_id == person.id)
-                             .order_by(ApiToken.id.desc())))  # type: ignore[union-attr]
+    return list(
+        session.exec(
+            select(ApiToken)
+            .where(ApiToken.person_id == person.id)
+            .order_by(col(ApiToken.id).desc())
+        )
+    )  # type: ignore[union-attr]
 
 
 def revoke_token(session: Session, person: Person, token_id: int) -> bool:

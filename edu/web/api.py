@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request
-from sqlmodel import select
+from sqlmodel import col, select
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from edu.models import Device, DeviceCapability, Person
+from edu.models import Device, Person
 from edu.people import NotFound, mark_lesson
 from edu.recommend import device_progress, recommend
 from edu.tryit import TryItError, try_lesson, uses_device
@@ -36,7 +36,9 @@ def _error(status: int, code: str, message: str) -> tuple[Response, int]:
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> tuple[Response, int]:
-    return _error(exc.code or 500, (exc.name or "error").lower().replace(" ", "-"), exc.description or "")
+    return _error(
+        exc.code or 500, (exc.name or "error").lower().replace(" ", "-"), exc.description or ""
+    )
 
 
 def _body() -> dict[str, Any]:
@@ -59,7 +61,9 @@ def openapi() -> Response:
 def me() -> Response:
     """Who this is."""
     person = _me()
-    return jsonify({"id": person.id, "name": person.name, "role": person.role, "language": person.language})
+    return jsonify(
+        {"id": person.id, "name": person.name, "role": person.role, "language": person.language}
+    )
 
 
 @bp.route("/recommendations")
@@ -69,7 +73,9 @@ def recommendations() -> Response:
     limit = request.args.get("limit", "20")
     count = int(limit) if limit.isdigit() else 20
     items = recommend(db(), _me(), limit=min(max(count, 1), 200))
-    return jsonify([{**item.to_dict(), "reason_text": progress.reason_text(item)} for item in items])
+    return jsonify(
+        [{**item.to_dict(), "reason_text": progress.reason_text(item)} for item in items]
+    )
 
 
 @bp.route("/progress")
@@ -98,7 +104,11 @@ def _device_json(device: Device) -> dict[str, Any]:
 
 def _my_device(did: int) -> Device:
     person = _me()
-    device = db().exec(select(Device).where(Device.household_id == person.household_id, Device.did == did)).first()
+    device = (
+        db()
+        .exec(select(Device).where(Device.household_id == person.household_id, Device.did == did))
+        .first()
+    )
     if device is None or (person.role != "admin" and not uses_device(db(), person, device)):
         abort(404, "no such device")
     return device
@@ -109,8 +119,15 @@ def _my_device(did: int) -> Device:
 def devices() -> Response:
     """The devices: all of them for an admin, the ones they use for everyone else."""
     person = _me()
-    rows = db().exec(select(Device).where(Device.household_id == person.household_id)
-                     .order_by(Device.did)).all()  # type: ignore[arg-type]
+    rows = (
+        db()
+        .exec(
+            select(Device)
+            .where(Device.household_id == person.household_id)
+            .order_by(col(Device.did))
+        )
+        .all()
+    )
     mine = [d for d in rows if person.role == "admin" or uses_device(db(), person, d)]
     return jsonify([_device_json(d) for d in mine])
 
@@ -183,12 +200,22 @@ def lesson(lesson_id: str) -> Response:
     context = lesson_context(_me(), lesson_id, int(did) if did.isdigit() else None)
     item = context["lesson"]
     device_row = context["device"]
-    return jsonify({
-        "id": item.id, "lang": item.lang, "capability": item.capability, "title": item.title,
-        "summary": item.summary, "level": item.level, "minutes": item.minutes, "html": context["body"],
-        "automatic": item.automatic, "device": device_row.did if device_row else None,
-        "in_use": context["in_use"], "can_try": context["can_try"],
-    })
+    return jsonify(
+        {
+            "id": item.id,
+            "lang": item.lang,
+            "capability": item.capability,
+            "title": item.title,
+            "summary": item.summary,
+            "level": item.level,
+            "minutes": item.minutes,
+            "html": context["body"],
+            "automatic": item.automatic,
+            "device": device_row.did if device_row else None,
+            "in_use": context["in_use"],
+            "can_try": context["can_try"],
+        }
+    )
 
 
 @bp.route("/lessons/<lesson_id>/try", methods=["POST"])
@@ -201,7 +228,9 @@ def try_now(lesson_id: str) -> Response | tuple[Response, int]:
         return _error(400, "bad-input", "give the device id as device")
     assert person.id is not None
     try:
-        outcome = try_lesson(inventory(), person_id=person.id, lesson_id=lesson_id, did=int(str(raw)))
+        outcome = try_lesson(
+            inventory(), person_id=person.id, lesson_id=lesson_id, did=int(str(raw))
+        )
     except TryItError as exc:
         return _error(404 if exc.code == "not-found" else 409, exc.code, str(exc))
     return jsonify(jsonable(outcome.to_dict())), 200 if outcome.ok else 502
@@ -216,23 +245,32 @@ def mark(lesson_id: str, what: str) -> Response:
     from edu.db import utcnow
 
     state = "done" if what == "known" else "snoozed"
-    until = utcnow() + timedelta(days=current_app.config["EDU_SNOOZE_DAYS"]) if state == "snoozed" else None
+    until = (
+        utcnow() + timedelta(days=current_app.config["EDU_SNOOZE_DAYS"])
+        if state == "snoozed"
+        else None
+    )
     try:
         with unit(db()):
             row = mark_lesson(db(), _me(), lesson_id, state, until=until)
     except NotFound:
         abort(404, "no such lesson")
-    return jsonify({"lesson": lesson_id, "state": row.state, "until": row.until.isoformat() if row.until else None})
+    return jsonify(
+        {
+            "lesson": lesson_id,
+            "state": row.state,
+            "until": row.until.isoformat() if row.until else None,
+        }
+    )
 
 
 @bp.route("/tokens", methods=["GET"])
 @login_required
 def tokens() -> Response:
     """The person's API tokens (never the tokens themselves)."""
-    return jsonify([{"id": t.id, "name": t.name, "hint": t.hint, "created_at": t.created_at.isoformat()}
-                    for t in accounts.tokens_of(db(), _me())])
-
-
-def capability_rows(device: Device) -> list[DeviceCapability]:
-    """Return a device's capabilities."""
-    return list(db().exec(select(DeviceCapability).where(DeviceCapability.device_id == device.id)))
+    return jsonify(
+        [
+            {"id": t.id, "name": t.name, "hint": t.hint, "created_at": t.created_at.isoformat()}
+            for t in accounts.tokens_of(db(), _me())
+        ]
+    )

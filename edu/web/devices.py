@@ -6,7 +6,17 @@ import logging
 import secrets
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlmodel import select
 from werkzeug.wrappers import Response
@@ -37,7 +47,11 @@ def _home() -> Household:
 
 def find_device(did: int) -> Device:
     """Return the household's device with this did, or 404."""
-    device = db().exec(select(Device).where(Device.household_id == _home().id, Device.did == did)).first()
+    device = (
+        db()
+        .exec(select(Device).where(Device.household_id == _home().id, Device.did == did))
+        .first()
+    )
     if device is None:
         abort(404)
     return device
@@ -54,8 +68,10 @@ def start_scan() -> tuple[bool, str | None]:
     """Start a scan of the configured networks; return (started, problem)."""
     networks = settings().networks
     if not networks:
-        return False, _("No networks are configured. Set EDU_NETWORKS to the range your devices "
-                        "live in (for example 192.168.1.0/24), or add a device by its address.")
+        return False, _(
+            "No networks are configured. Set EDU_NETWORKS to the range your devices "
+            "live in (for example 192.168.1.0/24), or add a device by its address."
+        )
     try:
         started = tracker().start(inventory(), networks)
     except ValueError as exc:
@@ -69,9 +85,15 @@ def index() -> str:
     """Every device with its status in plain words, the scan, and the add forms."""
     devices = all_devices()
     nets = settings().networks
-    return render_template("devices.html", devices=devices, scan=tracker().state, networks=nets,
-                           diagnose=lambda d: diagnose(d, nets),
-                           add_form={}, add_problem=None)
+    return render_template(
+        "devices.html",
+        devices=devices,
+        scan=tracker().state,
+        networks=nets,
+        diagnose=lambda d: diagnose(d, nets),
+        add_form={},
+        add_problem=None,
+    )
 
 
 @bp.route("/scan", methods=["POST"])
@@ -118,9 +140,15 @@ def add() -> str | Response | tuple[str, int]:
         return redirect(url_for("devices.detail", did=device.did))
     devices = all_devices()
     nets = settings().networks
-    return render_template("devices.html", devices=devices, scan=tracker().state, networks=nets,
-                           diagnose=lambda d: diagnose(d, nets),
-                           add_form=form, add_problem=problem), 400
+    return render_template(
+        "devices.html",
+        devices=devices,
+        scan=tracker().state,
+        networks=nets,
+        diagnose=lambda d: diagnose(d, nets),
+        add_form=form,
+        add_problem=problem,
+    ), 400
 
 
 @bp.route("/import", methods=["POST"])
@@ -133,15 +161,20 @@ def import_tokens() -> Response:
         return redirect(url_for("devices.index") + "#import")
     folder = settings().ensure_instance() / "uploads"
     folder.mkdir(mode=0o700, exist_ok=True)
-    suffix = "".join(c for c in (upload.filename.rsplit(".", 1)[-1] if "." in upload.filename else "txt")
-                     if c.isalnum())[:8]
+    suffix = "".join(
+        c
+        for c in (upload.filename.rsplit(".", 1)[-1] if "." in upload.filename else "txt")
+        if c.isalnum()
+    )[:8]
     path = folder / f"tokens-{secrets.token_hex(8)}.{suffix or 'txt'}"
     try:
         path.touch(mode=0o600)
         upload.save(path)
         rows = inventory().import_tokens(path)
     except ValueError as exc:
-        flash(_("That file could not be read: %(problem)s", problem=str(exc).splitlines()[0]), "bad")
+        flash(
+            _("That file could not be read: %(problem)s", problem=str(exc).splitlines()[0]), "bad"
+        )
         return redirect(url_for("devices.index") + "#import")
     finally:
         path.unlink(missing_ok=True)
@@ -177,9 +210,23 @@ def detail(did: int) -> str | Response:
             flash(_("%(name)s was removed.", name=device.display_name), "good")
             return redirect(url_for("devices.index"))
         return redirect(url_for("devices.detail", did=did))
-    caps = db().exec(select(DeviceCapability).where(DeviceCapability.device_id == device.id)
-                     .order_by(DeviceCapability.capability)).all()  # type: ignore[arg-type]
+    caps = (
+        db()
+        .exec(
+            select(DeviceCapability)
+            .where(DeviceCapability.device_id == device.id)
+            .order_by(DeviceCapability.capability)
+        )
+        .all()
+    )  # type: ignore[arg-type]
     people = accounts.profiles(db(), home)
     users = accounts.users_of(db(), home, device)
-    return render_template("device.html", device=device, diagnosis=diagnose(device, settings().networks),
-                           caps=caps, people=people, users=users, feature=feature_title)
+    return render_template(
+        "device.html",
+        device=device,
+        diagnosis=diagnose(device, settings().networks),
+        caps=caps,
+        people=people,
+        users=users,
+        feature=feature_title,
+    )

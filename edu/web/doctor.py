@@ -24,8 +24,14 @@ class Diagnosis:
         return status_words(self.code)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "tone": self.tone, "words": self.words, "title": self.title,
-                "explanation": self.explanation, "steps": list(self.steps)}
+        return {
+            "code": self.code,
+            "tone": self.tone,
+            "words": self.words,
+            "title": self.title,
+            "explanation": self.explanation,
+            "steps": list(self.steps),
+        }
 
 
 def in_networks(ip: str, networks: tuple[str, ...] | list[str]) -> bool | None:
@@ -59,66 +65,130 @@ def diagnose(device: Any, networks: tuple[str, ...] | list[str]) -> Diagnosis:
     """Explain *device* (a Device row) in words a non-engineer follows."""
     status, name, ip = device.status, device.display_name, device.ip or "?"
     if status == "online":
-        return Diagnosis("ok", "good", _("%(name)s is working", name=name),
-                         _("Feature Coach can read it and try features on it."))
+        return Diagnosis(
+            "ok",
+            "good",
+            _("%(name)s is working", name=name),
+            _("Feature Coach can read it and try features on it."),
+        )
     if status == "new":
-        return Diagnosis("new", "warn", _("%(name)s has not been checked yet", name=name),
-                         _("Its token is stored, but Feature Coach has not talked to it since."),
-                         [_("Press “Scan for devices” to check it now.")])
+        return Diagnosis(
+            "new",
+            "warn",
+            _("%(name)s has not been checked yet", name=name),
+            _("Its token is stored, but Feature Coach has not talked to it since."),
+            [_("Press “Scan for devices” to check it now.")],
+        )
     # A token typed in that the device refused is not stored, but it was a wrong token.
     tried_token = device.token_known or device.discovered_via == "manual"
     if status == "auth-failed" and not tried_token:
         return Diagnosis(
-            "needs-token", "warn", _("%(name)s needs its token", name=name),
-            _("This device is already set up in the Xiaomi Home app, so it keeps its token "
-              "(a 32-character password) secret. Feature Coach needs it to talk to the device."),
-            [_("Get the token with a token extractor tool, or from the file it saves."),
-             _("Add the device below with its address %(ip)s and the token, or import the file.", ip=ip)])
+            "needs-token",
+            "warn",
+            _("%(name)s needs its token", name=name),
+            _(
+                "This device is already set up in the Xiaomi Home app, so it keeps its token "
+                "(a 32-character password) secret. Feature Coach needs it to talk to the device."
+            ),
+            [
+                _("Get the token with a token extractor tool, or from the file it saves."),
+                _(
+                    "Add the device below with its address %(ip)s and the token, or import the file.",
+                    ip=ip,
+                ),
+            ],
+        )
     if status == "auth-failed":
         return Diagnosis(
-            "wrong-token", "bad", _("%(name)s rejected its token", name=name),
-            _("The device did not accept the stored token. This happens when the token was "
-              "mistyped, or when the device was reset or set up again in the Xiaomi Home app, "
-              "which gives it a new token."),
-            [_("Get the current token again with your token extractor tool."),
-             _("Add the device again with its address %(ip)s and the new token.", ip=ip)])
+            "wrong-token",
+            "bad",
+            _("%(name)s rejected its token", name=name),
+            _(
+                "The device did not accept the stored token. This happens when the token was "
+                "mistyped, or when the device was reset or set up again in the Xiaomi Home app, "
+                "which gives it a new token."
+            ),
+            [
+                _("Get the current token again with your token extractor tool."),
+                _("Add the device again with its address %(ip)s and the new token.", ip=ip),
+            ],
+        )
     if status == "unsupported":
         model = device.model or _("unknown model")
         return Diagnosis(
-            "unsupported", "warn", _("%(name)s is not supported yet", name=name),
-            _("The device answers, but Feature Coach does not know model %(model)s yet, so it "
-              "cannot tell what the device can do.", model=model),
-            [_("Nothing is wrong with the device. Support for more models comes with updates.")])
+            "unsupported",
+            "warn",
+            _("%(name)s is not supported yet", name=name),
+            _(
+                "The device answers, but Feature Coach does not know model %(model)s yet, so it "
+                "cannot tell what the device can do.",
+                model=model,
+            ),
+            [_("Nothing is wrong with the device. Support for more models comes with updates.")],
+        )
     if status == "error":
         return Diagnosis(
-            "error", "bad", _("%(name)s answered something unexpected", name=name),
+            "error",
+            "bad",
+            _("%(name)s answered something unexpected", name=name),
             _("The device replied, but not in a way Feature Coach understands."),
-            [_("Switch the device off and on again, then scan once more.")])
+            [_("Switch the device off and on again, then scan once more.")],
+        )
     inside = in_networks(ip, networks)
     if networks and inside is False:
         return Diagnosis(
-            "other-subnet", "bad", _("%(name)s is on another part of the network", name=name),
-            _("Its address %(ip)s is outside the networks Feature Coach searches (%(networks)s). "
-              "Mesh routers, guest Wi-Fi and separate networks for smart devices do this.",
-              ip=ip, networks=", ".join(networks)),
-            [_("Connect the device to the same Wi-Fi as this computer, or"),
-             _("add its network to EDU_NETWORKS (for example 192.168.2.0/24), or"),
-             _("add it by its address below if your router lets the two networks talk.")])
+            "other-subnet",
+            "bad",
+            _("%(name)s is on another part of the network", name=name),
+            _(
+                "Its address %(ip)s is outside the networks Feature Coach searches (%(networks)s). "
+                "Mesh routers, guest Wi-Fi and separate networks for smart devices do this.",
+                ip=ip,
+                networks=", ".join(networks),
+            ),
+            [
+                _("Connect the device to the same Wi-Fi as this computer, or"),
+                _("add its network to EDU_NETWORKS (for example 192.168.2.0/24), or"),
+                _("add it by its address below if your router lets the two networks talk."),
+            ],
+        )
     return Diagnosis(
-        "offline", "bad", _("%(name)s is not answering", name=name),
-        _("It may be switched off, unplugged, or out of Wi-Fi range, or its address %(ip)s "
-          "may have changed.", ip=ip),
-        [_("Check that the device has power and shows it is connected."),
-         _("Then press “Scan for devices”: a device that moved is found at its new address.")])
+        "offline",
+        "bad",
+        _("%(name)s is not answering", name=name),
+        _(
+            "It may be switched off, unplugged, or out of Wi-Fi range, or its address %(ip)s "
+            "may have changed.",
+            ip=ip,
+        ),
+        [
+            _("Check that the device has power and shows it is connected."),
+            _("Then press “Scan for devices”: a device that moved is found at its new address."),
+        ],
+    )
 
 
 def diagnose_address(ip: str, networks: tuple[str, ...] | list[str]) -> Diagnosis:
     """Explain why nothing answered at *ip* when adding a device by hand."""
     inside = in_networks(ip, networks)
-    steps = [_("Check the address in your router's list of connected devices."),
-             _("Check that the device has power and is connected to Wi-Fi.")]
+    steps = [
+        _("Check the address in your router's list of connected devices."),
+        _("Check that the device has power and is connected to Wi-Fi."),
+    ]
     if networks and inside is False:
-        steps.insert(0, _("%(ip)s is outside the networks Feature Coach searches (%(networks)s): "
-                          "the device may be on another network.", ip=ip, networks=", ".join(networks)))
-    return Diagnosis("offline", "bad", _("Nothing answered at %(ip)s", ip=ip),
-                     _("No Xiaomi device replied at that address."), steps)
+        steps.insert(
+            0,
+            _(
+                "%(ip)s is outside the networks Feature Coach searches (%(networks)s): "
+                "the device may be on another network.",
+                ip=ip,
+                networks=", ".join(networks),
+            ),
+        )
+    return Diagnosis(
+        "offline",
+        "bad",
+        _("Nothing answered at %(ip)s", ip=ip),
+        _("No Xiaomi device replied at that address."),
+        steps,
+    )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlmodel import select
+from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
 from edu.models import Device, Person
 from edu.people import LANGUAGES, ROLES
 from edu.web import accounts, progress
+from edu.web.i18n import say
 from edu.web.security import admin_required, current_person, household, login_required
 from edu.web.session import db
 
@@ -25,8 +26,13 @@ def _me() -> Person:
 def _devices() -> list[Device]:
     home = household()
     assert home is not None
-    return list(db().exec(select(Device).where(Device.household_id == home.id)
-                          .order_by(Device.name, Device.did)))  # type: ignore[arg-type]
+    return list(
+        db().exec(
+            select(Device)
+            .where(Device.household_id == home.id)
+            .order_by(col(Device.name), col(Device.did))
+        )
+    )
 
 
 @bp.route("/")
@@ -34,8 +40,9 @@ def _devices() -> list[Device]:
 def home() -> str:
     """What to learn next, and how far along each device is."""
     data = progress.home(db(), _me())
-    return render_template("home.html", data=data, reason=progress.reason_text,
-                           feature=progress.feature_title)
+    return render_template(
+        "home.html", data=data, reason=progress.reason_text, feature=progress.feature_title
+    )
 
 
 @bp.route("/progress")
@@ -56,28 +63,52 @@ def people() -> str | Response | tuple[str, int]:
     home = household()
     assert home is not None
     devices = _devices()
-    form: dict[str, object] = {"name": "", "role": "member", "language": home.language, "all": True, "dids": []}
+    form: dict[str, object] = {
+        "name": "",
+        "role": "member",
+        "language": home.language,
+        "all": True,
+        "dids": [],
+    }
     error = None
     if request.method == "POST":
         dids = [int(d) for d in request.form.getlist("device") if d.isdigit()]
         uses_all = request.form.get("all") == "1"
-        form = {"name": request.form.get("name", ""), "role": request.form.get("role", "member"),
-                "language": request.form.get("language", "en"), "all": uses_all, "dids": dids}
+        form = {
+            "name": request.form.get("name", ""),
+            "role": request.form.get("role", "member"),
+            "language": request.form.get("language", "en"),
+            "all": uses_all,
+            "dids": dids,
+        }
         try:
             if request.form.get("pin", "") != request.form.get("pin_again", ""):
                 raise ValueError(_("The two PINs are not the same."))
-            person = accounts.invite(db(), home, name=str(form["name"]), role=str(form["role"]),
-                                     pin=request.form.get("pin", ""), language=str(form["language"]),
-                                     dids=None if uses_all else dids)
+            person = accounts.invite(
+                db(),
+                home,
+                name=str(form["name"]),
+                role=str(form["role"]),
+                pin=request.form.get("pin", ""),
+                language=str(form["language"]),
+                dids=None if uses_all else dids,
+            )
         except ValueError as exc:
-            error = str(exc)
+            error = say(exc)
         else:
             flash(_("%(name)s can now sign in with their PIN.", name=person.name), "good")
             return redirect(url_for("household.people"))
     everyone = accounts.profiles(db(), home)
     status = 400 if error else 200
-    return render_template("people.html", people=everyone, devices=devices, form=form, error=error,
-                           roles=ROLES, languages=LANGUAGES), status
+    return render_template(
+        "people.html",
+        people=everyone,
+        devices=devices,
+        form=form,
+        error=error,
+        roles=ROLES,
+        languages=LANGUAGES,
+    ), status
 
 
 @bp.route("/people/<int:person_id>", methods=["GET", "POST"])
@@ -99,23 +130,39 @@ def person(person_id: int) -> str | Response | tuple[str, int]:
                 return redirect(url_for("household.people"))
             uses_all = request.form.get("all") == "1"
             dids = [int(d) for d in request.form.getlist("device") if d.isdigit()]
-            accounts.update_person(db(), home, someone, role=request.form.get("role"),
-                                   language=request.form.get("language"), pin=request.form.get("pin") or None,
-                                   dids=None if uses_all else dids)
+            accounts.update_person(
+                db(),
+                home,
+                someone,
+                role=request.form.get("role"),
+                language=request.form.get("language"),
+                pin=request.form.get("pin") or None,
+                dids=None if uses_all else dids,
+            )
         except ValueError as exc:
-            error = str(exc)
+            error = say(exc)
         else:
             flash(_("Saved."), "good")
             return redirect(url_for("household.person", person_id=person_id))
     uses = {d.id for d in devices if someone.uses_all_devices} | _chosen(someone)
-    return render_template("person.html", someone=someone, devices=devices, uses=uses, error=error,
-                           roles=ROLES, languages=LANGUAGES), 400 if error else 200
+    return render_template(
+        "person.html",
+        someone=someone,
+        devices=devices,
+        uses=uses,
+        error=error,
+        roles=ROLES,
+        languages=LANGUAGES,
+    ), 400 if error else 200
 
 
 def _chosen(someone: Person) -> set[int]:
     from edu.models import PersonDevice
 
-    return {link.device_id for link in db().exec(select(PersonDevice).where(PersonDevice.person_id == someone.id))}
+    return {
+        link.device_id
+        for link in db().exec(select(PersonDevice).where(PersonDevice.person_id == someone.id))
+    }
 
 
 @bp.route("/me", methods=["GET", "POST"])
@@ -130,9 +177,11 @@ def me() -> str | Response:
         action = request.form.get("action")
         if action == "language":
             try:
-                accounts.update_person(db(), home, person, language=request.form.get("language", ""))
+                accounts.update_person(
+                    db(), home, person, language=request.form.get("language", "")
+                )
             except ValueError as exc:
-                flash(str(exc), "bad")
+                flash(say(exc), "bad")
             else:
                 flash(_("Language saved."), "good")
             return redirect(url_for("household.me"))
@@ -143,4 +192,6 @@ def me() -> str | Response:
             flash(_("The token was revoked."), "good")
             return redirect(url_for("household.me"))
     tokens = accounts.tokens_of(db(), person)
-    return render_template("me.html", person=person, tokens=tokens, new_token=new_token, languages=LANGUAGES)
+    return render_template(
+        "me.html", person=person, tokens=tokens, new_token=new_token, languages=LANGUAGES
+    )

@@ -9,7 +9,7 @@ from flask_babel import Babel
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 # Person.language (a lesson language code) -> Babel locale.
-LOCALES = {"en": "en", "zh-CN": "zh_CN"}
+LOCALES = {"en": "en", "zh-CN": "zh_Hans_CN"}
 LANGUAGE_NAMES = {"en": "English", "zh-CN": "简体中文"}
 
 
@@ -42,3 +42,10 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=_locale, default_translation_directories=str(TRANSLATIONS))
     app.jinja_env.globals["language"] = language
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+
+
+def say(exc: BaseException) -> str:
+    """Return a service's error message in the request's language (as is when untranslated)."""
+    from flask_babel import gettext
+
+    return gettext(str(exc))

@@ -9,14 +9,13 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlmodel import select
 from werkzeug.wrappers import Response
 
 from edu.db import utcnow
-from edu.models import Device, DeviceCapability, Person
+from edu.models import Person
 from edu.people import NotFound, mark_lesson
 from edu.recommend import load_state
-from edu.tryit import TryItError, TryOutcome, check, find_lesson, try_lesson, uses_device
+from edu.tryit import TryItError, TryOutcome, check, find_lesson, try_lesson
 from edu.web.progress import feature_title
 from edu.web.security import current_person, household, login_required
 from edu.web.session import db, engine, inventory, unit
@@ -47,22 +46,38 @@ def lesson_context(person: Person, lesson_id: str, did: int | None) -> dict[str,
         abort(404)
     state = load_state(db(), home)
     mine = [state.devices[i] for i in sorted(state.devices_of.get(person.id, ()))]  # type: ignore[arg-type]
-    having = [d for d in mine if any(c.capability == lesson.capability and c.mapped
-                                     for c in state.capabilities.get(d.id, ()))]  # type: ignore[call-overload]
+    having = [
+        d
+        for d in mine
+        if any(
+            c.capability == lesson.capability and c.mapped for c in state.capabilities.get(d.id, ())
+        )
+    ]  # type: ignore[call-overload]
     if did is not None:
         device = next((d for d in having if d.did == did), None)
     else:
-        device = next((d for d in having if lesson.applies_to(d.family, d.model)), having[0] if having else None)
-    in_use = device is not None and (device.id, lesson.capability) in state.used.get(person.id, set())  # type: ignore[arg-type]
+        device = next(
+            (d for d in having if lesson.applies_to(d.family, d.model)),
+            having[0] if having else None,
+        )
+    assert person.id is not None
+    in_use = device is not None and (device.id, lesson.capability) in state.used.get(
+        person.id, set()
+    )
     can_try = False
     if device is not None and lesson.try_it is not None and device.token_known:
         cap = next(c for c in state.capabilities[device.id] if c.capability == lesson.capability)  # type: ignore[index]
         wanted = lesson.try_it.setting or lesson.try_it.action
         can_try = wanted == lesson.capability and bool(cap.setting or cap.action or cap.method)
-    return {"lesson": lesson, "device": device, "in_use": in_use, "can_try": can_try,
-            "others": [d for d in having if device is None or d.did != device.did],
-            "body": rendered(lesson.body, lesson.families[0] if lesson.families else None),
-            "feature": feature_title(lesson.capability)}
+    return {
+        "lesson": lesson,
+        "device": device,
+        "in_use": in_use,
+        "can_try": can_try,
+        "others": [d for d in having if device is None or d.did != device.did],
+        "body": rendered(lesson.body, lesson.families[0] if lesson.families else None),
+        "feature": feature_title(lesson.capability),
+    }
 
 
 def _did() -> int | None:
@@ -93,25 +108,43 @@ def outcome_message(outcome: TryOutcome, revert_after: int | None) -> tuple[str,
     name = outcome.device_name
     if outcome.status == "failed":
         if outcome.reason == "auth-failed":
-            return _("%(name)s rejected its token, so nothing was changed. An admin can fix this on "
-                     "the devices page.", name=name), "bad"
+            return _(
+                "%(name)s rejected its token, so nothing was changed. An admin can fix this on "
+                "the devices page.",
+                name=name,
+            ), "bad"
         if outcome.reason == "offline":
-            return _("%(name)s did not answer, so nothing was changed. Check that it is switched on "
-                     "and try again.", name=name), "bad"
+            return _(
+                "%(name)s did not answer, so nothing was changed. Check that it is switched on "
+                "and try again.",
+                name=name,
+            ), "bad"
         return _("%(name)s refused the change, so nothing was changed.", name=name), "bad"
     if outcome.status == "done":
         return _("Done: %(name)s accepted the command.", name=name), "good"
     if outcome.status == "already":
-        return _("%(name)s already had this on (%(value)s). Nothing needed to change.",
-                 name=name, value=describe_value(outcome.after)), "good"
+        return _(
+            "%(name)s already had this on (%(value)s). Nothing needed to change.",
+            name=name,
+            value=describe_value(outcome.after),
+        ), "good"
     if outcome.status == "unconfirmed":
-        return _("%(name)s took the command, but it does not show the change yet.", name=name), "warn"
-    text = _("It worked: %(name)s now says %(value)s (it was %(before)s).", name=name,
-             value=describe_value(outcome.after), before=describe_value(outcome.before))
+        return _(
+            "%(name)s took the command, but it does not show the change yet.", name=name
+        ), "warn"
+    text = _(
+        "It worked: %(name)s now says %(value)s (it was %(before)s).",
+        name=name,
+        value=describe_value(outcome.after),
+        before=describe_value(outcome.before),
+    )
     if outcome.revert_at is not None and revert_after:
         minutes = max(1, round(revert_after / 60))
-        text += " " + ngettext("It goes back by itself in %(num)s minute.",
-                               "It goes back by itself in %(num)s minutes.", minutes)
+        text += " " + ngettext(
+            "It goes back by itself in %(num)s minute.",
+            "It goes back by itself in %(num)s minutes.",
+            minutes,
+        )
     return text, "good"
 
 
@@ -130,7 +163,11 @@ def try_it(lesson_id: str) -> str | Response:
         abort(404)
     if request.method == "GET":
         context = lesson_context(person, lesson_id, did)
-        return render_template("try.html", **context, value=describe_value(lesson.try_it.value if lesson.try_it else None))
+        return render_template(
+            "try.html",
+            **context,
+            value=describe_value(lesson.try_it.value if lesson.try_it else None),
+        )
     try:
         outcome = try_lesson(inventory(), person_id=person.id, lesson_id=lesson_id, did=did)
     except TryItError:
@@ -168,12 +205,3 @@ def _mark(lesson_id: str, state: str) -> None:
             mark_lesson(db(), person, lesson_id, state, until=until)
     except NotFound:
         abort(404)
-
-
-def device_has(person: Person, did: int, capability: str) -> bool:
-    """Tell whether the person uses device *did* and it has *capability*."""
-    device = db().exec(select(Device).where(Device.did == did)).first()
-    if device is None or not uses_device(db(), person, device):
-        return False
-    return db().exec(select(DeviceCapability).where(DeviceCapability.device_id == device.id,
-                                                    DeviceCapability.capability == capability)).first() is not None

@@ -14,19 +14,44 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _op(summary: str, schema: dict[str, Any] | None, *, tag: str, admin: bool = False,
-        body: dict[str, Any] | None = None, status: str = "200", params: list[str] = (),  # type: ignore[assignment]
-        query: dict[str, str] | None = None, errors: tuple[str, ...] = ("401",)) -> dict[str, Any]:
-    responses: dict[str, Any] = {status: {"description": "OK", **({"content": {JSON: {"schema": schema}}}
-                                                                   if schema else {})}}
+def _op(
+    summary: str,
+    schema: dict[str, Any] | None,
+    *,
+    tag: str,
+    admin: bool = False,
+    body: dict[str, Any] | None = None,
+    status: str = "200",
+    params: list[str] = (),  # type: ignore[assignment]
+    query: dict[str, str] | None = None,
+    errors: tuple[str, ...] = ("401",),
+) -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        status: {"description": "OK", **({"content": {JSON: {"schema": schema}}} if schema else {})}
+    }
     for code in (*errors, *(("403",) if admin else ())):
-        responses[code] = {"description": _ERRORS[code], "content": {JSON: {"schema": _ref("Error")}}}
-    op: dict[str, Any] = {"summary": summary + (" (admin only)" if admin else ""), "tags": [tag],
-                          "responses": responses}
-    parameters = [{"name": p, "in": "path", "required": True,
-                   "schema": {"type": "integer" if p == "did" else "string"}} for p in params]
-    parameters += [{"name": k, "in": "query", "required": False, "schema": {"type": v}}
-                   for k, v in (query or {}).items()]
+        responses[code] = {
+            "description": _ERRORS[code],
+            "content": {JSON: {"schema": _ref("Error")}},
+        }
+    op: dict[str, Any] = {
+        "summary": summary + (" (admin only)" if admin else ""),
+        "tags": [tag],
+        "responses": responses,
+    }
+    parameters = [
+        {
+            "name": p,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer" if p == "did" else "string"},
+        }
+        for p in params
+    ]
+    parameters += [
+        {"name": k, "in": "query", "required": False, "schema": {"type": v}}
+        for k, v in (query or {}).items()
+    ]
     if parameters:
         op["parameters"] = parameters
     if body is not None:
@@ -34,10 +59,15 @@ def _op(summary: str, schema: dict[str, Any] | None, *, tag: str, admin: bool = 
     return op
 
 
-_ERRORS = {"400": "Bad input", "401": "Not signed in, or the API token is not valid",
-           "403": "Your role cannot do this, or the CSRF token is missing (cookie sign-in)",
-           "404": "Not found (or not yours)", "409": "Cannot be done now", "422": "No device answered",
-           "502": "The device did not do it; nothing was changed"}
+_ERRORS = {
+    "400": "Bad input",
+    "401": "Not signed in, or the API token is not valid",
+    "403": "Your role cannot do this, or the CSRF token is missing (cookie sign-in)",
+    "404": "Not found (or not yours)",
+    "409": "Cannot be done now",
+    "422": "No device answered",
+    "502": "The device did not do it; nothing was changed",
+}
 
 _obj = {"type": "object"}
 _str = {"type": "string"}
@@ -48,45 +78,171 @@ _bool = {"type": "boolean"}
 def _schemas() -> dict[str, Any]:
     strings = {"type": "array", "items": _str}
     return {
-        "Error": {"type": "object", "required": ["error", "message"],
-                  "properties": {"error": _str, "message": _str}},
-        "Me": {"type": "object", "properties": {"id": _int, "name": _str, "role": _str, "language": _str}},
-        "Recommendation": {"type": "object", "properties": {
-            "lesson": _str, "capability": _str, "device": _int, "device_name": _str, "family": _str,
-            "title": _str, "summary": _str, "level": _str, "minutes": _int, "reason": _str,
-            "reason_text": _str, "reason_code": _str, "reason_params": _obj, "community": _int,
-            "people": _int, "automatic": _bool, "can_try": _bool, "lang": _str}},
-        "DeviceProgress": {"type": "object", "properties": {
-            "device": _int, "name": _str, "family": _str, "status": _str, "in_use": strings,
-            "not_used": strings, "total": _int}},
-        "DeviceAdoption": {"type": "object", "properties": {
-            "did": _int, "name": _str, "family": _str, "status": _str, "people": strings,
-            "features": {"type": "array", "items": _obj}, "used": _int, "total": _int, "unused": strings}},
-        "Diagnosis": {"type": "object", "properties": {
-            "code": {"type": "string", "enum": ["ok", "new", "needs-token", "wrong-token", "other-subnet",
-                                               "offline", "unsupported", "error"]},
-            "tone": _str, "title": _str, "explanation": _str, "steps": strings}},
-        "Device": {"type": "object", "description": "A device; its token is never included.", "properties": {
-            "did": _int, "ip": _str, "mac": _str, "name": _str, "model": _str, "family": _str,
-            "firmware": _str, "implementation": _str, "status": _str, "status_words": _str, "detail": _str,
-            "token_known": _bool, "source": _str, "capabilities": strings, "unmapped": strings,
-            "doctor": _ref("Diagnosis")}},
-        "ScanState": {"type": "object", "properties": {
-            "phase": {"type": "string", "enum": ["idle", "looking", "reading", "done", "failed"]},
-            "networks": strings, "total": _int, "done": _int, "found": _int, "online": _int,
-            "needs_token": _int, "percent": _int, "running": _bool, "error": _str}},
-        "Lesson": {"type": "object", "properties": {
-            "id": _str, "lang": _str, "capability": _str, "title": _str, "summary": _str, "level": _str,
-            "minutes": _int, "html": {"type": "string", "description": "sanitised HTML"},
-            "automatic": _bool, "device": _int, "in_use": _bool, "can_try": _bool}},
-        "TryOutcome": {"type": "object", "properties": {
-            "status": {"type": "string", "enum": ["changed", "already", "done", "unconfirmed", "failed"]},
-            "ok": _bool, "lesson": _str, "capability": _str, "device": _int, "device_name": _str,
-            "value": {}, "before": {}, "after": {}, "revert_at": {"type": ["string", "null"]},
-            "recorded": _bool, "reason": _str}},
-        "Mark": {"type": "object", "properties": {"lesson": _str, "state": _str,
-                                                  "until": {"type": ["string", "null"]}}},
-        "Token": {"type": "object", "properties": {"id": _int, "name": _str, "hint": _str, "created_at": _str}},
+        "Error": {
+            "type": "object",
+            "required": ["error", "message"],
+            "properties": {"error": _str, "message": _str},
+        },
+        "Me": {
+            "type": "object",
+            "properties": {"id": _int, "name": _str, "role": _str, "language": _str},
+        },
+        "Recommendation": {
+            "type": "object",
+            "properties": {
+                "lesson": _str,
+                "capability": _str,
+                "device": _int,
+                "device_name": _str,
+                "family": _str,
+                "title": _str,
+                "summary": _str,
+                "level": _str,
+                "minutes": _int,
+                "reason": _str,
+                "reason_text": _str,
+                "reason_code": _str,
+                "reason_params": _obj,
+                "community": _int,
+                "people": _int,
+                "automatic": _bool,
+                "can_try": _bool,
+                "lang": _str,
+            },
+        },
+        "DeviceProgress": {
+            "type": "object",
+            "properties": {
+                "device": _int,
+                "name": _str,
+                "family": _str,
+                "status": _str,
+                "in_use": strings,
+                "not_used": strings,
+                "total": _int,
+            },
+        },
+        "DeviceAdoption": {
+            "type": "object",
+            "properties": {
+                "did": _int,
+                "name": _str,
+                "family": _str,
+                "status": _str,
+                "people": strings,
+                "features": {"type": "array", "items": _obj},
+                "used": _int,
+                "total": _int,
+                "unused": strings,
+            },
+        },
+        "Diagnosis": {
+            "type": "object",
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "enum": [
+                        "ok",
+                        "new",
+                        "needs-token",
+                        "wrong-token",
+                        "other-subnet",
+                        "offline",
+                        "unsupported",
+                        "error",
+                    ],
+                },
+                "tone": _str,
+                "title": _str,
+                "explanation": _str,
+                "steps": strings,
+            },
+        },
+        "Device": {
+            "type": "object",
+            "description": "A device; its token is never included.",
+            "properties": {
+                "did": _int,
+                "ip": _str,
+                "mac": _str,
+                "name": _str,
+                "model": _str,
+                "family": _str,
+                "firmware": _str,
+                "implementation": _str,
+                "status": _str,
+                "status_words": _str,
+                "detail": _str,
+                "token_known": _bool,
+                "source": _str,
+                "capabilities": strings,
+                "unmapped": strings,
+                "doctor": _ref("Diagnosis"),
+            },
+        },
+        "ScanState": {
+            "type": "object",
+            "properties": {
+                "phase": {
+                    "type": "string",
+                    "enum": ["idle", "looking", "reading", "done", "failed"],
+                },
+                "networks": strings,
+                "total": _int,
+                "done": _int,
+                "found": _int,
+                "online": _int,
+                "needs_token": _int,
+                "percent": _int,
+                "running": _bool,
+                "error": _str,
+            },
+        },
+        "Lesson": {
+            "type": "object",
+            "properties": {
+                "id": _str,
+                "lang": _str,
+                "capability": _str,
+                "title": _str,
+                "summary": _str,
+                "level": _str,
+                "minutes": _int,
+                "html": {"type": "string", "description": "sanitised HTML"},
+                "automatic": _bool,
+                "device": _int,
+                "in_use": _bool,
+                "can_try": _bool,
+            },
+        },
+        "TryOutcome": {
+            "type": "object",
+            "properties": {
+                "status": {
+                    "type": "string",
+                    "enum": ["changed", "already", "done", "unconfirmed", "failed"],
+                },
+                "ok": _bool,
+                "lesson": _str,
+                "capability": _str,
+                "device": _int,
+                "device_name": _str,
+                "value": {},
+                "before": {},
+                "after": {},
+                "revert_at": {"type": ["string", "null"]},
+                "recorded": _bool,
+                "reason": _str,
+            },
+        },
+        "Mark": {
+            "type": "object",
+            "properties": {"lesson": _str, "state": _str, "until": {"type": ["string", "null"]}},
+        },
+        "Token": {
+            "type": "object",
+            "properties": {"id": _int, "name": _str, "hint": _str, "created_at": _str},
+        },
     }
 
 
@@ -99,61 +255,159 @@ def document() -> dict[str, Any]:
     """Return the OpenAPI document."""
     paths = {
         "/api/v1/me": {"get": _op("Who is signed in", _ref("Me"), tag="people")},
-        "/api/v1/recommendations": {"get": _op("What to learn next, ranked, with reasons",
-                                               _array("Recommendation"), tag="learning",
-                                               query={"limit": "integer"})},
-        "/api/v1/progress": {"get": _op("Features in use and not yet used, per device", _array("DeviceProgress"),
-                                        tag="learning")},
-        "/api/v1/household/progress": {"get": _op("Who in the household uses what", _array("DeviceAdoption"),
-                                                  tag="learning", admin=True)},
+        "/api/v1/recommendations": {
+            "get": _op(
+                "What to learn next, ranked, with reasons",
+                _array("Recommendation"),
+                tag="learning",
+                query={"limit": "integer"},
+            )
+        },
+        "/api/v1/progress": {
+            "get": _op(
+                "Features in use and not yet used, per device",
+                _array("DeviceProgress"),
+                tag="learning",
+            )
+        },
+        "/api/v1/household/progress": {
+            "get": _op(
+                "Who in the household uses what",
+                _array("DeviceAdoption"),
+                tag="learning",
+                admin=True,
+            )
+        },
         "/api/v1/devices": {
-            "get": _op("The devices (all for an admin, one's own otherwise)", _array("Device"), tag="devices"),
-            "post": _op("Add a device by address and token", _ref("Device"), tag="devices", admin=True,
-                        status="201", errors=("400", "401", "422"),
-                        body={"type": "object", "required": ["ip", "token"],
-                              "properties": {"ip": _str, "token": _str, "name": _str}})},
+            "get": _op(
+                "The devices (all for an admin, one's own otherwise)",
+                _array("Device"),
+                tag="devices",
+            ),
+            "post": _op(
+                "Add a device by address and token",
+                _ref("Device"),
+                tag="devices",
+                admin=True,
+                status="201",
+                errors=("400", "401", "422"),
+                body={
+                    "type": "object",
+                    "required": ["ip", "token"],
+                    "properties": {"ip": _str, "token": _str, "name": _str},
+                },
+            ),
+        },
         "/api/v1/devices/{did}": {
-            "get": _op("One device with the network doctor's advice", _ref("Device"), tag="devices",
-                       params=["did"], errors=("401", "404")),
-            "patch": _op("Rename a device", _ref("Device"), tag="devices", admin=True, params=["did"],
-                         errors=("401", "404"), body={"type": "object", "properties": {"name": _str}}),
-            "delete": _op("Remove a device", _obj, tag="devices", admin=True, params=["did"],
-                          errors=("401", "404"))},
+            "get": _op(
+                "One device with the network doctor's advice",
+                _ref("Device"),
+                tag="devices",
+                params=["did"],
+                errors=("401", "404"),
+            ),
+            "patch": _op(
+                "Rename a device",
+                _ref("Device"),
+                tag="devices",
+                admin=True,
+                params=["did"],
+                errors=("401", "404"),
+                body={"type": "object", "properties": {"name": _str}},
+            ),
+            "delete": _op(
+                "Remove a device",
+                _obj,
+                tag="devices",
+                admin=True,
+                params=["did"],
+                errors=("401", "404"),
+            ),
+        },
         "/api/v1/devices/scan": {
-            "get": _op("How the current scan is going", _ref("ScanState"), tag="devices", admin=True),
-            "post": _op("Scan the configured networks", _ref("ScanState"), tag="devices", admin=True,
-                        status="202", errors=("401", "409"))},
+            "get": _op(
+                "How the current scan is going", _ref("ScanState"), tag="devices", admin=True
+            ),
+            "post": _op(
+                "Scan the configured networks",
+                _ref("ScanState"),
+                tag="devices",
+                admin=True,
+                status="202",
+                errors=("401", "409"),
+            ),
+        },
         "/api/v1/lessons/{lesson_id}": {
-            "get": _op("A lesson in the person's language", _ref("Lesson"), tag="learning",
-                       params=["lesson_id"], query={"device": "integer"}, errors=("401", "404"))},
+            "get": _op(
+                "A lesson in the person's language",
+                _ref("Lesson"),
+                tag="learning",
+                params=["lesson_id"],
+                query={"device": "integer"},
+                errors=("401", "404"),
+            )
+        },
         "/api/v1/lessons/{lesson_id}/try": {
-            "post": _op("Try the lesson's feature on a device; it is put back after a while",
-                        _ref("TryOutcome"), tag="learning", params=["lesson_id"],
-                        errors=("400", "401", "404", "409", "502"),
-                        body={"type": "object", "required": ["device"], "properties": {"device": _int}})},
+            "post": _op(
+                "Try the lesson's feature on a device; it is put back after a while",
+                _ref("TryOutcome"),
+                tag="learning",
+                params=["lesson_id"],
+                errors=("400", "401", "404", "409", "502"),
+                body={"type": "object", "required": ["device"], "properties": {"device": _int}},
+            )
+        },
         "/api/v1/lessons/{lesson_id}/known": {
-            "post": _op("I already know this", _ref("Mark"), tag="learning", params=["lesson_id"],
-                        errors=("401", "404"))},
+            "post": _op(
+                "I already know this",
+                _ref("Mark"),
+                tag="learning",
+                params=["lesson_id"],
+                errors=("401", "404"),
+            )
+        },
         "/api/v1/lessons/{lesson_id}/later": {
-            "post": _op("Remind me later", _ref("Mark"), tag="learning", params=["lesson_id"],
-                        errors=("401", "404"))},
-        "/api/v1/tokens": {"get": _op("Your API tokens (never the tokens themselves)", _array("Token"),
-                                      tag="people")},
-        "/api/v1/openapi.json": {"get": {"summary": "This document", "tags": ["meta"], "security": [],
-                                         "responses": {"200": {"description": "OK"}}}},
+            "post": _op(
+                "Remind me later",
+                _ref("Mark"),
+                tag="learning",
+                params=["lesson_id"],
+                errors=("401", "404"),
+            )
+        },
+        "/api/v1/tokens": {
+            "get": _op(
+                "Your API tokens (never the tokens themselves)", _array("Token"), tag="people"
+            )
+        },
+        "/api/v1/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "tags": ["meta"],
+                "security": [],
+                "responses": {"200": {"description": "OK"}},
+            }
+        },
     }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Feature Coach API", "version": "1",
-                 "description": "What the household page shows, as JSON. Create a personal token on "
-                                f"the “Me” page (it starts with `{TOKEN_PREFIX}`) and send it as "
-                                "`Authorization: Bearer <token>`. A signed-in browser session works "
-                                "too; then state-changing requests need the `X-CSRF-Token` header."},
+        "info": {
+            "title": "Feature Coach API",
+            "version": "1",
+            "description": "What the household page shows, as JSON. Create a personal token on "
+            f"the “Me” page (it starts with `{TOKEN_PREFIX}`) and send it as "
+            "`Authorization: Bearer <token>`. A signed-in browser session works "
+            "too; then state-changing requests need the `X-CSRF-Token` header.",
+        },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}, {"cookie": []}],
         "components": {
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "description": "a personal API token"},
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "a personal API token",
+                },
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "edu_session"},
             },
             "schemas": _schemas(),

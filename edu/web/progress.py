@@ -24,17 +24,25 @@ def reason_text(item: Recommendation) -> str:
     params = item.reason_params
     if item.reason_code == "community":
         if params.get("where") == "in the shop":
-            return _("%(count)s of %(people)s people in the shop use this",
-                     count=params.get("count"), people=params.get("people"))
-        return _("%(count)s of %(people)s people at home use this",
-                 count=params.get("count"), people=params.get("people"))
+            return _(
+                "%(count)s of %(people)s people in the shop use this",
+                count=params.get("count"),
+                people=params.get("people"),
+            )
+        return _(
+            "%(count)s of %(people)s people at home use this",
+            count=params.get("count"),
+            people=params.get("people"),
+        )
     if item.reason_code == "builds-on":
         return _("Builds on “%(lesson)s”, which you know", lesson=params.get("lesson"))
     if item.reason_code == "new-device":
         return _("New: your %(device)s arrived recently", device=params.get("device"))
     if item.reason_code == "automatic":
-        return _("Your %(device)s has this feature; no one has written a lesson for it yet",
-                 device=params.get("device"))
+        return _(
+            "Your %(device)s has this feature; no one has written a lesson for it yet",
+            device=params.get("device"),
+        )
     return _("You haven't used this on your %(device)s yet", device=params.get("device"))
 
 
@@ -45,10 +53,13 @@ class Home:
     cards: list[Recommendation]
     devices: list[DeviceProgress]
     more: int = 0
+    waiting: int = 0  # devices whose features are not known yet (no token, unsupported ...)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"recommendations": [c.to_dict() for c in self.cards],
-                "devices": [d.to_dict() for d in self.devices]}
+        return {
+            "recommendations": [c.to_dict() for c in self.cards],
+            "devices": [d.to_dict() for d in self.devices],
+        }
 
 
 def home(session: Session, person: Person, *, limit: int = 6) -> Home:
@@ -57,7 +68,9 @@ def home(session: Session, person: Person, *, limit: int = 6) -> Home:
     assert household is not None
     state = load_state(session, household)
     items = recommend(session, person, state=state)
-    return Home(items[:limit], device_progress(session, person, state=state), max(len(items) - limit, 0))
+    rows = device_progress(session, person, state=state)
+    ready = [row for row in rows if row.total]
+    return Home(items[:limit], ready, max(len(items) - limit, 0), waiting=len(rows) - len(ready))
 
 
 @dataclass
@@ -91,8 +104,11 @@ class DeviceAdoption:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data.update(used=self.used, total=self.total,
-                    unused=[f.capability for f in self.features if not f.users])
+        data.update(
+            used=self.used,
+            total=self.total,
+            unused=[f.capability for f in self.features if not f.users],
+        )
         return data
 
 
@@ -101,15 +117,32 @@ def household_progress(session: Session, household: Household) -> list[DeviceAdo
     state = load_state(session, household)
     names = {p.id: p.name for p in state.people}
     rows = []
-    for device_id, device in sorted(state.devices.items(), key=lambda kv: kv[1].display_name.lower()):
+    for device_id, device in sorted(
+        state.devices.items(), key=lambda kv: kv[1].display_name.lower()
+    ):
         users = [p for p in state.people if device_id in state.devices_of.get(p.id, ())]  # type: ignore[arg-type]
         features = []
         for cap in state.capabilities.get(device_id, ()):  # type: ignore[call-overload]
             if not cap.mapped:
                 continue
-            who = [names[p.id] for p in users if (device_id, cap.capability) in state.used.get(p.id, ())]  # type: ignore[index]
-            features.append(FeatureRow(cap.capability, feature_title(cap.capability), who,
-                                       by_device=bool(cap.in_use)))
-        rows.append(DeviceAdoption(device.did, device.display_name, device.family, device.status,
-                                   [p.name for p in users], features))
+            who = [
+                names[p.id]
+                for p in users
+                if (device_id, cap.capability) in state.used.get(p.id, ())
+            ]  # type: ignore[index]
+            features.append(
+                FeatureRow(
+                    cap.capability, feature_title(cap.capability), who, by_device=bool(cap.in_use)
+                )
+            )
+        rows.append(
+            DeviceAdoption(
+                device.did,
+                device.display_name,
+                device.family,
+                device.status,
+                [p.name for p in users],
+                features,
+            )
+        )
     return rows

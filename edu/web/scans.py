@@ -79,8 +79,9 @@ class ScanTracker:
             if self._state.running:
                 return False
             self._state = ScanState("looking", tuple(str(n) for n in parsed), started=time.time())
-            self._thread = threading.Thread(target=self._run, args=(inventory, parsed),
-                                            name="edu-scan", daemon=True)
+            self._thread = threading.Thread(
+                target=self._run, args=(inventory, parsed), name="edu-scan", daemon=True
+            )
             self._thread.start()
         return True
 
@@ -95,14 +96,22 @@ class ScanTracker:
         from devices.discovery import discover
 
         try:
-            found = discover([str(n) for n in networks], timeout=inventory.settings.discovery_timeout)
+            found = discover(
+                [str(n) for n in networks], timeout=inventory.settings.discovery_timeout
+            )
             self._set(phase="reading", total=len(found), found=len(found))
             rows = inventory.scan(found, progress=self._advance)
             inventory.poll()
             online = sum(1 for r in rows if r["status"] == "online")
             hidden = sum(1 for r in rows if r["status"] == "auth-failed")
-            self._set(phase="done", done=len(found), online=online, needs_token=hidden,
-                      finished=time.time(), dids=tuple(r["did"] for r in rows))
+            self._set(
+                phase="done",
+                done=len(found),
+                online=online,
+                needs_token=hidden,
+                finished=time.time(),
+                dids=tuple(r["did"] for r in rows),
+            )
         except Exception as exc:  # the page shows it; the thread must not die silently
             logger.exception("scan failed")
             self._set(phase="failed", error=type(exc).__name__, finished=time.time())

@@ -27,8 +27,13 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 # Reachable before the household is set up.
 OPEN_ENDPOINTS = frozenset({"static", "setup.setup", "api.openapi"})
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-       "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+# Authorised by a signed token in the URL, and POSTed by mail clients without a session
+# (RFC 8058 one-click unsubscribe), so no CSRF token can come with it.
+CSRF_EXEMPT = frozenset({"tips.unsubscribe"})
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
 
 
 def instance_secret(instance: Path) -> str:
@@ -102,8 +107,13 @@ def setup_done() -> bool:
     """Tell whether the household and its admin exist (cached once true)."""
     if current_app.extensions.get("edu.setup_done"):
         return True
-    admin = db().exec(select(Person.id).where(Person.role == "admin", Person.pin_hash != None)  # noqa: E711
-                      ).first()
+    admin = (
+        db()
+        .exec(
+            select(Person.id).where(Person.role == "admin", Person.pin_hash != None)  # noqa: E711
+        )
+        .first()
+    )
     done = admin is not None
     if done:
         current_app.extensions["edu.setup_done"] = True
@@ -131,7 +141,8 @@ def _before() -> Response | None:
         if is_api():
             return _json_error(409, "setup-needed", "the household is not set up yet")
         return redirect(url_for("setup.setup"))
-    if request.method not in SAFE_METHODS and not g.via_token and not _csrf_ok():
+    exempt = request.endpoint in CSRF_EXEMPT
+    if request.method not in SAFE_METHODS and not g.via_token and not exempt and not _csrf_ok():
         logger.info("refused a %s to %s without a valid CSRF token", request.method, request.path)
         if is_api():
             return _json_error(403, "csrf", "missing or wrong CSRF token")

@@ -1,0 +1,361 @@
+"""Benchmark the household page: latency of home and lesson pages on a big household, and throughput.
+
+Prints JSON: p50/p95 of a person's home page and of a lesson page on a database with 30
+devices, 1,000 lessons and 100,000 usage events, beside a trivial route of the same app
+(measured in the same run), the ratios; then requests per second of the home page with 16
+concurrent clients (threads of this process, keep-alive http.client) against a real server
+process (waitress) for 20 seconds, with the error count. Never asserts a wall-clock time.
+
+    python bench/web.py [--seconds 20] [--clients 16] [--samples 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEVICES, LESSONS, EVENTS, PEOPLE = 30, 1000, 100_000, 4
+PIN = "1234"
+
+
+def big_catalogue() -> Any:
+    """1,000 English lessons over the capabilities of the benchmark devices."""
+    from devices.capabilities import Vocabulary
+    from lessons.catalogue import Catalogue, Lesson, TryIt
+
+    vocabulary = Vocabulary.load()
+    pairs = [
+        (family, cap.id) for family in vocabulary.families for cap in vocabulary.for_family(family)
+    ]
+    body = "\n\n".join(
+        f"## Step {n}\n\nPress the **button** and watch the [light](https://example.org).\n\n"
+        "- one\n- two\n- three"
+        for n in range(4)
+    )
+    lessons = []
+    for index in range(LESSONS):
+        family, cap = pairs[index % len(pairs)]
+        lessons.append(
+            Lesson(
+                id=f"{family}-{cap}-bench-{index}",
+                capability=cap,
+                families=(family,),
+                level=("beginner", "intermediate", "advanced")[index % 3],
+                minutes=1 + index % 5,
+                title=f"Learn {cap} ({index})",
+                summary=f"What {cap} does, in one sentence ({index}).",
+                try_it=TryIt(setting=cap, value=True, revert_after=60) if index % 4 == 0 else None,
+                body=body,
+            )
+        )
+    return Catalogue(lessons)
+
+
+def patch_catalogue(book: Any) -> None:
+    """Make the application use *book* as its lesson catalogue (in this process)."""
+    import edu.catalogue
+    import edu.recommend
+
+    def replacement(root: str | None = None) -> Any:
+        return book
+
+    edu.catalogue.catalogue = replacement  # type: ignore[assignment]
+    edu.recommend.catalogue = replacement  # type: ignore[assignment]
+
+
+def build(instance: Path) -> dict[str, Any]:
+    """Create the benchmark database: household, people, devices, capabilities, usage."""
+    from sqlalchemy import insert
+    from sqlmodel import Session
+
+    from devices.capabilities import Vocabulary
+    from edu.config import Settings
+    from edu.db import create_schema, make_engine, utcnow
+    from edu.models import Device, DeviceCapability, FeatureUse, Household, Person, UsageEvent
+    from edu.people import hash_pin
+
+    settings = Settings.from_env({"EDU_INSTANCE": str(instance)})
+    settings.ensure_instance()
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    vocabulary = Vocabulary.load()
+    rng = random.Random(7)
+    now = utcnow()
+    pin_hash = hash_pin(PIN)
+    caps_of: dict[int, list[str]] = {}
+    with Session(engine) as session, session.begin():
+        home = Household(name="Bench home", timezone="Europe/Berlin")
+        session.add(home)
+        session.flush()
+        people = [
+            Person(
+                household_id=home.id,
+                name=f"Person {n}",
+                role="admin" if n == 0 else "member",  # type: ignore[arg-type]
+                pin_hash=pin_hash,
+            )
+            for n in range(PEOPLE)
+        ]
+        session.add_all(people)
+        for n in range(DEVICES):
+            family = vocabulary.families[n % len(vocabulary.families)]
+            device = Device(
+                household_id=home.id,
+                did=100_000 + n,
+                ip=f"127.0.9.{n + 10}",  # type: ignore[arg-type]
+                name=f"{family} {n}",
+                model=f"bench.{family}.v{n}",
+                family=family,
+                status="online",
+                first_seen=now - timedelta(days=n),
+            )
+            session.add(device)
+            session.flush()
+            caps = [c.id for c in vocabulary.for_family(family)]
+            caps_of[device.id] = caps  # type: ignore[index]
+            session.add_all(
+                DeviceCapability(device_id=device.id, capability=c, setting=c) for c in caps
+            )  # type: ignore[arg-type]
+        session.flush()
+        person_ids = [p.id for p in people]
+        rows, summary = [], {}
+        device_ids = list(caps_of)
+        for n in range(EVENTS):
+            device_id = rng.choice(device_ids)
+            caps = caps_of[device_id]
+            cap = rng.choice(caps[: max(1, len(caps) // 3)])  # people use a third of the features
+            person = None if n % 50 == 0 else rng.choice(person_ids)
+            when = now - timedelta(minutes=n)
+            rows.append(
+                {
+                    "device_id": device_id,
+                    "capability": cap,
+                    "how": "tried" if person else "state",
+                    "person_id": person,
+                    "detected_at": when,
+                    "detail": "",
+                }
+            )
+            key = (device_id, cap, person or 0)
+            summary[key] = summary.get(key, 0) + 1
+        session.execute(insert(UsageEvent), rows)
+        session.execute(
+            insert(FeatureUse),
+            [
+                {
+                    "household_id": home.id,
+                    "device_id": d,
+                    "capability": c,
+                    "person_key": p,
+                    "uses": count,
+                    "first_used": now - timedelta(days=30),
+                    "last_used": now,
+                }
+                for (d, c, p), count in summary.items()
+            ],
+        )
+        admin_id = people[0].id
+    engine.dispose()
+    return {"instance": str(instance), "person": admin_id}
+
+
+def make_app(instance: str) -> Any:
+    from edu import create_app
+    from edu.config import Settings
+
+    settings = Settings.from_env({"EDU_INSTANCE": instance})
+    app = create_app({"EDU_SETTINGS": settings})
+    app.add_url_rule("/bench/ping", "bench_ping", lambda: "ok")
+    return app
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 2),
+        "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 2),
+    }
+
+
+def latency(instance: str, person: int, samples: int) -> dict[str, Any]:
+    """Time the home page, a lesson page and a trivial route, interleaved, in this process."""
+    app = make_app(instance)
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["csrf"] = "bench"
+    response = client.post(f"/signin/{person}", data={"csrf_token": "bench", "pin": PIN})
+    assert response.status_code == 302, response.status_code
+    cards = re.findall(r'href="(/lessons/[^"]+)"', client.get("/").get_data(as_text=True))
+    lesson_url = cards[0].replace("&amp;", "&")
+    routes = {"home": "/", "lesson": lesson_url, "trivial": "/bench/ping"}
+    for url in routes.values():  # warm caches (templates, lesson rendering)
+        assert client.get(url).status_code == 200, url
+    times: dict[str, list[float]] = {name: [] for name in routes}
+    for _ in range(samples):
+        for name, url in routes.items():
+            start = time.perf_counter()
+            response = client.get(url)
+            times[name].append(time.perf_counter() - start)
+            assert response.status_code == 200
+    result = {name: percentiles(values) for name, values in times.items()}
+    for name in ("home", "lesson"):
+        result[name]["p50_ratio_to_trivial"] = round(
+            result[name]["p50_ms"] / result["trivial"]["p50_ms"], 1
+        )
+        result[name]["p95_ratio_to_trivial"] = round(
+            result[name]["p95_ms"] / result["trivial"]["p95_ms"], 1
+        )
+    result["lesson_url"] = lesson_url.split("?")[0]
+    app.extensions["edu.engine"].dispose()
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve(instance: str, port: int) -> None:
+    """The server process: the same app under waitress."""
+    import logging
+
+    from waitress import serve as waitress_serve
+
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # a full queue is the point here
+    patch_catalogue(big_catalogue())
+    waitress_serve(make_app(instance), host="127.0.0.1", port=port, threads=8, _quiet=True)
+
+
+def sign_in(port: int, person: int) -> str:
+    """Return the session cookie of a signed-in person."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", f"/signin/{person}")
+    page = conn.getresponse()
+    html = page.read().decode()
+    cookie = page.getheader("Set-Cookie", "").split(";")[0]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    conn.request(
+        "POST",
+        f"/signin/{person}",
+        body=f"csrf_token={token}&pin={PIN}",
+        headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    answer = conn.getresponse()
+    answer.read()
+    conn.close()
+    assert answer.status == 302, answer.status
+    return answer.getheader("Set-Cookie", "").split(";")[0]
+
+
+def throughput(instance: str, person: int, seconds: float, clients: int) -> dict[str, Any]:
+    """Run the server in another process and hammer the home page from *clients* threads."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, __file__, "--serve", instance, str(port)])
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                cookie = sign_in(port, person)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)  # the server is still starting
+        counts = {"ok": 0, "errors": 0}
+        lock = threading.Lock()
+        stop_at = time.monotonic() + seconds
+
+        def client() -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            ok = errors = 0
+            while time.monotonic() < stop_at:
+                try:
+                    conn.request("GET", "/", headers={"Cookie": cookie})
+                    response = conn.getresponse()
+                    response.read()
+                    if response.status == 200:
+                        ok += 1
+                    else:
+                        errors += 1
+                except (OSError, http.client.HTTPException):
+                    errors += 1
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.close()
+            with lock:
+                counts["ok"] += ok
+                counts["errors"] += errors
+
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+    finally:
+        server.terminate()
+        server.wait(10)
+    return {
+        "route": "/ (home page)",
+        "clients": clients,
+        "seconds": round(elapsed, 1),
+        "requests": counts["ok"],
+        "errors": counts["errors"],
+        "requests_per_second": round(counts["ok"] / elapsed, 1),
+        "server": "waitress, 8 threads",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--serve", nargs=2, metavar=("INSTANCE", "PORT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve[0], int(args.serve[1]))
+        return
+    with tempfile.TemporaryDirectory(prefix="edu-bench-web-") as folder:
+        started = time.perf_counter()
+        book = big_catalogue()
+        patch_catalogue(book)
+        built = build(Path(folder) / "instance")
+        build_seconds = round(time.perf_counter() - started, 1)
+        result = {
+            "benchmark": "web",
+            "data": {
+                "devices": DEVICES,
+                "lessons": len(book),
+                "usage_events": EVENTS,
+                "people": PEOPLE,
+                "build_seconds": build_seconds,
+            },
+            "latency": latency(built["instance"], built["person"], args.samples),
+            "throughput": throughput(
+                built["instance"], built["person"], args.seconds, args.clients
+            ),
+        }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

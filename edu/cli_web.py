@@ -1,0 +1,199 @@
+"""The `edu serve` and `edu demo` commands: the household page, for real or on the simulated fleet."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import secrets
+import shutil
+import socket
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from edu.cli import Context, emit, expected_errors, fail, render_devices
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 5000
+
+
+def is_loopback(host: str) -> bool:
+    """Tell whether *host* is a loopback address (or localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def split_bind(bind: str) -> tuple[str, int]:
+    """Split EDU_BIND ("host:port") into its parts."""
+    host, _, port = bind.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"EDU_BIND must look like 127.0.0.1:5000, not {bind!r}")
+    return host, int(port)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail early, in one line, when the port is taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise ValueError(
+                f"port {port} on {host} is in use (choose another with --port)"
+            ) from None
+
+
+def run_server(app: Flask, host: str, port: int, *, threads: int = 8) -> None:
+    """Serve *app* with waitress, running due reverts in the background, until Ctrl-C."""
+    from waitress import serve
+
+    from edu.tryit import RevertWorker
+
+    worker = RevertWorker(app.extensions["edu.inventory"])
+    worker.start()
+    try:
+        serve(app, host=host, port=port, threads=threads, ident="Feature Coach", _quiet=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.stop()
+
+
+def register(main: click.Group) -> None:
+    """Attach `serve` and `demo` to the main command group."""
+
+    @main.command()
+    @click.option(
+        "--host", default=None, help="Address to bind (default from EDU_BIND: 127.0.0.1)."
+    )
+    @click.option(
+        "--port", type=click.IntRange(1, 65535), default=None, help="Port (default 5000)."
+    )
+    @click.pass_obj
+    @expected_errors
+    def serve(ctx: Context, host: str | None, port: int | None) -> None:
+        """Serve the household page (127.0.0.1:5000 unless told otherwise)."""
+        from edu import create_app
+
+        settings = ctx.settings
+        bind_host, bind_port = split_bind(settings.bind)
+        host, port = host or bind_host, port or bind_port
+        if not is_loopback(host) and not settings.secret_key:
+            fail(f"refusing to serve on {host} without a secret: set EDU_SECRET_KEY first")
+        check_port_free(host, port)
+        app = create_app({"EDU_SETTINGS": settings})
+        click.echo(
+            f"Feature Coach is at http://{host if is_loopback(host) else '<this computer>'}:{port}/ "
+            "(Ctrl-C to stop)",
+            err=True,
+        )
+        run_server(app, host, port)
+
+    @main.command()
+    @click.option(
+        "--fleet",
+        "fleet_name",
+        default="household",
+        show_default=True,
+        help="A shipped fleet name or a fleet YAML file.",
+    )
+    @click.option(
+        "--base",
+        default="127.0.0.10",
+        show_default=True,
+        help="First loopback address of the fleet.",
+    )
+    @click.option(
+        "--host", default=DEFAULT_HOST, show_default=True, help="Address to serve the page on."
+    )
+    @click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True)
+    @click.option(
+        "--serve/--no-serve", default=True, help="Serve the page (default), or only scan and print."
+    )
+    @click.option("--json", "as_json", is_flag=True, help="Print the scanned fleet as JSON.")
+    @click.pass_obj
+    @expected_errors
+    def demo(
+        ctx: Context, fleet_name: str, base: str, host: str, port: int, serve: bool, as_json: bool
+    ) -> None:
+        """Start the simulated household, scan it, seed three people and serve the page."""
+        from devices.fleet import FleetBindError
+        from edu.demo_household import find_and_scan, seed_people
+        from edu.simulation import check_loopback, load_fleet
+
+        check_loopback(base)
+        if serve:
+            if not is_loopback(host):
+                fail("the demo serves on a loopback address only (127.0.0.1)")
+            check_port_free(host, port)
+        demo_home = ctx.settings.instance / "demo"
+        shutil.rmtree(demo_home, ignore_errors=True)
+        ctx.overrides = {**ctx.overrides, "instance": demo_home, "database_url": None}
+        ctx._settings = ctx._engine = None
+        fleet = load_fleet(fleet_name)
+        try:
+            fleet.start(base=base)
+        except FleetBindError:
+            fleet.start_in_free_block()  # another run holds the first block
+        try:
+            settings = ctx._settings = _demo_settings(ctx, fleet.network)
+            inventory = ctx.inventory()
+            say = (lambda text: None) if as_json else (lambda text: click.echo(text, err=True))
+            say(
+                f"Simulated {len(fleet.devices)} devices on {fleet.network}; sweeping and scanning ..."
+            )
+            rows = find_and_scan(inventory, fleet)
+            people = seed_people(inventory)
+            if not serve:
+                emit(rows, as_json, render_devices)
+                return
+            _serve_demo(settings, people, host, port, as_json, rows)
+        finally:
+            fleet.stop()
+
+
+def _demo_settings(ctx: Context, network: str) -> Any:
+    from dataclasses import replace
+
+    return replace(ctx.settings, networks=(network,), secret_key=secrets.token_hex(32))
+
+
+def _serve_demo(
+    settings: Any,
+    people: list[Any],
+    host: str,
+    port: int,
+    as_json: bool,
+    rows: list[dict[str, Any]],
+) -> None:
+    from edu import create_app
+
+    app = create_app({"EDU_SETTINGS": settings})
+    url = f"http://{host}:{port}/"
+    if as_json:
+        emit(
+            {
+                "url": url,
+                "people": [{"name": p.name, "role": p.role, "pin": p.pin} for p in people],
+                "devices": rows,
+            },
+            True,
+            lambda data: None,
+        )
+    else:
+        click.echo(f"\nFeature Coach demo: {url}")
+        click.echo(f"{len(rows)} simulated devices; sign in as:")
+        for person in people:
+            click.echo(f"  {person.name:<5} ({person.role:<6}) PIN {person.pin}")
+        click.echo("Press Ctrl-C to stop.")
+    sys.stdout.flush()
+    run_server(app, host, port)

@@ -1,0 +1,89 @@
+"""Seed a shop: a household of kind "store", its people, and the devices found on its network.
+
+`edu demo --store` and the tests use it with the simulated fleet as the demo table; a real
+shop gets the same rows from `edu init --store`, `edu scan` and the people page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlmodel import select
+
+from edu.db import unit_of_work
+from edu.models import Person
+from edu.people import add_person, hash_pin
+
+if TYPE_CHECKING:
+    from devices.fleet import Fleet
+    from edu.inventory import Inventory
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Shop:
+    """Who can sign in to a seeded shop (the PINs are shown once, to whoever seeded it)."""
+
+    name: str
+    staff: str
+    staff_pin: str
+    manager: str
+    manager_pin: str
+    devices: int
+
+
+def new_pin() -> str:
+    """Return a random six-digit PIN."""
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def seed_people(
+    inventory: Inventory,
+    *,
+    name: str,
+    staff: str = "Sam",
+    staff_pin: str | None = None,
+    manager: str = "Manager",
+    manager_pin: str | None = None,
+    timezone: str = "UTC",
+) -> Shop:
+    """Make the inventory's household a shop with a manager (admin) and one staff member."""
+    staff_pin = staff_pin or new_pin()
+    manager_pin = manager_pin or new_pin()
+    with unit_of_work(inventory.engine) as session:
+        household = inventory.household(session)
+        household.name, household.kind, household.timezone = name, "store", timezone
+        for who, role, pin in ((manager, "admin", manager_pin), (staff, "staff", staff_pin)):
+            person = session.exec(
+                select(Person).where(Person.household_id == household.id, Person.name == who)
+            ).first()
+            if person is None:
+                add_person(session, household, who, role=role, pin=pin)
+            else:
+                person.role, person.pin_hash = role, hash_pin(pin)
+    return Shop(name, staff, staff_pin, manager, manager_pin, len(inventory.devices()))
+
+
+def scan_fleet(inventory: Inventory, fleet: Fleet, *, timeout: float = 0.8) -> int:
+    """Import the fleet's hidden tokens, sweep its /24, scan and poll once; return the count."""
+    from devices.discovery import discover
+    from edu.simulation import token_file_for
+
+    folder = inventory.settings.ensure_instance()
+    path = folder / "demo-tokens.json"
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(token_file_for(fleet)), encoding="utf-8")
+    try:
+        inventory.import_tokens(path)
+    finally:
+        path.unlink()
+    found = discover([fleet.network], timeout=timeout)
+    inventory.scan(found)
+    inventory.poll()
+    logger.info("seeded the demo table with %d devices", len(found))
+    return len(found)

@@ -1,0 +1,279 @@
+"""The store demo pages for staff: the board, the guided demo per device, analytics, the log.
+
+Views stay thin: they parse the request, call ``edu.demo`` and render. Only lesson ``try_it``
+steps of a device's script can be run from here; nothing takes a free-form command.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from werkzeug.wrappers import Response
+
+from edu.db import utcnow
+from edu.demo import audit, board, script, sessions
+from edu.demo.audit import Staff
+from edu.demo.sessions import DemoError, Desk
+from edu.web import demo_kiosk
+from edu.web.demo_words import error_message, reset_message, row_view, step_message
+from edu.web.security import current_person, household, roles_required
+from edu.web.session import db, inventory
+
+bp = Blueprint("demo", __name__, url_prefix="/demo")
+F = TypeVar("F", bound=Callable[..., Any])
+_DESK_LOCK = threading.Lock()
+
+
+def desk() -> Desk:
+    """Return the app's demo desk (one throttle for every request), creating it on first use."""
+    found = current_app.extensions.get("edu.demo.desk")
+    if found is None:
+        with _DESK_LOCK:
+            found = current_app.extensions.get("edu.demo.desk")
+            if found is None:
+                found = current_app.extensions["edu.demo.desk"] = Desk.for_inventory(inventory())
+    return found  # type: ignore[no-any-return]
+
+
+def clock() -> datetime:
+    """Return the time now: the app's demo clock (tests set a fixed one), else the real time."""
+    now: Callable[[], datetime] = current_app.extensions.get("edu.demo.clock", utcnow)
+    return now()
+
+
+def staff_required(fn: F) -> F:
+    """Let in the staff and admins of a shop; a home has no demo pages (404)."""
+
+    @wraps(fn)
+    @roles_required("staff", "admin")
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        home = household()
+        if home is None or home.kind != "store":
+            abort(404)
+        return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def staff() -> Staff:
+    """Return the signed-in staff member as the demo services want them."""
+    person = current_person()
+    assert person is not None
+    return Staff(person.id, person.name, person.household_id)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _rows() -> list[board.BoardRow]:
+    return board.board(db(), staff().household_id, timeout=desk().timeout)
+
+
+# -- the board --------------------------------------------------------------------------
+
+
+@bp.route("/")
+@staff_required
+def board_page() -> str:
+    """Every device on the demo table with its state, refreshed live."""
+    sessions.expire_idle(desk(), now=clock())
+    now = clock()
+    home = household()
+    rows = [row_view(row, now, home.timezone if home else "UTC") for row in _rows()]
+    return render_template("demo_board.html", rows=rows, shop=home, timeout=desk().timeout)
+
+
+@bp.route("/status.json")
+@staff_required
+def status() -> Response:
+    """The board's state as JSON, for the page to refresh itself (never a token)."""
+    sessions.expire_idle(desk(), now=clock())
+    now = clock()
+    home = household()
+    rows = [row_view(row, now, home.timezone if home else "UTC") for row in _rows()]
+    return jsonify(
+        {
+            "devices": rows,
+            "running": sum(1 for r in rows if r["demo"] == "in-demo"),
+            "flagged": sum(1 for r in rows if r["demo"] == "flagged"),
+            "now": now.isoformat(),
+        }
+    )
+
+
+@bp.route("/reset-all", methods=["POST"])
+@staff_required
+def reset_all() -> Response:
+    """Put every device in a demo (or flagged) back to its snapshot."""
+    results = sessions.reset_all(desk(), staff(), now=clock())
+    bad = [r for r in results if not r.ok]
+    if not results:
+        flash(_("Every device is already back to normal."), "good")
+    elif not bad:
+        flash(
+            ngettext(
+                "%(num)s device is back to normal, checked by reading it back.",
+                "%(num)s devices are back to normal, checked by reading them back.",
+                len(results),
+            ),
+            "good",
+        )
+    else:
+        for result in bad:
+            flash(reset_message(result), "bad")
+    return redirect(url_for("demo.board_page"))
+
+
+# -- one device -------------------------------------------------------------------------
+
+
+def _device_or_404(did: int) -> Any:
+    try:
+        return sessions.store_device(db(), staff().household_id, did)
+    except DemoError:
+        abort(404)
+
+
+@bp.route("/device/<int:did>")
+@staff_required
+def device(did: int) -> str:
+    """The guided demo of one device: its script, one big "show it" per step."""
+    sessions.expire_idle(desk(), now=clock())
+    found = _device_or_404(did)
+    person = current_person()
+    lang = person.language if person else "en"
+    run = sessions.running(db(), found.id)
+    saved = sessions.restorable(db(), found.id)
+    steps = script.script(db(), found, lang=lang, restorable=saved if run else None)
+    shown: dict[str, int] = {}
+    if run is not None:
+        from sqlmodel import select
+
+        from edu.demo.models import DemoStep
+
+        for step in db().exec(select(DemoStep).where(DemoStep.session_id == run.id)):
+            if step.status != "failed":
+                shown[step.lesson] = shown.get(step.lesson, 0) + 1
+    now = clock()
+    home = household()
+    row = next(r for r in _rows() if r.did == did)
+    return render_template(
+        "demo_device.html",
+        device=found,
+        row=row_view(row, now, home.timezone if home else "UTC"),
+        run=run,
+        steps=steps,
+        shown=shown,
+        timeout=desk().timeout,
+    )
+
+
+@bp.route("/device/<int:did>/start", methods=["POST"])
+@staff_required
+def start(did: int) -> Response:
+    """Save the device's settings, then start its demo."""
+    _device_or_404(did)
+    try:
+        sessions.start(desk(), staff(), did, now=clock())
+    except DemoError as exc:
+        flash(error_message(exc, _device_or_404(did).display_name), "bad")
+    return redirect(url_for("demo.device", did=did))
+
+
+@bp.route("/device/<int:did>/show/<lesson_id>", methods=["POST"])
+@staff_required
+def show(did: int, lesson_id: str) -> Response | tuple[Response, int]:
+    """Run one step of the script on the device and say what the device now shows."""
+    name = _device_or_404(did).display_name
+    person = current_person()
+    try:
+        shown = sessions.show(
+            desk(), staff(), did, lesson_id, lang=person.language if person else "en", now=clock()
+        )
+    except DemoError as exc:
+        message, tone, ok = error_message(exc, name), "bad", False
+        status = 429 if exc.code == "busy" else 409
+    else:
+        message, tone = step_message(shown.outcome)
+        ok, status = shown.outcome.ok, 200
+    if _wants_json():
+        return jsonify({"ok": ok, "message": message, "tone": tone, "lesson": lesson_id}), status
+    flash(message, tone)
+    return redirect(url_for("demo.device", did=did) + f"#step-{lesson_id}")
+
+
+def _restore(did: int, action: Callable[..., sessions.Reset]) -> Response:
+    _device_or_404(did)
+    result = action(desk(), staff(), did, now=clock())
+    flash(reset_message(result), "good" if result.ok else "bad")
+    target = request.form.get("next", "")
+    if target == "device":
+        return redirect(url_for("demo.device", did=did))
+    return redirect(url_for("demo.board_page"))
+
+
+@bp.route("/device/<int:did>/end", methods=["POST"])
+@staff_required
+def end(did: int) -> Response:
+    """End the demo: put every setting back and check it by reading the device."""
+    return _restore(did, sessions.end)
+
+
+@bp.route("/device/<int:did>/reset", methods=["POST"])
+@staff_required
+def reset(did: int) -> Response:
+    """Put the device back to its snapshot (a flagged device, or a demo left running)."""
+    return _restore(did, sessions.reset)
+
+
+# -- the shop's figures and the log ----------------------------------------------------
+
+
+@bp.route("/analytics")
+@staff_required
+def analytics() -> str:
+    """Demos run, features shown, time per device, what customers asked to see again."""
+    figures = board.analytics(db(), staff().household_id, now=clock())
+    return render_template("demo_analytics.html", figures=figures)
+
+
+@bp.route("/log")
+@staff_required
+def log() -> str:
+    """Who did what on the demo table, newest first."""
+    home = household()
+    rows = audit.recent(db(), staff().household_id)
+    return render_template("demo_log.html", rows=rows, tz=home.timezone if home else "UTC")
+
+
+@bp.app_template_filter("local_time")
+def local_time(when: datetime, tz: str) -> str:
+    """Format a UTC time as the shop's local day and time."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        zone = ZoneInfo(tz)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    return when.astimezone(zone).strftime("%d %b %H:%M")
+
+
+demo_kiosk.init(bp)

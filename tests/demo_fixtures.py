@@ -1,0 +1,291 @@
+"""Fixtures for the store demo: a shop whose demo table is the simulated fleet.
+
+Import them in ``tests/conftest.py``::
+
+    from demo_fixtures import store, store_instance  # noqa: F401
+
+The shop is scanned once per session (like ``scanned_instance``); each test gets a copy of
+its instance folder, a fresh inventory on it, and a throttle on a fake clock that never sleeps.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fleet_fixtures import miio_client
+from sqlmodel import Session, select
+
+from devices.capabilities import snapshot as flatten
+from devices.fleet import Fleet, SimulatedDevice
+from edu.config import Settings
+from edu.db import create_schema, make_engine
+from edu.demo.audit import Staff
+from edu.demo.seed import scan_fleet, seed_people
+from edu.demo.sessions import Desk
+from edu.demo.throttle import Throttle
+from edu.inventory import Inventory
+from edu.models import Device, Person
+
+SHOP = "Corner Electronics"
+STAFF, STAFF_PIN = "Sam", "2468"
+MANAGER, MANAGER_PIN = "Manager", "1357"
+T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
+
+
+def store_settings(instance: Path, **env: str) -> Settings:
+    """Settings for a test shop: short device timeouts."""
+    return Settings.from_env(
+        {
+            "EDU_INSTANCE": str(instance),
+            "EDU_DEVICE_TIMEOUT": "0.5",
+            "EDU_DISCOVERY_TIMEOUT": "0.8",
+            **env,
+        }
+    )
+
+
+class FakeTime:
+    """A monotonic clock that only moves when told to, and a sleep that moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+class Clock:
+    """A wall clock for the demo pages that tests set and advance (thread-safe enough)."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@dataclass
+class Store:
+    """The shop on the fleet: its inventory, desk, staff, and ways to reach each device."""
+
+    fleet: Fleet
+    inventory: Inventory
+    desk: Desk
+    staff: Staff
+    ticks: FakeTime
+    dids: dict[str, int] = field(default_factory=dict)
+
+    def did(self, name: str) -> int:
+        """Return the did of the device called *name* in the fleet file."""
+        return self.fleet_device(name).did
+
+    def fleet_device(self, name: str) -> SimulatedDevice:
+        """Return the simulated device called *name*."""
+        return next(d for d in self.fleet.devices if d.name == name)
+
+    def read_back(self, name: str) -> dict[str, Any]:
+        """Read the device through python-miio directly (not through Feature Coach)."""
+        client = miio_client(self.fleet_device(name))
+        return flatten(client.status())
+
+    def session(self) -> Session:
+        return Session(self.inventory.engine, expire_on_commit=False)
+
+
+def build_store(instance: Path, fleet: Fleet) -> None:
+    """Scan the fleet into a new shop at *instance*, with a manager and one staff member."""
+    settings = store_settings(instance)
+    settings.ensure_instance()
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    inventory = Inventory.open(engine, settings)
+    scan_fleet(inventory, fleet)
+    seed_people(
+        inventory,
+        name=SHOP,
+        staff=STAFF,
+        staff_pin=STAFF_PIN,
+        manager=MANAGER,
+        manager_pin=MANAGER_PIN,
+    )
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def store_instance(fleet_session: Fleet, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A shop instance with the whole fleet scanned and polled, staff seeded (built once)."""
+    fleet_session.reset()
+    instance = tmp_path_factory.mktemp("store") / "instance"
+    build_store(instance, fleet_session)
+    fleet_session.reset()
+    return instance
+
+
+def copy_store(store_instance: Path, tmp_path: Path) -> Path:
+    """Copy the shop's instance folder for one test."""
+    instance = tmp_path / "store"
+    shutil.copytree(store_instance, instance)
+    return instance
+
+
+@pytest.fixture
+def store(fleet: Fleet, store_instance: Path, tmp_path: Path) -> Iterator[Store]:
+    """A fresh copy of the shop on the running fleet, with a never-sleeping throttle."""
+    settings = store_settings(copy_store(store_instance, tmp_path))
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    inventory = Inventory.open(engine, settings)
+    ticks = FakeTime()
+    desk = Desk(
+        inventory,
+        throttle=Throttle(clock=ticks, sleep=ticks.sleep),
+        timeout=timedelta(seconds=settings.demo_timeout),
+    )
+    with Session(engine) as session:
+        sam = session.exec(select(Person).where(Person.name == STAFF)).one()
+        staff = Staff(sam.id, sam.name, sam.household_id)
+        dids = {d.name: d.did for d in session.exec(select(Device))}
+    yield Store(fleet, inventory, desk, staff, ticks, dids)
+    engine.dispose()
+
+
+def demo_app(
+    instance: Path, *, ticks: FakeTime | None = None, clock: Clock | None = None, **config: Any
+) -> Any:
+    """The web app on a shop instance, with a test clock and a throttle that never sleeps."""
+    from web_fixtures import make_app
+
+    settings = store_settings(instance)
+    app = make_app(settings, **config)
+    ticks = ticks or FakeTime()
+    app.extensions["edu.demo.clock"] = clock or Clock()
+    app.extensions["edu.demo.desk"] = Desk(
+        app.extensions["edu.inventory"],
+        throttle=Throttle(clock=ticks, sleep=ticks.sleep),
+        timeout=timedelta(seconds=settings.demo_timeout),
+    )
+    return app
+
+
+@pytest.fixture
+def store_app(fleet: Fleet, store_instance: Path, tmp_path: Path) -> Iterator[Any]:
+    """The web app on a fresh copy of the shop (fixed demo clock at T0)."""
+    app = demo_app(copy_store(store_instance, tmp_path))
+    yield app
+    app.extensions["edu.engine"].dispose()
+
+
+@pytest.fixture
+def store_web(store_app: Any) -> Any:
+    """A browser-like client on the shop (see web_fixtures.Web)."""
+    from web_fixtures import Web
+
+    return Web(store_app.test_client())
+
+
+# -- a real browser on a real server ------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium, headless, and nothing that talks to the internet on its own.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--no-default-browser-check",
+    "--dns-prefetch-disable",
+]
+TABLET, KIOSK = {"width": 1024, "height": 768}, {"width": 1920, "height": 1080}
+SHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
+
+
+class LiveServer:
+    """An app served by werkzeug in a thread, on a free loopback port."""
+
+    def __init__(self, app: Any) -> None:
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def demo_browser() -> Iterator[Any]:
+    """Debian's Chromium through Playwright (never a downloaded browser)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.fail(
+            "Debian's Chromium is missing: `make test` installs it (apt-get install chromium)"
+        )
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@dataclass
+class LiveStore:
+    """The shop served for a browser, with the clock the demo pages read."""
+
+    url: str
+    app: Any
+    clock: Clock
+
+
+@pytest.fixture
+def live_store(fleet: Fleet, store_instance: Path, tmp_path: Path) -> Iterator[LiveStore]:
+    """The shop's pages on a real server over a fresh copy of the shop."""
+    clock = Clock()
+    app = demo_app(copy_store(store_instance, tmp_path), clock=clock, TESTING=False)
+    server = LiveServer(app)
+    yield LiveStore(server.url, app, clock)
+    server.stop()
+    app.extensions["edu.engine"].dispose()
+
+
+def shoot(page: Any, name: str, size: dict[str, int], *, full_page: bool = True) -> None:
+    """Save a screenshot of the page at *size* under test-output/screenshots/."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size(size)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page, animations="disabled")
+
+
+def axe_problems(page: Any) -> list[str]:
+    """Return the serious and critical axe violations of the current page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)"
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]

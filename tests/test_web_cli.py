@@ -1,0 +1,115 @@
+"""`edu serve` and `edu demo`: safe defaults, the demo household, a real server answering."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edu.cli import main
+from edu.cli_web import is_loopback, split_bind
+
+
+def test_serve_refuses_a_public_address_without_a_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EDU_SECRET_KEY", raising=False)
+    result = CliRunner().invoke(main, ["--instance", str(tmp_path), "serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 1
+    assert (
+        result.output.strip()
+        == "error: refusing to serve on 0.0.0.0 without a secret: set EDU_SECRET_KEY first"
+    )
+
+
+def test_bind_and_loopback_helpers() -> None:
+    assert split_bind("127.0.0.1:5000") == ("127.0.0.1", 5000)
+    with pytest.raises(ValueError):
+        split_bind("nonsense")
+    assert is_loopback("127.0.0.9") and is_loopback("localhost") and not is_loopback("0.0.0.0")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(port: int, path: str, deadline: float) -> http.client.HTTPResponse:
+    while True:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            return conn.getresponse()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)  # the server process is still starting
+
+
+@pytest.mark.slow
+def test_demo_serves_the_seeded_household_and_prints_profiles_and_pins(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "EDU_DISCOVERY_TIMEOUT": "0.8", "EDU_DEVICE_TIMEOUT": "0.5"}
+    env.pop("EDU_SECRET_KEY", None)
+    command = [
+        str(Path(sys.executable).parent / "edu"),
+        "--instance",
+        str(tmp_path),
+        "demo",
+        "--port",
+        str(port),
+        "--base",
+        "127.0.0.10",
+        "--json",
+    ]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True
+    ) as process:
+        try:
+            printed = json.loads(_read_json(process))
+            assert [(p["name"], p["role"]) for p in printed["people"]] == [
+                ("Mia", "admin"),
+                ("Leo", "member"),
+                ("Ana", "member"),
+            ]
+            assert (
+                all(p["pin"].isdigit() for p in printed["people"]) and len(printed["devices"]) == 18
+            )
+            signin = _get(port, "/signin", time.monotonic() + 15)
+            body = signin.read().decode()
+            assert signin.status == 200 and all(name in body for name in ("Mia", "Leo", "Ana"))
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
+def _read_json(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith("}"):
+            break
+    return "".join(lines)
+
+
+def test_demo_without_serving_prints_the_scanned_fleet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EDU_DISCOVERY_TIMEOUT", "0.8")
+    monkeypatch.setenv("EDU_DEVICE_TIMEOUT", "0.5")
+    result = CliRunner().invoke(
+        main, ["--instance", str(tmp_path), "demo", "--no-serve", "--json", "--base", "127.0.0.10"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert len(rows) == 18 and sum(r["status"] == "online" for r in rows) == 17
