@@ -120,12 +120,37 @@ def register(main: click.Group) -> None:
         "--serve/--no-serve", default=True, help="Serve the page (default), or only scan and print."
     )
     @click.option("--json", "as_json", is_flag=True, help="Print the scanned fleet as JSON.")
+    @click.option(
+        "--store",
+        is_flag=True,
+        help="A shop: the fleet is its demo table (prints PIN and kiosk URL).",
+    )
     @click.pass_obj
     @expected_errors
     def demo(
-        ctx: Context, fleet_name: str, base: str, host: str, port: int, serve: bool, as_json: bool
+        ctx: Context,
+        fleet_name: str,
+        base: str,
+        host: str,
+        port: int,
+        serve: bool,
+        as_json: bool,
+        store: bool,
     ) -> None:
         """Start the simulated household, scan it, seed three people and serve the page."""
+        if store:
+            from edu.cli_demo import store_demo
+
+            store_demo(
+                ctx,
+                fleet_name=fleet_name,
+                base=base,
+                host=host,
+                port=port,
+                serve=serve,
+                as_json=as_json,
+            )
+            return
         from devices.fleet import FleetBindError
         from edu.demo_household import find_and_scan, seed_people
         from edu.simulation import check_loopback, load_fleet

@@ -27,9 +27,10 @@ from devices.fleet import Fleet, SimulatedDevice
 from edu.config import Settings
 from edu.db import create_schema, make_engine
 from edu.demo.audit import Staff
-from edu.demo.seed import scan_fleet, seed_people
+from edu.demo.seed import seed_people
 from edu.demo.sessions import Desk
 from edu.demo.throttle import Throttle
+from edu.demo_household import find_and_scan
 from edu.inventory import Inventory
 from edu.models import Device, Person
 
@@ -115,7 +116,7 @@ def build_store(instance: Path, fleet: Fleet) -> None:
     engine = make_engine(settings.database_url)
     create_schema(engine)
     inventory = Inventory.open(engine, settings)
-    scan_fleet(inventory, fleet)
+    find_and_scan(inventory, fleet)
     seed_people(
         inventory,
         name=SHOP,
@@ -236,9 +237,13 @@ class LiveServer:
         self.server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def demo_browser() -> Iterator[Any]:
-    """Debian's Chromium through Playwright (never a downloaded browser)."""
+    """Debian's Chromium through Playwright (never a downloaded browser).
+
+    Module-scoped: Playwright's sync API allows one running instance per thread, and other
+    browser tests start their own.
+    """
     sync_api = pytest.importorskip("playwright.sync_api")
     if not CHROMIUM.exists():
         pytest.fail(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -13,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import Session, col, select
-from tips_fixtures import BASE_URL, HttpReceiver, SmtpReceiver, TipsDB, free_port
+from tips_fixtures import BASE_URL, HttpReceiver, SmtpReceiver, TipsDB
 
 from edu.db import unit_of_work
 from edu.models import Person
@@ -76,12 +75,14 @@ def test_an_email_tip_carries_the_lesson_link_and_one_click_unsubscribe_headers(
     text = body_text(mail)
     assert f"{BASE_URL}/lessons/{tip['lesson']}" in text
     unsubscribe = " ".join(str(mail["List-Unsubscribe"]).split())
-    assert unsubscribe.startswith(f"<{BASE_URL}/tips/unsubscribe/") and unsubscribe.endswith(">")
+    assert unsubscribe.startswith(f"<{BASE_URL}/tips/unsubscribe?token=") and unsubscribe.endswith(
+        ">"
+    )
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     (row,) = ledger(tips_db, channel)
     assert mail["Idempotency-Key"] == row.idempotency_key and row.status == "sent"
     # The link works without signing in: it turns this channel off, the inbox keeps going.
-    token = unsubscribe.strip("<>").rsplit("/", 1)[1]
+    token = unsubscribe.strip("<>").split("?token=", 1)[1]
     assert read_unsubscribe_token(tips_db.settings, token).channel_id == channel
     assert unsubscribe.strip("<>") in text
     with unit_of_work(tips_db.engine) as session:
@@ -262,9 +263,3 @@ def test_removing_a_channel_cancels_what_it_still_owed(
     assert (
         run_tips(tips_db.engine, tips_db.settings, MONDAY_NOON + timedelta(hours=1)).retried == []
     )
-
-
-def test_nothing_listens_on_the_free_port_helper() -> None:
-    port = free_port()
-    with socket.socket() as sock:
-        assert sock.connect_ex(("127.0.0.1", port)) != 0

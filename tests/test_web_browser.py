@@ -46,7 +46,9 @@ def browser() -> Iterator[Any]:
             "Debian's Chromium is missing: `make test` installs it (apt-get install chromium)"
         )
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000
+        )
         yield chromium
         chromium.close()
 

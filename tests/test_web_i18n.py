@@ -14,11 +14,35 @@ def test_every_interface_string_is_translated_and_the_mo_files_match_their_po() 
     from babel.messages.pofile import read_po
 
     # The household page's own strings; other areas (tips, store demo) keep their own check.
-    own = ("edu/web/setup.py", "edu/web/household.py", "edu/web/devices.py", "edu/web/lessons.py",
-           "edu/web/api.py", "edu/web/doctor.py", "edu/web/progress.py", "edu/web/errors.py",
-           "devices/data/vocabulary.yaml", "edu/translations/update.py")
-    templates = {"base", "macros", "setup", "signin", "pin", "home", "lesson", "try", "devices", "device",
-                 "progress", "people", "person", "me", "error"}
+    own = (
+        "edu/web/setup.py",
+        "edu/web/household.py",
+        "edu/web/devices.py",
+        "edu/web/lessons.py",
+        "edu/web/api.py",
+        "edu/web/doctor.py",
+        "edu/web/progress.py",
+        "edu/web/errors.py",
+        "devices/data/vocabulary.yaml",
+        "edu/translations/update.py",
+    )
+    templates = {
+        "base",
+        "macros",
+        "setup",
+        "signin",
+        "pin",
+        "home",
+        "lesson",
+        "try",
+        "devices",
+        "device",
+        "progress",
+        "people",
+        "person",
+        "me",
+        "error",
+    }
     own += tuple(f"edu/web/templates/{name}.html" for name in templates)
     wanted = {m.id for m in template() if m.id and any(path in own for path, _line in m.locations)}
     for locale in LOCALES:

@@ -41,7 +41,7 @@ def _urls(app: Flask, dids: list[int], people: list[int], lessons: list[str]) ->
             variants = [
                 re.sub(rf"<(?:[a-z]+:)?{name}>", value, v)
                 for v in variants
-                for value in values[name]
+                for value in values.get(name, ["1", "not-a-thing"])
             ]
         urls.extend(variants)
     return urls

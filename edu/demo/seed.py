@@ -1,12 +1,12 @@
 """Seed a shop: a household of kind "store", its people, and the devices found on its network.
 
-`edu demo --store` and the tests use it with the simulated fleet as the demo table; a real
-shop gets the same rows from `edu init --store`, `edu scan` and the people page.
+`edu demo --store` and the tests use it with the simulated fleet as the demo table (found and
+scanned by ``edu.demo_household.find_and_scan``, as for the demo home); a real shop gets the
+same rows from `edu init --store`, `edu scan` and the people page.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -19,7 +19,6 @@ from edu.models import Person
 from edu.people import add_person, hash_pin
 
 if TYPE_CHECKING:
-    from devices.fleet import Fleet
     from edu.inventory import Inventory
 
 logger = logging.getLogger(__name__)
@@ -67,23 +66,3 @@ def seed_people(
             else:
                 person.role, person.pin_hash = role, hash_pin(pin)
     return Shop(name, staff, staff_pin, manager, manager_pin, len(inventory.devices()))
-
-
-def scan_fleet(inventory: Inventory, fleet: Fleet, *, timeout: float = 0.8) -> int:
-    """Import the fleet's hidden tokens, sweep its /24, scan and poll once; return the count."""
-    from devices.discovery import discover
-    from edu.simulation import token_file_for
-
-    folder = inventory.settings.ensure_instance()
-    path = folder / "demo-tokens.json"
-    path.touch(mode=0o600)
-    path.write_text(json.dumps(token_file_for(fleet)), encoding="utf-8")
-    try:
-        inventory.import_tokens(path)
-    finally:
-        path.unlink()
-    found = discover([fleet.network], timeout=timeout)
-    inventory.scan(found)
-    inventory.poll()
-    logger.info("seeded the demo table with %d devices", len(found))
-    return len(found)

@@ -7,7 +7,6 @@ device commands go through the Desk's throttle: one command per device per secon
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -394,26 +393,3 @@ def expire_idle(desk: Desk, *, now: datetime | None = None) -> list[Reset]:
         system = Staff(None, audit.SYSTEM, household_id)
         results.append(_restore(desk, system, did, "timeout", now))
     return results
-
-
-class DemoWorker(threading.Thread):
-    """Apply the inactivity timeout every few seconds until stopped (`edu demo --store`)."""
-
-    def __init__(
-        self, desk: Desk, *, interval: float = 5.0, clock: Callable[[], datetime] = utcnow
-    ) -> None:
-        super().__init__(name="edu-demo-timeout", daemon=True)
-        self.desk, self.interval, self.clock = desk, interval, clock
-        self._stop_event = threading.Event()
-
-    def run(self) -> None:
-        while not self._stop_event.is_set():
-            try:
-                expire_idle(self.desk, now=self.clock())
-            except Exception:  # one bad row must not end the worker
-                logger.exception("the demo timeout check failed")
-            self._stop_event.wait(self.interval)
-
-    def stop(self) -> None:
-        """Ask the worker to finish after its current round."""
-        self._stop_event.set()

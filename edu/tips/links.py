@@ -89,7 +89,8 @@ def read_unsubscribe_token(settings: Settings, token: str) -> Unsubscribe:
 
 def unsubscribe_link(settings: Settings, person_id: int, channel_id: int | None = None) -> str:
     """Return the one-click unsubscribe address for a person (and channel)."""
-    return f"{base_url(settings)}/tips/unsubscribe/{unsubscribe_token(settings, person_id, channel_id)}"
+    token = unsubscribe_token(settings, person_id, channel_id)
+    return f"{base_url(settings)}/tips/unsubscribe?token={token}"
 
 
 class LinkMaker:
@@ -106,4 +107,4 @@ class LinkMaker:
     def unsubscribe(self, person_id: int, channel_id: int | None = None) -> str:
         """Return the one-click unsubscribe address for a person (and channel)."""
         token = self._serializer.dumps([person_id, channel_id or 0])
-        return f"{self.base}/tips/unsubscribe/{token}"
+        return f"{self.base}/tips/unsubscribe?token={token}"

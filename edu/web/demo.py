@@ -32,7 +32,13 @@ from edu.demo import audit, board, script, sessions
 from edu.demo.audit import Staff
 from edu.demo.sessions import DemoError, Desk
 from edu.web import demo_kiosk
-from edu.web.demo_words import error_message, reset_message, row_view, step_message
+from edu.web.demo_words import (
+    error_message,
+    reset_message,
+    row_view,
+    status_words,
+    step_message,
+)
 from edu.web.security import current_person, household, roles_required
 from edu.web.session import db, inventory
 
@@ -215,7 +221,17 @@ def show(did: int, lesson_id: str) -> Response | tuple[Response, int]:
         message, tone = step_message(shown.outcome)
         ok, status = shown.outcome.ok, 200
     if _wants_json():
-        return jsonify({"ok": ok, "message": message, "tone": tone, "lesson": lesson_id}), status
+        words, state = status_words(next(r.status for r in _rows() if r.did == did))
+        return jsonify(
+            {
+                "ok": ok,
+                "message": message,
+                "tone": tone,
+                "lesson": lesson_id,
+                "status_text": words,
+                "status_tone": state,
+            }
+        ), status
     flash(message, tone)
     return redirect(url_for("demo.device", did=did) + f"#step-{lesson_id}")
 

@@ -219,9 +219,10 @@ def remove_channel(channel_id: int) -> Response:
     return redirect(url_for("tips.settings_page"))
 
 
-@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
-def unsubscribe(token: str) -> str | tuple[str, int]:
+@bp.route("/unsubscribe", methods=["GET", "POST"])
+def unsubscribe() -> str | tuple[str, int]:
     """One-click unsubscribe from a tip: no sign-in; GET asks, POST (or a mail client's) does it."""
+    token = request.args.get("token", "")
     try:
         target = read_unsubscribe_token(settings(), token)
     except ValueError:

@@ -84,6 +84,9 @@
           result.textContent = answer.message;
           result.className = "step-result " + answer.tone;
         }
+        if (answer.status_text) {
+          setPill(document.querySelector(".device-title .js-status"), answer.status_text, answer.status_tone);
+        }
         if (answer.ok && step) {
           if (!step.classList.contains("is-shown")) {
             step.classList.add("is-shown");
@@ -98,7 +101,7 @@
       })
       .catch(function () {
         if (result) {
-          result.textContent = "No answer from Feature Coach. Check the connection and try again.";
+          result.textContent = form.getAttribute("data-failed");
           result.className = "step-result bad";
         }
       })

@@ -1,0 +1,131 @@
+"""`edu demo --store`: a shop whose demo table is the simulated fleet, served on loopback.
+
+The same services as a real shop, given other inputs: the fleet is the shop's network, the
+staff and the manager get fresh PINs, printed once with the kiosk's full address.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+import sys
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from edu.cli import Context, emit, fail, render_devices
+
+if TYPE_CHECKING:
+    from edu.config import Settings
+    from edu.demo.seed import Shop
+
+logger = logging.getLogger(__name__)
+
+SHOP_NAME = "Feature Coach demo store"
+# A shop wants its board fresh: poll the table every half minute (a home: every 5 minutes).
+STORE_POLL_SECONDS = 30.0
+
+
+def store_demo(
+    ctx: Context,
+    *,
+    fleet_name: str,
+    base: str,
+    host: str,
+    port: int,
+    serve: bool = True,
+    as_json: bool = False,
+) -> None:
+    """Seed a shop with the simulated fleet as its demo table, serve it, print PIN and kiosk URL."""
+    from devices.fleet import FleetBindError
+    from edu.cli_web import check_port_free, is_loopback
+    from edu.demo.seed import seed_people
+    from edu.demo_household import find_and_scan
+    from edu.simulation import check_loopback, load_fleet
+
+    check_loopback(base)
+    if serve:
+        if not is_loopback(host):
+            fail("the store demo serves on a loopback address only (127.0.0.1)")
+        check_port_free(host, port)
+    home = ctx.settings.instance / "store-demo"
+    shutil.rmtree(home, ignore_errors=True)
+    ctx.overrides = {**ctx.overrides, "instance": home, "database_url": None}
+    ctx._settings = ctx._engine = None
+    fleet = load_fleet(fleet_name)
+    try:
+        fleet.start(base=base)
+    except FleetBindError:
+        fleet.start_in_free_block()  # another run holds the first block
+    try:
+        settings = ctx._settings = replace(
+            ctx.settings,
+            networks=(fleet.network,),
+            secret_key=secrets.token_hex(32),
+            poll_interval=min(ctx.settings.poll_interval, STORE_POLL_SECONDS),
+        )
+        inventory = ctx.inventory()
+        if not as_json:
+            click.echo(
+                f"Simulated {len(fleet.devices)} devices on {fleet.network}; "
+                "putting them on the demo table ...",
+                err=True,
+            )
+        rows = find_and_scan(inventory, fleet)
+        shop = seed_people(inventory, name=SHOP_NAME)
+        if not serve:
+            emit(rows, as_json, render_devices)
+            return
+        _serve(settings, shop, host, port, as_json)
+    finally:
+        fleet.stop()
+
+
+def urls(host: str, port: int) -> dict[str, str]:
+    """Return the board's and the kiosk's full addresses."""
+    root = f"http://{host}:{port}"
+    return {"board": f"{root}/demo/", "kiosk": f"{root}/demo/kiosk", "signin": f"{root}/signin"}
+
+
+def _serve(settings: Settings, shop: Shop, host: str, port: int, as_json: bool) -> None:
+    from edu import create_app
+    from edu.cli_web import run_server
+    from edu.demo.sessions import Desk
+    from edu.demo.worker import DemoWorker
+
+    app = create_app({"EDU_SETTINGS": settings})
+    desk = app.extensions["edu.demo.desk"] = Desk.for_inventory(app.extensions["edu.inventory"])
+    worker = DemoWorker(desk, poll=True)
+    where = urls(host, port)
+    _announce(shop, where, settings, as_json)
+    worker.start()
+    try:
+        run_server(app, host, port)
+    finally:
+        worker.stop()
+
+
+def _announce(shop: Shop, where: dict[str, str], settings: Settings, as_json: bool) -> None:
+    data: dict[str, Any] = {
+        "shop": shop.name,
+        "devices": shop.devices,
+        "board": where["board"],
+        "kiosk": where["kiosk"],
+        "staff": {"name": shop.staff, "pin": shop.staff_pin},
+        "manager": {"name": shop.manager, "pin": shop.manager_pin},
+        "timeout_seconds": settings.demo_timeout,
+    }
+    if as_json:
+        emit(data, True, lambda _: None)
+    else:
+        minutes = settings.demo_timeout / 60
+        click.echo(f"\n{shop.name}: {shop.devices} simulated devices on the demo table")
+        click.echo(f"  Staff board (tablet): {where['board']}")
+        click.echo(f"  Kiosk (customer screen): {where['kiosk']}")
+        click.echo(f"  Staff PIN: {shop.staff_pin}  ({shop.staff})")
+        click.echo(f"  Manager PIN: {shop.manager_pin}  ({shop.manager}, admin)")
+        click.echo(f"  A demo left alone for {minutes:g} minutes puts its device back by itself.")
+        click.echo("Press Ctrl-C to stop.")
+    sys.stdout.flush()

@@ -1,0 +1,104 @@
+"""`edu demo --store`: the fleet as a shop's demo table, served, with the staff PIN and kiosk URL."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edu.cli import main
+from edu.cli_demo import _announce, urls
+from edu.config import Settings
+from edu.demo.seed import Shop
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(port: int, path: str, deadline: float) -> tuple[int, str]:
+    while True:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            answer = conn.getresponse()
+            return answer.status, answer.read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)  # the server process is still starting
+
+
+def _read_json(process: subprocess.Popen[str]) -> dict[str, object]:
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith("}"):
+            break
+    return json.loads("".join(lines))  # type: ignore[no-any-return]
+
+
+@pytest.mark.slow
+def test_store_demo_serves_the_kiosk_and_prints_the_staff_pin(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "EDU_DISCOVERY_TIMEOUT": "0.8", "EDU_DEVICE_TIMEOUT": "0.5"}
+    command = [
+        str(Path(sys.executable).parent / "edu"),
+        "--instance",
+        str(tmp_path),
+        "demo",
+        "--store",
+        "--port",
+        str(port),
+        "--base",
+        "127.0.0.10",
+        "--json",
+    ]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True
+    ) as process:
+        try:
+            printed = _read_json(process)
+            staff = printed["staff"]
+            assert isinstance(staff, dict) and str(staff["pin"]).isdigit()
+            assert printed["kiosk"] == f"http://127.0.0.1:{port}/demo/kiosk"
+            assert printed["devices"] == 18
+            status, body = _get(port, "/demo/kiosk", time.monotonic() + 15)
+            assert status == 200 and "Discover what these devices can do" in body
+            assert str(staff["pin"]) not in body
+        finally:
+            process.terminate()
+            process.wait(10)
+    assert (tmp_path / "store-demo" / "feature-coach.sqlite3").exists()
+
+
+def test_the_store_demo_says_where_the_kiosk_is_and_the_pin(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    shop = Shop("Demo store", "Sam", "246810", "Manager", "135790", 18)
+    settings = Settings.from_env({"EDU_INSTANCE": str(tmp_path)})
+    _announce(shop, urls("127.0.0.1", 5050), settings, as_json=False)
+    out = capsys.readouterr().out
+    assert "Kiosk (customer screen): http://127.0.0.1:5050/demo/kiosk" in out
+    assert "Staff PIN: 246810" in out and "5 minutes" in out
+
+
+def test_the_store_demo_refuses_a_fleet_off_loopback(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["--instance", str(tmp_path), "demo", "--store", "--base", "10.0.0.10"]
+    )
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "error: the simulated fleet lives on 127.0.0.0/8 only, not 10.0.0.10"
+    )
