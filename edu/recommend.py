@@ -217,6 +217,16 @@ def recommend(
     return items[:limit] if limit is not None else items
 
 
+def _arrived_recently(state: HouseholdState, device: DeviceRow, now: datetime) -> bool:
+    """A device joined an existing household in the last two weeks (not the first set-up)."""
+    if now - device.first_seen >= timedelta(days=NEW_DEVICE_DAYS):
+        return False
+    first = state.memo.get("first_seen")
+    if first is None:
+        first = state.memo["first_seen"] = min(d.first_seen for d in state.devices.values())
+    return bool(device.first_seen - first > timedelta(days=1))
+
+
 def _knows(state: HouseholdState, person_id: int, lesson: Lesson) -> bool:
     mark = state.mark(person_id, lesson.id)
     return (mark is not None and mark.state == "done") or state.uses(
@@ -246,7 +256,7 @@ def _rank(
     elif known and not unmet:
         code, params = "builds-on", {"lesson": known[0].title}
         reason = f"Builds on “{known[0].title}”, which you know"
-    elif now - device.first_seen < timedelta(days=NEW_DEVICE_DAYS):
+    elif _arrived_recently(state, device, now):
         code, params = "new-device", {"device": name}
         reason = f"New: your {name} arrived recently"
     elif lesson.automatic:

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
-from edu.db import unit_of_work, utcnow
+from edu.db import key, unit_of_work, utcnow
 from edu.models import Device, DeviceCapability, Household, OwnWrite, Person, PersonDevice
+from edu.recommend import find_lesson
 from edu.usage import record_usage
 from edu.web.models import PendingRevert
 
@@ -80,29 +81,6 @@ class _Plan:
     action: str | None
 
 
-def find_lesson(
-    session: Session, household: Household, lesson_id: str, lang: str = "en"
-) -> Lesson | None:
-    """Return a curated lesson in *lang* (English fallback), or a draft for a household device."""
-    from edu.catalogue import catalogue
-    from edu.recommend import lessons_for
-
-    found = catalogue().get(lesson_id, lang)
-    if found is not None:
-        return found
-    rows = session.exec(
-        select(DeviceCapability, Device)
-        .join(Device)
-        .where(Device.household_id == household.id, DeviceCapability.device_id == Device.id)
-    )
-    for cap, device in rows:
-        if device.family and lesson_id.startswith(f"{device.family}-"):
-            for draft in lessons_for(cap, device, catalogue()):
-                if draft.id == lesson_id:
-                    return draft
-    return None
-
-
 def uses_device(session: Session, person: Person, device: Device) -> bool:
     """Tell whether *person* uses *device*."""
     if device.household_id != person.household_id:
@@ -124,7 +102,7 @@ def _plan(session: Session, person_id: int, lesson_id: str, did: int) -> tuple[_
     ).first()
     if device is None or not uses_device(session, person, device):
         raise TryItError("not-found", "no such device among yours")
-    lesson = find_lesson(session, household, lesson_id)
+    lesson = find_lesson(session, key(household), lesson_id)
     if lesson is None:
         raise TryItError("not-found", f"no lesson {lesson_id!r}")
     if lesson.try_it is None:

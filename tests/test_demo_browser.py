@@ -9,8 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
-
 from demo_fixtures import (
     KIOSK,
     STAFF,
@@ -20,11 +18,13 @@ from demo_fixtures import (
     axe_problems,
     shoot,
 )
+from fleet_fixtures import miio_client
+from sqlmodel import Session, select
+
 from devices.capabilities import snapshot as flatten
 from devices.fleet import Fleet, SimulatedDevice
 from edu.demo.models import DemoDevice
 from edu.models import Device
-from fleet_fixtures import miio_client
 
 pytestmark = pytest.mark.slow
 

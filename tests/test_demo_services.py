@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from demo_fixtures import MANAGER_PIN, STAFF_PIN, T0, Store, store_settings
-from sqlmodel import select
+from sqlmodel import col, select
 
 from edu.demo import board, script, sessions, snapshot
 from edu.demo.models import DemoDevice, DemoSession, DemoStep, StaffAction
@@ -220,7 +220,7 @@ def test_staff_actions_are_logged_without_secrets(store: Store) -> None:
     sessions.show(store.desk, store.staff, did, "fan-oscillation", now=T0)
     sessions.end(store.desk, store.staff, did, now=T0)
     with store.session() as session:
-        rows = session.exec(select(StaffAction).order_by(StaffAction.id)).all()
+        rows = session.exec(select(StaffAction).order_by(col(StaffAction.id))).all()
     assert [(r.who, r.action) for r in rows] == [
         ("Sam", "start-demo"),
         ("Sam", "show"),

@@ -227,3 +227,19 @@ def test_cli_people_recommend_and_progress(fleet: Fleet, tmp_path: Path) -> None
     assert len([r for r in listed if r["lang"] == "en"]) >= 80
     coverage = json.loads(run("lessons", "coverage", "--json"))
     assert coverage["capabilities"] >= 60
+
+
+def test_a_device_that_joins_an_existing_home_is_announced_as_new(
+    fleet: Fleet, inventory: Inventory, tmp_path: Path
+) -> None:
+    scanned(inventory, fleet, tmp_path)
+    household_of(inventory, "Mia")
+    at_setup = items_for(inventory, "Mia")
+    assert not any(i.reason_code == "new-device" for i in at_setup)  # everything is new at set-up
+    heater = fleet.by_model("zhimi.heater.za1")
+    with unit_of_work(inventory.engine) as session:
+        for device in session.exec(select(Device)):
+            device.first_seen = device.first_seen - timedelta(days=60 if device.did != heater.did else 0)
+    later = [i for i in items_for(inventory, "Mia") if i.device == heater.did]
+    assert later and all(i.reason_code in ("new-device", "community", "builds-on") for i in later)
+    assert any(i.reason == f"New: your {i.device_name} arrived recently" for i in later)

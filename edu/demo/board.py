@@ -36,6 +36,7 @@ class BoardRow:
     problems: list[dict[str, Any]] = field(default_factory=list)
     timeout_at: datetime | None = None
     features: int = 0  # steps in its demo script
+    token_known: bool = True
     demos: int = 0  # demos run on it so far
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,6 +96,7 @@ def board(session: Session, household_id: int, *, timeout: timedelta) -> list[Bo
                 timeout_at=run.last_activity + timeout if run else None,
                 features=len(script(session, device)) if status != "unsupported" else 0,
                 demos=demos.get(key(device), 0),
+                token_known=device.token_known,
             )
         )
     rows.sort(key=lambda r: (r.status == "unsupported", r.name.casefold(), r.did))

@@ -25,11 +25,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlmodel import select
 from werkzeug.wrappers import Response
 
 from edu.db import utcnow
 from edu.demo import audit, board, script, sessions
 from edu.demo.audit import Staff
+from edu.demo.models import DemoStep
 from edu.demo.sessions import DemoError, Desk
 from edu.web import demo_kiosk
 from edu.web.demo_words import (
@@ -171,10 +173,6 @@ def device(did: int) -> str:
     steps = script.script(db(), found, lang=lang, restorable=saved if run else None)
     shown: dict[str, int] = {}
     if run is not None:
-        from sqlmodel import select
-
-        from edu.demo.models import DemoStep
-
         for step in db().exec(select(DemoStep).where(DemoStep.session_id == run.id)):
             if step.status != "failed":
                 shown[step.lesson] = shown.get(step.lesson, 0) + 1

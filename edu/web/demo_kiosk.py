@@ -36,6 +36,7 @@ from edu.web.session import db, unit
 logger = logging.getLogger(__name__)
 
 SLIDES_PER_DEVICE = 2
+STAFF_ROLES = ("staff", "admin")
 MAX_SLIDES = 14
 # The "try it now" part of a lesson is about a button the kiosk does not have.
 _TRY_SECTION = re.compile(r"^## (?:Try it now|立即试用)[ \t]*\n.*?(?=^## |\Z)", re.M | re.S)
@@ -173,7 +174,7 @@ def without_try_it(body: str) -> str:
 
 
 def _hold() -> Response | None:
-    """Keep a kiosk browser on the kiosk; send shop staff from the household home to the board."""
+    """Keep a kiosk browser on the kiosk; a shop's staff and admins start on the demo table."""
     if session.get("kiosk") is not None:
         if request.endpoint in KIOSK_ENDPOINTS:
             return None
@@ -183,7 +184,7 @@ def _hold() -> Response | None:
             return response
         return redirect(url_for("demo.kiosk"))
     person = g.get("person")
-    if person is not None and person.role == "staff" and request.endpoint == "household.home":
+    if person is not None and person.role in STAFF_ROLES and request.endpoint == "household.home":
         home = household()
         if home is not None and home.kind == "store":
             return redirect(url_for("demo.board_page"))

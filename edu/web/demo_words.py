@@ -67,6 +67,8 @@ def problem_words(row: BoardRow) -> str:
 def row_view(row: BoardRow, now: datetime, tz: str) -> dict[str, Any]:
     """Return a board row with the words the page shows (JSON-safe, no secrets)."""
     status_text, status_tone = status_words(row.status)
+    if not row.token_known:
+        status_text, status_tone = _("Needs its token"), "warn"
     if row.demo == "in-demo":
         left = max(0, int(((row.timeout_at or now) - now).total_seconds()))
         demo_text = _("In a demo since %(time)s", time=clock_time(row.started_at, tz))

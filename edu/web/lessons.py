@@ -11,11 +11,11 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
-from edu.db import utcnow
+from edu.db import key, utcnow
 from edu.models import Person
 from edu.people import NotFound, mark_lesson
-from edu.recommend import load_state
-from edu.tryit import TryItError, TryOutcome, check, find_lesson, try_lesson
+from edu.recommend import find_lesson, load_state
+from edu.tryit import TryItError, TryOutcome, check, try_lesson
 from edu.web.progress import feature_title
 from edu.web.security import current_person, household, login_required
 from edu.web.session import db, engine, inventory, unit
@@ -41,7 +41,7 @@ def lesson_context(person: Person, lesson_id: str, did: int | None) -> dict[str,
     """Find the lesson, the device it is shown for, and whether the person uses the feature."""
     home = household()
     assert home is not None
-    lesson = find_lesson(db(), home, lesson_id, person.language)
+    lesson = find_lesson(db(), key(home), lesson_id, person.language)
     if lesson is None:
         abort(404)
     state = load_state(db(), home)
