@@ -65,6 +65,12 @@ class Context:
             create_schema(self._engine)
         return self._engine
 
+    def close(self) -> None:
+        """Release the database connections (at the end of the command)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
     def inventory(self, **overrides: Any) -> Any:
         from edu.inventory import Inventory
 
@@ -180,6 +186,7 @@ def main(
         # keep its own warnings quiet unless asked.
         logging.getLogger("miio").setLevel(logging.CRITICAL)
     click_ctx.obj = Context(instance=instance, database_url=database_url)
+    click_ctx.call_on_close(click_ctx.obj.close)
 
 
 @main.command()

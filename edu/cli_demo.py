@@ -92,12 +92,10 @@ def urls(host: str, port: int) -> dict[str, str]:
 def _serve(settings: Settings, shop: Shop, host: str, port: int, as_json: bool) -> None:
     from edu import create_app
     from edu.cli_web import run_server
-    from edu.demo.sessions import Desk
     from edu.demo.worker import DemoWorker
 
     app = create_app({"EDU_SETTINGS": settings})
-    desk = app.extensions["edu.demo.desk"] = Desk.for_inventory(app.extensions["edu.inventory"])
-    worker = DemoWorker(desk, poll=True)
+    worker = DemoWorker(app.extensions["edu.demo.desk"], poll=True)
     where = urls(host, port)
     _announce(shop, where, settings, as_json)
     worker.start()

@@ -10,7 +10,6 @@ its instance folder, a fresh inventory on it, and a throttle on a fake clock tha
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from database_mode import clone_instance
 from fleet_fixtures import miio_client
 from sqlmodel import Session, select
 
@@ -111,20 +111,27 @@ class Store:
 
 def build_store(instance: Path, fleet: Fleet) -> None:
     """Scan the fleet into a new shop at *instance*, with a manager and one staff member."""
-    settings = store_settings(instance)
+    seed_store(store_settings(instance), fleet)
+
+
+def seed_store(settings: Settings, fleet: Fleet) -> None:
+    """Put the shop into the database of *settings*, unless it is there already."""
     settings.ensure_instance()
     engine = make_engine(settings.database_url)
     create_schema(engine)
-    inventory = Inventory.open(engine, settings)
-    find_and_scan(inventory, fleet)
-    seed_people(
-        inventory,
-        name=SHOP,
-        staff=STAFF,
-        staff_pin=STAFF_PIN,
-        manager=MANAGER,
-        manager_pin=MANAGER_PIN,
-    )
+    with Session(engine) as session:
+        seeded = session.exec(select(Person).where(Person.name == STAFF)).first() is not None
+    if not seeded:
+        inventory = Inventory.open(engine, settings)
+        find_and_scan(inventory, fleet)
+        seed_people(
+            inventory,
+            name=SHOP,
+            staff=STAFF,
+            staff_pin=STAFF_PIN,
+            manager=MANAGER,
+            manager_pin=MANAGER_PIN,
+        )
     engine.dispose()
 
 
@@ -138,17 +145,18 @@ def store_instance(fleet_session: Fleet, tmp_path_factory: pytest.TempPathFactor
     return instance
 
 
-def copy_store(store_instance: Path, tmp_path: Path) -> Path:
-    """Copy the shop's instance folder for one test."""
+def copy_store(store_instance: Path, tmp_path: Path, fleet: Fleet) -> Path:
+    """Copy the shop's instance folder (and, on PostgreSQL, its database) for one test."""
     instance = tmp_path / "store"
-    shutil.copytree(store_instance, instance)
+    clone_instance(store_instance, instance)
+    seed_store(store_settings(instance), fleet)
     return instance
 
 
 @pytest.fixture
 def store(fleet: Fleet, store_instance: Path, tmp_path: Path) -> Iterator[Store]:
     """A fresh copy of the shop on the running fleet, with a never-sleeping throttle."""
-    settings = store_settings(copy_store(store_instance, tmp_path))
+    settings = store_settings(copy_store(store_instance, tmp_path, fleet))
     engine = make_engine(settings.database_url)
     create_schema(engine)
     inventory = Inventory.open(engine, settings)
@@ -187,7 +195,7 @@ def demo_app(
 @pytest.fixture
 def store_app(fleet: Fleet, store_instance: Path, tmp_path: Path) -> Iterator[Any]:
     """The web app on a fresh copy of the shop (fixed demo clock at T0)."""
-    app = demo_app(copy_store(store_instance, tmp_path))
+    app = demo_app(copy_store(store_instance, tmp_path, fleet))
     yield app
     app.extensions["edu.engine"].dispose()
 
@@ -270,7 +278,7 @@ class LiveStore:
 def live_store(fleet: Fleet, store_instance: Path, tmp_path: Path) -> Iterator[LiveStore]:
     """The shop's pages on a real server over a fresh copy of the shop."""
     clock = Clock()
-    app = demo_app(copy_store(store_instance, tmp_path), clock=clock, TESTING=False)
+    app = demo_app(copy_store(store_instance, tmp_path, fleet), clock=clock, TESTING=False)
     server = LiveServer(app)
     yield LiveStore(server.url, app, clock)
     server.stop()

@@ -13,6 +13,7 @@ from edu.db import create_schema, make_engine
 from edu.models import Household
 
 
+@pytest.mark.default_database
 def test_defaults_put_sqlite_in_the_instance_folder(tmp_path: Path) -> None:
     settings = Settings.from_env({"EDU_INSTANCE": str(tmp_path / "inst")})
     assert settings.instance == (tmp_path / "inst").resolve()

@@ -91,15 +91,15 @@ def test_staff_show_three_features_on_two_devices_and_both_read_back_as_the_snap
     shoot(page, "demo-01-board-tablet", TABLET)
 
     open_demo(page, live_store, FAN, fan.did)
-    assert "now shows on" in show(page, "Oscillation")
-    assert "now shows on" in show(page, "Child lock")
+    assert "Oscillation is now on (it was off)" in show(page, "Oscillation")
+    assert "Child lock is now on" in show(page, "Child lock")
     status = miio_client(fan).status()
     assert (status.oscillate, status.child_lock) == (True, True)
     problems["guided"] = axe_problems(page)
     shoot(page, "demo-02-guided-tablet", TABLET, full_page=False)
 
     open_demo(page, live_store, LIGHT, light.did)
-    assert "now shows 2700" in show(page, "Warm or cool white")
+    assert "is now 2700" in show(page, "Warm or cool white")
     assert read_back(light)["light:color-temperature"] == 2700
 
     page.goto(live_store.url + "/demo/")
@@ -162,7 +162,7 @@ def test_a_device_that_goes_offline_mid_demo_gets_a_plain_message_and_the_rest_g
 
     # the light's demo goes on
     card(page, light.did).get_by_role("link", name=f"Continue demo {LIGHT}").click()
-    assert "now shows" in show(page, "Brightness")
+    assert "Brightness is now" in show(page, "Brightness")
     page.get_by_role("button", name="End demo").click()
     page.get_by_text(f"{LIGHT} is back to normal").wait_for()
 

@@ -250,3 +250,24 @@ def test_steps_are_recorded_with_their_outcome(store: Store) -> None:
         "color-temperature",
         "changed",
     )
+
+
+def test_the_worker_applies_the_timeout_in_the_background(store: Store) -> None:
+    import time
+
+    from edu.demo.worker import DemoWorker
+
+    did = store.did(FAN)
+    sessions.start(store.desk, store.staff, did, now=T0)
+    sessions.show(store.desk, store.staff, did, "fan-child-lock", now=T0)
+    worker = DemoWorker(store.desk, interval=0.05, clock=lambda: T0 + timedelta(minutes=10))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while _row(store, FAN).demo != "ready" and time.monotonic() < deadline:
+            worker.join(0.05)  # wait on the worker, not a sleep
+    finally:
+        worker.stop()
+        worker.join(5)
+    assert _row(store, FAN).demo == "ready"
+    assert_back_to_snapshot(store, FAN)

@@ -64,7 +64,9 @@ def test_a_guided_demo_through_the_forms(store_web: Web, store_app: Flask, fleet
         headers={"Accept": "application/json"},
     )
     assert shown.status_code == 200
-    assert shown.get_json()["ok"] and "now shows on" in shown.get_json()["message"]
+    assert (
+        shown.get_json()["ok"] and "Study fan: Oscillation is now on" in shown.get_json()["message"]
+    )
     refused = store_web.client.post(
         f"/demo/device/{did}/show/fan-natural-wind",
         data={"csrf_token": store_web.csrf()},
@@ -82,10 +84,15 @@ def test_forms_need_the_csrf_token(store_web: Web, store_app: Flask, fleet: Flee
     assert store_web.client.post("/demo/reset-all").status_code == 403
 
 
-def test_a_home_has_no_demo_pages(fleet_web: Web, fleet_app: Flask) -> None:
-    fleet_web.sign_in(fleet_app, "Mia")
-    assert fleet_web.get("/demo/").status_code == 404
-    assert fleet_web.get("/demo/kiosk").status_code == 404
+def test_a_home_has_no_demo_pages(store_web: Web, store_app: Flask) -> None:
+    from edu.models import Household
+
+    with Session(store_app.extensions["edu.engine"]) as session, session.begin():
+        session.exec(select(Household)).one().kind = "home"
+    store_web.sign_in(store_app, "Manager", MANAGER_PIN)
+    assert store_web.get("/demo/").status_code == 404
+    assert store_web.get("/demo/kiosk").status_code == 404
+    assert store_web.get("/").status_code == 200  # the household home, not the board
 
 
 def test_members_cannot_use_the_board(store_web: Web, store_app: Flask) -> None:

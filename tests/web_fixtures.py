@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from database_mode import clone_instance
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
@@ -200,7 +200,7 @@ def scanned_instance(fleet_session: Fleet, tmp_path_factory: pytest.TempPathFact
 def fleet_app(fleet: Fleet, scanned_instance: Path, tmp_path: Path) -> Iterator[Flask]:
     """The app on a copy of the scanned household, its networks the fleet's."""
     instance = tmp_path / "instance"
-    shutil.copytree(scanned_instance, instance)
+    clone_instance(scanned_instance, instance)
     application = make_app(settings_for(instance, (fleet.network,)))
     yield application
     application.extensions["edu.scans"].wait(10)

@@ -6,7 +6,6 @@ steps of a device's script can be run from here; nothing takes a free-form comma
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
@@ -23,6 +22,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlmodel import select
@@ -42,22 +42,22 @@ from edu.web.demo_words import (
     step_message,
 )
 from edu.web.security import current_person, household, roles_required
-from edu.web.session import db, inventory
+from edu.web.session import db
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 F = TypeVar("F", bound=Callable[..., Any])
-_DESK_LOCK = threading.Lock()
+
+
+@bp.record_once
+def _setup(state: BlueprintSetupState) -> None:
+    """Give the app one demo desk (one throttle for every request); tests may replace it."""
+    app = state.app
+    app.extensions.setdefault("edu.demo.desk", Desk.for_inventory(app.extensions["edu.inventory"]))
 
 
 def desk() -> Desk:
-    """Return the app's demo desk (one throttle for every request), creating it on first use."""
-    found = current_app.extensions.get("edu.demo.desk")
-    if found is None:
-        with _DESK_LOCK:
-            found = current_app.extensions.get("edu.demo.desk")
-            if found is None:
-                found = current_app.extensions["edu.demo.desk"] = Desk.for_inventory(inventory())
-    return found  # type: ignore[no-any-return]
+    """Return the app's demo desk."""
+    return current_app.extensions["edu.demo.desk"]  # type: ignore[no-any-return]
 
 
 def clock() -> datetime:

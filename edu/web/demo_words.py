@@ -143,8 +143,9 @@ def step_message(outcome: TryOutcome) -> tuple[str, str]:
     if outcome.status == "unconfirmed":
         return _("%(name)s took the command but does not show the change yet.", name=name), "warn"
     return _(
-        "%(name)s now shows %(value)s (it was %(before)s).",
+        "%(name)s: %(feature)s is now %(value)s (it was %(before)s).",
         name=name,
+        feature=capability_titles().get(outcome.capability, outcome.capability),
         value=describe_value(outcome.after),
         before=describe_value(outcome.before),
     ), "good"

@@ -1,0 +1,265 @@
+"""Benchmark: resident memory of `edu serve` holding 10,000 devices, beside an empty household.
+
+For each case a temporary instance gets a SQLite database with one household and its admin
+(with a PIN); the big case adds 10,000 devices (encrypted tokens, a last status snapshot,
+four mapped capabilities and one unmapped descriptor each, the models and families of the
+bench50 fleet). `edu serve --port <free>` then runs as a subprocess with EDU_INSTANCE
+pointing there; the admin signs in and requests the home page and the devices page once
+(so the devices are loaded and rendered), and the server's VmRSS (and its peak, VmHWM) is
+read from /proc/<pid>/status. The server never touches a device: nothing is sent anywhere.
+
+Prints one JSON object. Usage: python bench/serve_memory.py [--devices 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+EDU = str(Path(sys.executable).with_name("edu"))
+PIN = "2468"
+CAPS_PER_DEVICE = 4
+
+
+def build(instance: Path, devices: int) -> int:
+    """Create the instance database with a household, an admin and *devices* devices."""
+    import yaml
+    from sqlalchemy import insert
+
+    from devices.capabilities import Vocabulary
+    from devices.fleet import fleet_path
+    from devices.tokens import TokenVault
+    from edu.config import Settings
+    from edu.db import create_schema, make_engine, unit_of_work, utcnow
+    from edu.models import Device, DeviceCapability, Household, Person
+    from edu.people import hash_pin
+
+    settings = Settings.from_env({"EDU_INSTANCE": str(instance)})
+    settings.ensure_instance()
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    vocabulary = Vocabulary.load()
+    vault = TokenVault(instance)
+    models = [
+        (e["model"], e["family"])
+        for e in yaml.safe_load(fleet_path("bench50").read_text(encoding="utf-8"))["devices"]
+    ]
+    now = utcnow()
+    with unit_of_work(engine) as session:
+        home = Household(name="Bench home", timezone="Europe/Berlin")
+        session.add(home)
+        session.flush()
+        admin = Person(household_id=home.id or 0, name="Admin", role="admin", pin_hash=hash_pin(PIN))
+        session.add(admin)
+        session.flush()
+        home_id, admin_id = home.id, admin.id
+    rows: list[dict[str, Any]] = []
+    for n in range(devices):
+        model, family = models[n % len(models)]
+        rows.append(
+            {
+                "household_id": home_id,
+                "did": 100_000_000 + n,
+                "mac": f"04:cf:8c:{n >> 16 & 255:02x}:{n >> 8 & 255:02x}:{n & 255:02x}",
+                "ip": f"127.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}",
+                "name": f"{family} {n}",
+                "model": model,
+                "family": family,
+                "status": "online" if n % 10 else "offline",
+                "status_detail": "",
+                "token_ciphertext": vault.encrypt(f"{n:032x}"),
+                "token_source": "import",
+                "consecutive_failures": 0,
+                "last_snapshot": {
+                    "power": "on",
+                    "mode": "auto",
+                    "child_lock": bool(n % 3),
+                    "buzzer": True,
+                    "led_brightness": 1,
+                    "temperature": 21.5,
+                    "humidity": 40,
+                    "delay_off_countdown": 0,
+                },
+                "first_seen": now,
+                "last_seen": now,
+            }
+        )
+    with engine.begin() as conn:
+        for start in range(0, len(rows), 2000):
+            conn.execute(insert(Device), rows[start : start + 2000])
+        ids = conn.execute(
+            Device.__table__.select().with_only_columns(Device.__table__.c.id, Device.__table__.c.family)  # type: ignore[attr-defined]
+        ).all()
+        caps: list[dict[str, Any]] = []
+        for device_id, family in ids:
+            for cap in vocabulary.for_family(family)[:CAPS_PER_DEVICE]:
+                caps.append(capability_row(device_id, cap.id, mapped=True))
+            caps.append(capability_row(device_id, "Vendor.unmapped_prop", mapped=False))
+        for start in range(0, len(caps), 5000):
+            conn.execute(insert(DeviceCapability), caps[start : start + 5000])
+    engine.dispose()
+    assert admin_id is not None
+    return admin_id
+
+
+def capability_row(device_id: int, capability: str, *, mapped: bool) -> dict[str, Any]:
+    """One DeviceCapability row: a mapped setting, or an unmapped descriptor with details."""
+    return {
+        "device_id": device_id,
+        "capability": capability,
+        "mapped": mapped,
+        "setting": capability if mapped else None,
+        "in_use": False,
+        "details": None if mapped else {"name": "Unmapped prop", "writable": True},
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def request(
+    port: int, method: str, path: str, *, cookie: str = "", body: str | None = None
+) -> tuple[int, str, str]:
+    """Make one request; return (status, Set-Cookie value, body text)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    headers = {"Cookie": cookie} if cookie else {}
+    if body is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        return response.status, (response.getheader("Set-Cookie") or "").split(";")[0], text
+    finally:
+        conn.close()
+
+
+def sign_in(port: int, person: int) -> str:
+    """Sign the admin in; return the session cookie."""
+    status, cookie, page = request(port, "GET", f"/signin/{person}")
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    if status != 200 or match is None:
+        raise RuntimeError(f"the sign-in page answered {status}")
+    status, signed_in, _ = request(
+        port,
+        "POST",
+        f"/signin/{person}",
+        cookie=cookie,
+        body=f"csrf_token={match.group(1)}&pin={PIN}",
+    )
+    if status != 302:
+        raise RuntimeError(f"signing in answered {status}")
+    return signed_in
+
+
+def memory_of(pid: int) -> dict[str, float]:
+    """Return VmRSS and VmHWM of *pid* in MiB."""
+    values: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            values[name] = round(int(rest.split()[0]) / 1024, 1)
+    return {"rss_mb": values["VmRSS"], "peak_rss_mb": values["VmHWM"]}
+
+
+def measure(devices: int) -> dict[str, Any]:
+    """Build an instance with *devices* devices, serve it, load two pages, read the memory."""
+    with tempfile.TemporaryDirectory(prefix="edu-bench-mem-") as tmp:
+        instance = Path(tmp) / "instance"
+        started = time.perf_counter()
+        admin = build(instance, devices)
+        build_s = time.perf_counter() - started
+        port = free_port()
+        env = {**os.environ, "EDU_INSTANCE": str(instance)}
+        env.pop("EDU_DATABASE_URL", None)
+        server = subprocess.Popen(
+            [EDU, "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    cookie = sign_in(port, admin)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise
+                    time.sleep(0.1)  # the server is still starting
+            idle = memory_of(server.pid)
+            pages: dict[str, Any] = {}
+            for name, path in (("home", "/"), ("devices", "/devices/")):
+                start = time.perf_counter()
+                status, _, body = request(port, "GET", path, cookie=cookie)
+                pages[name] = {
+                    "status": status,
+                    "seconds": round(time.perf_counter() - start, 2),
+                    "kb": round(len(body.encode()) / 1024),
+                }
+                if status != 200:
+                    raise RuntimeError(f"{path} answered {status}")
+            loaded = memory_of(server.pid)
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    return {
+        "devices": devices,
+        "build_s": round(build_s, 1),
+        "rss_after_sign_in_mb": idle["rss_mb"],
+        **loaded,
+        "pages": pages,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=10_000)
+    args = parser.parse_args()
+    empty = measure(0)
+    full = measure(args.devices)
+    print(
+        json.dumps(
+            {
+                "benchmark": "serve_memory",
+                "machine": {
+                    "python": platform.python_version(),
+                    "cpus": len(os.sched_getaffinity(0)),
+                    "platform": platform.platform(),
+                },
+                "empty": empty,
+                "full": full,
+                "rss_difference_mb": round(full["rss_mb"] - empty["rss_mb"], 1),
+                "rss_kb_per_device": round(
+                    (full["rss_mb"] - empty["rss_mb"]) * 1024 / args.devices, 2
+                ),
+                "capabilities_per_device": CAPS_PER_DEVICE + 1,
+                "note": "VmRSS of the `edu serve` process after the admin loaded / and /devices/ once",
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
