@@ -9,9 +9,10 @@ the token the valid packets were signed with):
    magic, random plaintext properly encrypted, pure noise. One input in ten is an unmutated
    valid packet, so the happy path is timed too.
 2. Coverage-guided, --atheris-runs inputs (100,000 by default) with atheris (libFuzzer) in a
-   child process, seeded with the same valid packets; devices.protocol is instrumented, and
-   half of the mutated inputs are re-signed with the token (length field and checksum fixed)
-   so the fuzzer gets past the checksum into decryption and JSON decoding.
+   child process, seeded with the same valid packets. devices.protocol, python-miio's
+   protocol module and construct give it coverage feedback, and half of the mutated inputs
+   are re-signed with the token (length field and checksum fixed), so the fuzzer gets past
+   the checksum into decryption and JSON decoding.
 
 Any other exception, or a PacketError whose message has a line break or shows the token,
 is a failure: it is reported and the exit status is 1.
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 TOKEN = "00112233445566778899aabbccddeeff"  # the token tests/test_protocol.py signs with
 TARGET_INPUTS = 100_000
+# coverage feedback for the fuzzer: our parsers and the python-miio code they call
+INSTRUMENTED = ("devices.protocol", "devices.tokens", "miio.protocol", "construct")
 
 
 def generators() -> tuple[Any, Any]:
@@ -129,7 +132,7 @@ def atheris_child(runs: int, seed: int, corpus: str, artifacts: str) -> None:
     """Child process: run atheris for *runs* inputs; libFuzzer exits the process at the end."""
     import atheris
 
-    with atheris.instrument_imports(include=["devices.protocol", "devices.tokens", "miio.protocol", "construct"]):
+    with atheris.instrument_imports(include=list(INSTRUMENTED)):
         import devices.protocol as protocol
         import devices.tokens  # noqa: F401  (parse_reply imports it lazily: instrument it too)
 
@@ -198,7 +201,8 @@ def atheris_run(runs: int, seed: int) -> dict[str, Any]:
     executed = int(done.group(1)) if done else 0
     seconds = ended - started
     result: dict[str, Any] = {
-        "engine": "atheris (libFuzzer), devices.protocol instrumented, half the inputs re-signed",
+        "engine": "atheris (libFuzzer); half the inputs re-signed",
+        "instrumented": list(INSTRUMENTED),
         "inputs": executed,
         "seconds": round(seconds, 2),
         "inputs_per_second": round(executed / seconds) if seconds > 0 else None,
@@ -227,8 +231,8 @@ def main() -> None:
         return
     mutation = random_run(args.inputs, args.seed)
     guided = atheris_run(args.atheris_runs, args.seed) if args.atheris_runs > 0 else {}
-    guided_ok = "skipped" in guided or not guided or (
-        guided["exit_status"] == 0 and not guided["crashes"]
+    guided_ok = (
+        "skipped" in guided or not guided or (guided["exit_status"] == 0 and not guided["crashes"])
     )
     ok = mutation["failure_count"] == 0 and guided_ok
     total = mutation["inputs"] + int(guided.get("inputs") or 0)

@@ -36,7 +36,7 @@ CAPS_PER_DEVICE = 4
 def build(instance: Path, devices: int) -> int:
     """Create the instance database with a household, an admin and *devices* devices."""
     import yaml
-    from sqlalchemy import insert
+    from sqlalchemy import insert, text
 
     from devices.capabilities import Vocabulary
     from devices.fleet import fleet_path
@@ -61,7 +61,9 @@ def build(instance: Path, devices: int) -> int:
         home = Household(name="Bench home", timezone="Europe/Berlin")
         session.add(home)
         session.flush()
-        admin = Person(household_id=home.id or 0, name="Admin", role="admin", pin_hash=hash_pin(PIN))
+        admin = Person(
+            household_id=home.id or 0, name="Admin", role="admin", pin_hash=hash_pin(PIN)
+        )
         session.add(admin)
         session.flush()
         home_id, admin_id = home.id, admin.id
@@ -99,9 +101,7 @@ def build(instance: Path, devices: int) -> int:
     with engine.begin() as conn:
         for start in range(0, len(rows), 2000):
             conn.execute(insert(Device), rows[start : start + 2000])
-        ids = conn.execute(
-            Device.__table__.select().with_only_columns(Device.__table__.c.id, Device.__table__.c.family)  # type: ignore[attr-defined]
-        ).all()
+        ids = conn.execute(text("SELECT id, family FROM device")).all()
         caps: list[dict[str, Any]] = []
         for device_id, family in ids:
             for cap in vocabulary.for_family(family)[:CAPS_PER_DEVICE]:

@@ -92,17 +92,11 @@ def urls(host: str, port: int) -> dict[str, str]:
 def _serve(settings: Settings, shop: Shop, host: str, port: int, as_json: bool) -> None:
     from edu import create_app
     from edu.cli_web import run_server
-    from edu.demo.worker import DemoWorker
 
     app = create_app({"EDU_SETTINGS": settings})
-    worker = DemoWorker(app.extensions["edu.demo.desk"], poll=True)
     where = urls(host, port)
     _announce(shop, where, settings, as_json)
-    worker.start()
-    try:
-        run_server(app, host, port)
-    finally:
-        worker.stop()
+    run_server(app, host, port)  # with the demo timeout, device polls and tips running
 
 
 def _announce(shop: Shop, where: dict[str, str], settings: Settings, as_json: bool) -> None:

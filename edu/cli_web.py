@@ -56,16 +56,25 @@ def run_server(app: Flask, host: str, port: int, *, threads: int = 8) -> None:
     """Serve *app* with waitress, running due reverts in the background, until Ctrl-C."""
     from waitress import serve
 
+    from edu.demo.worker import DemoWorker
+    from edu.tips.scheduler import start_background, stop_background
     from edu.tryit import RevertWorker
 
-    worker = RevertWorker(app.extensions["edu.inventory"])
-    worker.start()
+    inventory = app.extensions["edu.inventory"]
+    reverts = RevertWorker(inventory)
+    demos = DemoWorker(app.extensions["edu.demo.desk"])
+    reverts.start()
+    demos.start()
+    # device polls and tip runs; with several processes on one database, the lease holder only
+    start_background(app.extensions["edu.engine"], inventory.settings, inventory=inventory)
     try:
         serve(app, host=host, port=port, threads=threads, ident="Feature Coach", _quiet=True)
     except KeyboardInterrupt:
         pass
     finally:
-        worker.stop()
+        stop_background()
+        demos.stop()
+        reverts.stop()
 
 
 def register(main: click.Group) -> None:

@@ -173,3 +173,22 @@ class FeatureUse(SQLModel, table=True):
     first_used: datetime = _when(default_factory=utcnow)
     last_used: datetime = _when(default_factory=utcnow)
     uses: int = 0
+
+
+class PendingRevert(SQLModel, table=True):
+    """A setting "try it now" changed, and the value to put back when it is due."""
+
+    __table_args__ = (Index("ix_pending_revert_due", "done", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    device_id: int = Field(foreign_key="device.id", index=True, ondelete="CASCADE")
+    person_id: int | None = Field(default=None)
+    lesson: str = ""
+    capability: str
+    key: str = ""  # the snapshot key the previous value was read from
+    value: Any = Field(default=None, sa_column=Column(JSON))
+    due_at: datetime = _when(default_factory=utcnow)
+    created_at: datetime = _when(default_factory=utcnow)
+    done: bool = False
+    attempts: int = 0
+    last_error: str = ""

@@ -140,7 +140,7 @@ def find_lesson(
     return None
 
 
-def _hidden(mark: Mark | None, now: datetime) -> bool:
+def hidden(mark: Mark | None, now: datetime) -> bool:
     """Is a lesson out of the list because of what the person did with it?"""
     if mark is None:
         return False
@@ -150,14 +150,14 @@ def _hidden(mark: Mark | None, now: datetime) -> bool:
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class Candidate:
     """A lesson for a device, before the person-specific checks and ranking."""
 
     lesson: Lesson
     device: DeviceRow
 
 
-def _candidates(state: HouseholdState, person_id: int, book: Catalogue) -> list[_Candidate]:
+def candidates(state: HouseholdState, person_id: int, book: Catalogue) -> list[Candidate]:
     """Every lesson for the person's devices, once each, newest device first (memoised)."""
     memo_key = ("candidates", person_id, id(book))
     found = state.memo.get(memo_key)
@@ -168,7 +168,7 @@ def _candidates(state: HouseholdState, person_id: int, book: Catalogue) -> list[
         key=lambda d: (-d.first_seen.timestamp(), d.did),
     )
     seen: set[str] = set()
-    out: list[_Candidate] = []
+    out: list[Candidate] = []
     for device in ordered:
         lessons_key = ("lessons", device.id, id(book))
         per_device = state.memo.get(lessons_key)
@@ -183,7 +183,7 @@ def _candidates(state: HouseholdState, person_id: int, book: Catalogue) -> list[
             if lesson.id in seen or (lesson.automatic and lesson.id in book):
                 continue
             seen.add(lesson.id)
-            out.append(_Candidate(lesson, device))
+            out.append(Candidate(lesson, device))
     state.memo[memo_key] = out
     return out
 
@@ -205,13 +205,13 @@ def recommend(
     state = state or load_state(session, person.household_id)
     others = [p.id for p in state.people if p.id != pid]
     ranked = []
-    for candidate in _candidates(state, pid, book):
+    for candidate in candidates(state, pid, book):
         lesson, device = candidate.lesson, candidate.device
-        if _hidden(state.mark(pid, lesson.id), now):
+        if hidden(state.mark(pid, lesson.id), now):
             continue
         if state.uses(pid, lesson.capability, lesson.families or (device.family or "",)):
             continue
-        ranked.append(_rank(state, pid, person.language, others, device, lesson, book, now))
+        ranked.append(rank(state, pid, person.language, others, device, lesson, book, now))
     ranked.sort(key=lambda pair: pair[0])
     items = [item for _, item in ranked]
     return items[:limit] if limit is not None else items
@@ -227,6 +227,19 @@ def _arrived_recently(state: HouseholdState, device: DeviceRow, now: datetime) -
     return bool(device.first_seen - first > timedelta(days=1))
 
 
+def rank_key(unmet: bool, community: int, device: DeviceRow, lesson: Lesson) -> tuple[Any, ...]:
+    """The sort key of a suggestion: prerequisites, level, community, device age, drafts last."""
+    return (
+        1 if unmet else 0,
+        lesson.level_rank,
+        -community,
+        -device.first_seen.timestamp(),
+        1 if lesson.automatic else 0,
+        lesson.id,
+        device.did,
+    )
+
+
 def _knows(state: HouseholdState, person_id: int, lesson: Lesson) -> bool:
     mark = state.mark(person_id, lesson.id)
     return (mark is not None and mark.state == "done") or state.uses(
@@ -234,7 +247,7 @@ def _knows(state: HouseholdState, person_id: int, lesson: Lesson) -> bool:
     )
 
 
-def _rank(
+def rank(
     state: HouseholdState,
     pid: int,
     language: str,
@@ -285,16 +298,7 @@ def _rank(
         can_try=lesson.try_it is not None,
         lang=shown.lang,
     )
-    rank = (
-        1 if unmet else 0,
-        lesson.level_rank,
-        -community,
-        -device.first_seen.timestamp(),
-        1 if lesson.automatic else 0,
-        lesson.id,
-        device.did,
-    )
-    return rank, item
+    return rank_key(bool(unmet), community, device, lesson), item
 
 
 @dataclass(frozen=True)

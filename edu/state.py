@@ -19,6 +19,7 @@ from sqlalchemy import event, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from edu.db import key
 from edu.models import (
     Device,
     DeviceCapability,
@@ -165,91 +166,120 @@ def track_revisions() -> None:
 
 def read_state(session: Session, household: Household) -> HouseholdState:
     """Read the state of *household* from the database (no cache)."""
-    hid = household.id
-    assert hid is not None
-    people = [
-        PersonRow(*row)
-        for row in session.exec(
-            select(Person.id, Person.name, Person.role, Person.language)
-            .where(Person.household_id == hid)
-            .order_by(col(Person.id))
+    return read_states(session, [household])[key(household)]
+
+
+def read_states(session: Session, households: list[Household]) -> dict[int, HouseholdState]:
+    """Read the states of many households in a handful of queries (no cache)."""
+    ids = [h.id for h in households if h.id is not None]
+    if not ids:
+        return {}
+    in_people = col(Person.household_id).in_(ids)
+    people: dict[int, list[PersonRow]] = defaultdict(list)
+    uses_all: dict[int, bool] = {}
+    for hid, pid, name, role, language, all_devices in session.execute(
+        sa_select(
+            col(Person.household_id),
+            col(Person.id),
+            col(Person.name),
+            col(Person.role),
+            col(Person.language),
+            col(Person.uses_all_devices),
         )
-    ]
-    uses_all = dict(
-        session.exec(
-            select(Person.id, Person.uses_all_devices).where(Person.household_id == hid)
-        ).all()
-    )
-    devices = {
-        row[0]: DeviceRow(*row)
-        for row in session.execute(
-            sa_select(
-                col(Device.id),
-                col(Device.did),
-                col(Device.name),
-                col(Device.model),
-                col(Device.family),
-                col(Device.status),
-                col(Device.first_seen),
-                col(Device.token_ciphertext).is_not(None),
-            ).where(col(Device.household_id) == hid)
-        )
-    }
-    caps: dict[int, list[CapabilityRow]] = defaultdict(list)
-    if devices:
-        for row in session.execute(
-            sa_select(
-                col(DeviceCapability.device_id),
-                col(DeviceCapability.capability),
-                col(DeviceCapability.mapped),
-                col(DeviceCapability.setting),
-                col(DeviceCapability.action),
-                col(DeviceCapability.method),
-                col(DeviceCapability.details),
-                col(DeviceCapability.in_use),
-            )
-            .where(col(DeviceCapability.device_id).in_(list(devices)))
-            .order_by(col(DeviceCapability.capability))
-        ):
-            caps[row[0]].append(CapabilityRow(*row[1:]))
-    person_ids = [p.id for p in people]
-    chosen: dict[int, set[int]] = defaultdict(set)
-    progress: dict[int, dict[str, Mark]] = defaultdict(dict)
-    if person_ids:
-        for pid, did in session.exec(
-            select(PersonDevice.person_id, PersonDevice.device_id).where(
-                col(PersonDevice.person_id).in_(person_ids)
-            )
-        ):
-            chosen[pid].add(did)
-        for pid, lesson, state, until in session.exec(
-            select(
-                LessonProgress.person_id,
-                LessonProgress.lesson,
-                LessonProgress.state,
-                LessonProgress.until,
-            ).where(col(LessonProgress.person_id).in_(person_ids))
-        ):
-            progress[pid][lesson] = Mark(state, until)
-    devices_of = {
-        p.id: set(devices) if uses_all.get(p.id, True) else chosen[p.id] & set(devices)
-        for p in people
-    }
-    device_side: set[tuple[int, str]] = set()
-    attributed: dict[int, set[tuple[int, str]]] = defaultdict(set)
-    for device_id, capability, person_key in session.exec(
-        select(FeatureUse.device_id, FeatureUse.capability, FeatureUse.person_key).where(
-            FeatureUse.household_id == hid
-        )
+        .where(in_people)
+        .order_by(col(Person.id))
     ):
-        (device_side if person_key == 0 else attributed[person_key]).add((device_id, capability))
-    used = {
-        p.id: {pair for pair in device_side if pair[0] in devices_of[p.id]} | attributed[p.id]
-        for p in people
-    }
-    return HouseholdState(
-        hid, household.kind, household.revision, people, devices, caps, devices_of, used, progress
-    )
+        people[hid].append(PersonRow(pid, name, role, language))
+        uses_all[pid] = all_devices
+    devices: dict[int, dict[int, DeviceRow]] = defaultdict(dict)
+    for hid, *row in session.execute(
+        sa_select(
+            col(Device.household_id),
+            col(Device.id),
+            col(Device.did),
+            col(Device.name),
+            col(Device.model),
+            col(Device.family),
+            col(Device.status),
+            col(Device.first_seen),
+            col(Device.token_ciphertext).is_not(None),
+        ).where(col(Device.household_id).in_(ids))
+    ):
+        devices[hid][row[0]] = DeviceRow(*row)
+    caps: dict[int, list[CapabilityRow]] = defaultdict(list)
+    for device_id, *row in session.execute(
+        sa_select(
+            col(DeviceCapability.device_id),
+            col(DeviceCapability.capability),
+            col(DeviceCapability.mapped),
+            col(DeviceCapability.setting),
+            col(DeviceCapability.action),
+            col(DeviceCapability.method),
+            col(DeviceCapability.details),
+            col(DeviceCapability.in_use),
+        )
+        .join(Device, col(DeviceCapability.device_id) == col(Device.id))
+        .where(col(Device.household_id).in_(ids))
+        .order_by(col(DeviceCapability.capability))
+    ):
+        caps[device_id].append(CapabilityRow(*row))
+    chosen: dict[int, set[int]] = defaultdict(set)
+    for pid, device_id in session.execute(
+        sa_select(col(PersonDevice.person_id), col(PersonDevice.device_id))
+        .join(Person, col(PersonDevice.person_id) == col(Person.id))
+        .where(in_people)
+    ):
+        chosen[pid].add(device_id)
+    progress: dict[int, dict[str, Mark]] = defaultdict(dict)
+    for pid, lesson, state, until in session.execute(
+        sa_select(
+            col(LessonProgress.person_id),
+            col(LessonProgress.lesson),
+            col(LessonProgress.state),
+            col(LessonProgress.until),
+        )
+        .join(Person, col(LessonProgress.person_id) == col(Person.id))
+        .where(in_people)
+    ):
+        progress[pid][lesson] = Mark(state, until)
+    device_side: dict[int, set[tuple[int, str]]] = defaultdict(set)
+    attributed: dict[int, set[tuple[int, str]]] = defaultdict(set)
+    for hid, device_id, capability, person_key in session.execute(
+        sa_select(
+            col(FeatureUse.household_id),
+            col(FeatureUse.device_id),
+            col(FeatureUse.capability),
+            col(FeatureUse.person_key),
+        ).where(col(FeatureUse.household_id).in_(ids))
+    ):
+        (device_side[hid] if person_key == 0 else attributed[person_key]).add(
+            (device_id, capability)
+        )
+    states = {}
+    for household in households:
+        hid = household.id
+        assert hid is not None
+        own, folks = devices.get(hid, {}), people.get(hid, [])
+        devices_of = {
+            p.id: set(own) if uses_all.get(p.id, True) else chosen[p.id] & set(own) for p in folks
+        }
+        used = {
+            p.id: {pair for pair in device_side[hid] if pair[0] in devices_of[p.id]}
+            | attributed[p.id]
+            for p in folks
+        }
+        states[hid] = HouseholdState(
+            hid,
+            household.kind,
+            household.revision,
+            folks,
+            own,
+            {d: caps.get(d, []) for d in own},
+            devices_of,
+            used,
+            {p.id: progress[p.id] for p in folks if p.id in progress},
+        )
+    return states
 
 
 _cache: OrderedDict[tuple[str, int], HouseholdState] = OrderedDict()

@@ -16,10 +16,17 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session, col, select
 
 from edu.db import key, unit_of_work, utcnow
-from edu.models import Device, DeviceCapability, Household, OwnWrite, Person, PersonDevice
+from edu.models import (
+    Device,
+    DeviceCapability,
+    Household,
+    OwnWrite,
+    PendingRevert,
+    Person,
+    PersonDevice,
+)
 from edu.recommend import find_lesson
 from edu.usage import record_usage
-from edu.web.models import PendingRevert
 
 if TYPE_CHECKING:
     from edu.inventory import Inventory

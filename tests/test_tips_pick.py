@@ -20,8 +20,8 @@ from edu.models import (
     PersonDevice,
 )
 from edu.recommend import recommend
-from edu.state import read_state
-from edu.tips.pick import Picker, read_states
+from edu.state import read_state, read_states
+from edu.tips.pick import Picker
 
 NOW = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
 FAMILIES = ["fan", "air-purifier", "vacuum", "light", "plug", "heater", "humidifier"]
@@ -103,7 +103,7 @@ def random_households(db: TipsDB, seed: int, count: int = 25) -> None:
                     )
 
 
-def test_read_states_reads_what_read_state_reads(tips_db: TipsDB) -> None:
+def test_reading_many_households_at_once_equals_reading_each_alone(tips_db: TipsDB) -> None:
     random_households(tips_db, seed=7)
     with Session(tips_db.engine) as session:
         households = list(session.exec(select(Household).order_by(col(Household.id))))

@@ -12,9 +12,8 @@ from web_fixtures import Web, make_app, settings_for
 
 from devices.fleet import Fleet
 from edu.db import utcnow
-from edu.models import FeatureUse, UsageEvent
+from edu.models import FeatureUse, PendingRevert, UsageEvent
 from edu.tryit import pending_reverts, run_due_reverts
-from edu.web.models import PendingRevert
 
 STUDY_FAN = "zhimi.fan.za4"
 LESSON = "fan-child-lock"

@@ -20,9 +20,8 @@ from edu.demo import audit, script, snapshot
 from edu.demo.audit import Staff
 from edu.demo.models import DemoDevice, DemoSession, DemoStep
 from edu.demo.throttle import DeviceBusy, Throttle
-from edu.models import Device, Household
+from edu.models import Device, Household, PendingRevert
 from edu.tryit import TryItError, TryOutcome, try_lesson
-from edu.web.models import PendingRevert
 
 if TYPE_CHECKING:
     from edu.inventory import Inventory

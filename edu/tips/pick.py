@@ -2,154 +2,28 @@
 
 `recommend()` builds and ranks every candidate lesson of a person (close to a millisecond
 each with a few devices); a tip run for 100,000 people needs only the best candidate that
-may be sent. So this module reads many households in a handful of queries (`read_states`,
-the batched twin of `edu.state.read_state`), computes the ranking key alone per candidate,
+may be sent. So this module reads many households in a handful of queries
+(`edu.state.read_states`), computes the ranking key alone per candidate,
 sharing per household what its people have in common, and builds the `Recommendation`
-through `edu.recommend._rank` for the winner only. The result equals taking `recommend()`
+through `edu.recommend.rank` for the winner only. The result equals taking `recommend()`
 in order and keeping the first item the tip filters allow; `tests/test_tips_pick.py`
 holds the two side by side.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, col
-
-from edu.models import (
-    Device,
-    DeviceCapability,
-    FeatureUse,
-    Household,
-    LessonProgress,
-    Person,
-    PersonDevice,
-)
-from edu.recommend import Recommendation, _candidates, _hidden, _rank
-from edu.state import CapabilityRow, DeviceRow, HouseholdState, Mark, PersonRow
+from edu.recommend import Recommendation, candidates, hidden, rank, rank_key
+from edu.state import DeviceRow, HouseholdState, PersonRow
 
 if TYPE_CHECKING:
     from lessons.catalogue import Catalogue, Lesson
 
 Allowed = Callable[[DeviceRow, str], bool]
-
-
-def read_states(session: Session, households: list[Household]) -> dict[int, HouseholdState]:
-    """Read many households' states at once (what `edu.state.read_state` reads for one)."""
-    ids = [h.id for h in households if h.id is not None]
-    if not ids:
-        return {}
-    in_people = col(Person.household_id).in_(ids)
-    people: dict[int, list[PersonRow]] = defaultdict(list)
-    uses_all: dict[int, bool] = {}
-    for hid, pid, name, role, language, all_devices in session.execute(
-        sa_select(
-            col(Person.household_id),
-            col(Person.id),
-            col(Person.name),
-            col(Person.role),
-            col(Person.language),
-            col(Person.uses_all_devices),
-        )
-        .where(in_people)
-        .order_by(col(Person.id))
-    ):
-        people[hid].append(PersonRow(pid, name, role, language))
-        uses_all[pid] = all_devices
-    devices: dict[int, dict[int, DeviceRow]] = defaultdict(dict)
-    for hid, *row in session.execute(
-        sa_select(
-            col(Device.household_id),
-            col(Device.id),
-            col(Device.did),
-            col(Device.name),
-            col(Device.model),
-            col(Device.family),
-            col(Device.status),
-            col(Device.first_seen),
-            col(Device.token_ciphertext).is_not(None),
-        ).where(col(Device.household_id).in_(ids))
-    ):
-        devices[hid][row[0]] = DeviceRow(*row)
-    caps: dict[int, list[CapabilityRow]] = defaultdict(list)
-    for device_id, *row in session.execute(
-        sa_select(
-            col(DeviceCapability.device_id),
-            col(DeviceCapability.capability),
-            col(DeviceCapability.mapped),
-            col(DeviceCapability.setting),
-            col(DeviceCapability.action),
-            col(DeviceCapability.method),
-            col(DeviceCapability.details),
-            col(DeviceCapability.in_use),
-        )
-        .join(Device, col(DeviceCapability.device_id) == col(Device.id))
-        .where(col(Device.household_id).in_(ids))
-        .order_by(col(DeviceCapability.capability))
-    ):
-        caps[device_id].append(CapabilityRow(*row))
-    chosen: dict[int, set[int]] = defaultdict(set)
-    for pid, device_id in session.execute(
-        sa_select(col(PersonDevice.person_id), col(PersonDevice.device_id))
-        .join(Person, col(PersonDevice.person_id) == col(Person.id))
-        .where(in_people)
-    ):
-        chosen[pid].add(device_id)
-    progress: dict[int, dict[str, Mark]] = defaultdict(dict)
-    for pid, lesson, state, until in session.execute(
-        sa_select(
-            col(LessonProgress.person_id),
-            col(LessonProgress.lesson),
-            col(LessonProgress.state),
-            col(LessonProgress.until),
-        )
-        .join(Person, col(LessonProgress.person_id) == col(Person.id))
-        .where(in_people)
-    ):
-        progress[pid][lesson] = Mark(state, until)
-    device_side: dict[int, set[tuple[int, str]]] = defaultdict(set)
-    attributed: dict[int, set[tuple[int, str]]] = defaultdict(set)
-    for hid, device_id, capability, person_key in session.execute(
-        sa_select(
-            col(FeatureUse.household_id),
-            col(FeatureUse.device_id),
-            col(FeatureUse.capability),
-            col(FeatureUse.person_key),
-        ).where(col(FeatureUse.household_id).in_(ids))
-    ):
-        (device_side[hid] if person_key == 0 else attributed[person_key]).add(
-            (device_id, capability)
-        )
-    states = {}
-    for household in households:
-        hid = household.id
-        assert hid is not None
-        own, folks = devices.get(hid, {}), people.get(hid, [])
-        devices_of = {
-            p.id: set(own) if uses_all.get(p.id, True) else chosen[p.id] & set(own) for p in folks
-        }
-        used = {
-            p.id: {pair for pair in device_side[hid] if pair[0] in devices_of[p.id]}
-            | attributed[p.id]
-            for p in folks
-        }
-        states[hid] = HouseholdState(
-            hid,
-            household.kind,
-            household.revision,
-            folks,
-            own,
-            {d: caps.get(d, []) for d in own},
-            devices_of,
-            used,
-            {p.id: progress[p.id] for p in folks if p.id in progress},
-        )
-    return states
 
 
 @dataclass(frozen=True)
@@ -194,7 +68,7 @@ class Picker:
         found = self._lists.get(devices)
         if found is None:
             found = []
-            for candidate in _candidates(self.state, pid, self.book):
+            for candidate in candidates(self.state, pid, self.book):
                 lesson, device = candidate.lesson, candidate.device
                 prerequisites = tuple(p for p in (self.book.get(r) for r in lesson.requires) if p)
                 tail = (
@@ -220,13 +94,12 @@ class Picker:
         return found
 
     def key(self, pid: int, device: DeviceRow, lesson: Lesson) -> tuple[Any, ...]:
-        """Return the ranking key `edu.recommend._rank` gives this candidate for this person."""
+        """Return the ranking key `edu.recommend.rank` gives this candidate for this person."""
         prerequisites = [p for p in (self.book.get(r) for r in lesson.requires) if p]
         unmet = any(not self._knows(pid, p) for p in prerequisites)
         knowers = self._who_knows(lesson)
         community = len(knowers) - (1 if pid in knowers else 0)
-        tail = (-device.first_seen.timestamp(), 1 if lesson.automatic else 0, lesson.id, device.did)
-        return (1 if unmet else 0, lesson.level_rank, -community, *tail)
+        return rank_key(unmet, community, device, lesson)
 
     def ranked(self, pid: int) -> Iterator[tuple[tuple[Any, ...], DeviceRow, Lesson]]:
         """Yield the person's candidates and their keys (unsorted), filtered as `recommend` does."""
@@ -237,7 +110,7 @@ class Picker:
         used = state.used_in_family.get(pid) or frozenset()
         for entry in self._entries(pid):
             lesson = entry.lesson
-            if marks and _hidden(marks.get(lesson.id), now):
+            if marks and hidden(marks.get(lesson.id), now):
                 continue
             if not used.isdisjoint(entry.in_use_keys):
                 continue
@@ -255,7 +128,7 @@ class Picker:
         if best is None:
             return None
         others = [p.id for p in self.state.people if p.id != person.id]
-        _, recommendation = _rank(
+        _, recommendation = rank(
             self.state, person.id, person.language, others, best[1], best[2], self.book, self.now
         )
         return recommendation

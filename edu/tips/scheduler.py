@@ -103,6 +103,7 @@ class Worker:
         tip_interval: float | None = None,
         poll_interval: float | None = None,
         clock: Clock = utcnow,
+        inventory: Any = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -114,7 +115,9 @@ class Worker:
         self._scheduler: Any = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._inventory: Any = None
+        # one Inventory (one coordinator, one handle per device) per process: the app's
+        # when the web page runs beside the scheduler, else our own
+        self._inventory: Any = inventory
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:

@@ -1,11 +1,11 @@
-"""Tables the web page and "try it now" need: API tokens, sign-in attempts, pending reverts."""
+"""Tables the web page needs: API tokens and sign-in attempts."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from edu.db import UTCDateTime, utcnow
@@ -36,22 +36,3 @@ class LoginAttempt(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
     at: datetime = _when(default_factory=utcnow)
     ok: bool = False
-
-
-class PendingRevert(SQLModel, table=True):
-    """A setting "try it now" changed, and the value to put back when it is due."""
-
-    __table_args__ = (Index("ix_pending_revert_due", "done", "due_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    device_id: int = Field(foreign_key="device.id", index=True, ondelete="CASCADE")
-    person_id: int | None = Field(default=None)
-    lesson: str = ""
-    capability: str
-    key: str = ""  # the snapshot key the previous value was read from
-    value: Any = Field(default=None, sa_column=Column(JSON))
-    due_at: datetime = _when(default_factory=utcnow)
-    created_at: datetime = _when(default_factory=utcnow)
-    done: bool = False
-    attempts: int = 0
-    last_error: str = ""
