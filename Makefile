@@ -45,8 +45,12 @@ $(CHROMIUM):
 test: lint $(CHROMIUM) ## lint, then the whole test suite (installs Debian's Chromium when missing)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: $(STAMP) ## run every benchmark under bench/ and print its figures
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+# Every test that opens a database gets its own on the server, created and dropped by the test.
+test-postgres: $(STAMP) $(CHROMIUM) ## the whole test suite again on PostgreSQL (127.0.0.1:5432, EDU_TEST_POSTGRES_URL)
+	EDU_TEST_DATABASE=postgresql $(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(STAMP) ## run every benchmark under bench/: bench/results.json, one table, README's Performance table
+	$(BIN)/python bench/run_all.py --readme
 
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -150,7 +150,7 @@ def rows_discovery(r: dict[str, Any]) -> list[Row]:
         row(
             f"Discovery: unicast sweep of a /24 ({r['devices']} devices, {r['silent_addresses']} silent addresses)",
             f"{_s(r['sweep']['median_s'])} = {r['sweep_vs_timeout']}× the hello timeout; "
-            f"found {r['sweep']['found']}",
+            f"found {r['sweep']['found']} of {r['devices']}",
             f"hello timeout {timeout} s",
             "≤ 1.5× one hello timeout",
             _verdict(r["sweep_vs_timeout"] <= 1.5 and r["sweep"]["found"] == r["devices"]),
@@ -175,7 +175,8 @@ def rows_scan(r: dict[str, Any]) -> list[Row]:
         out.append(
             row(
                 f"Scan (identify + capabilities) of {r['devices']} devices, {label}{delay}",
-                f"{_s(c['concurrent']['median_s'])} concurrent, {c['speedup_vs_sequential']}× faster",
+                f"{_s(c['concurrent']['median_s'])} concurrent "
+                f"(speed-up {c['speedup_vs_sequential']}×)",
                 f"sequential {_s(c['sequential']['median_s'])}",
                 "report",
             )
@@ -253,8 +254,9 @@ def rows_tips(r: dict[str, Any]) -> list[Row]:
         out.append(
             row(
                 f"Tip run, {item.get('people', 0):,} people, {name}",
-                f"{rate:,} tips/s ({_s(item.get('seconds', 0))})",
-                f"peak RSS {item['peak_rss_mb']} MB" if "peak_rss_mb" in item else "",
+                f"{rate:,} tips/s ({_s(item.get('seconds', 0))}"
+                + (f", peak RSS {item['peak_rss_mb']} MB)" if "peak_rss_mb" in item else ")"),
+                "—",
                 f"≥ {target:,}/s" if sqlite else "report",
                 _verdict(rate >= target) if sqlite else "",
             )

@@ -31,12 +31,12 @@ from edu.config import Settings
 from edu.db import utcnow
 from edu.models import Household, Person
 from edu.recommend import Recommendation
-from edu.state import DeviceRow, PersonRow
+from edu.state import DeviceRow, PersonRow, read_states
 from edu.tips import policy as rules
 from edu.tips.delivery import CLAIM, Outcome, deliver_due, send_claimed
 from edu.tips.links import LinkMaker
 from edu.tips.models import INBOX, InboxItem, TipChannel, TipDelivery, TipMute, TipPolicy
-from edu.tips.pick import Picker, read_states
+from edu.tips.pick import Picker
 from edu.tips.service import policy_of
 
 logger = logging.getLogger(__name__)
