@@ -239,7 +239,9 @@ def test_a_device_that_joins_an_existing_home_is_announced_as_new(
     heater = fleet.by_model("zhimi.heater.za1")
     with unit_of_work(inventory.engine) as session:
         for device in session.exec(select(Device)):
-            device.first_seen = device.first_seen - timedelta(days=60 if device.did != heater.did else 0)
+            device.first_seen = device.first_seen - timedelta(
+                days=60 if device.did != heater.did else 0
+            )
     later = [i for i in items_for(inventory, "Mia") if i.device == heater.did]
     assert later and all(i.reason_code in ("new-device", "community", "builds-on") for i in later)
     assert any(i.reason == f"New: your {i.device_name} arrived recently" for i in later)
