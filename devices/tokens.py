@@ -309,6 +309,29 @@ def parse_token_file(path: str | os.PathLike[str]) -> list[TokenRecord]:
 # --- the vault -----------------------------------------------------------------------------
 
 
+def create_private_file(path: Path, content: bytes) -> bool:
+    """Create *path* (mode 0600) holding *content*, unless it exists; return True if created.
+
+    The content goes to a private temporary file first and is then linked into place: the
+    link fails if another process won the race, and nobody ever reads a half-written file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 class TokenVault:
     """Encrypt tokens at rest with a Fernet key kept in ``<instance>/token.key`` (mode 0600)."""
 
@@ -333,22 +356,8 @@ class TokenVault:
             pass
         from cryptography.fernet import Fernet
 
-        # Write the key to a private temporary file, then link it into place: the link
-        # fails if another process won the race, and nobody ever sees a half-written key.
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(Fernet.generate_key())
-                handle.flush()
-                os.fsync(handle.fileno())
-            try:
-                os.link(temporary, path)
-                logger.info("created token key %s", path)
-            except FileExistsError:
-                logger.debug("token key %s appeared meanwhile; using it", path)
-        finally:
-            temporary.unlink(missing_ok=True)
+        if create_private_file(path, Fernet.generate_key()):
+            logger.info("created token key %s", path)
         return self._read_key()
 
     def _read_key(self) -> bytes:

@@ -7,10 +7,7 @@ staff and the manager get fresh PINs, printed once with the kiosk's full address
 from __future__ import annotations
 
 import logging
-import secrets
-import shutil
 import sys
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -39,33 +36,19 @@ def store_demo(
     as_json: bool = False,
 ) -> None:
     """Seed a shop with the simulated fleet as its demo table, serve it, print PIN and kiosk URL."""
-    from devices.fleet import FleetBindError
     from edu.cli_web import check_port_free, is_loopback
     from edu.demo.seed import seed_people
     from edu.demo_household import find_and_scan
-    from edu.simulation import check_loopback, load_fleet
+    from edu.simulation import demo_fleet
 
-    check_loopback(base)
     if serve:
         if not is_loopback(host):
             fail("the store demo serves on a loopback address only (127.0.0.1)")
         check_port_free(host, port)
-    home = ctx.settings.instance / "store-demo"
-    shutil.rmtree(home, ignore_errors=True)
-    ctx.overrides = {**ctx.overrides, "instance": home, "database_url": None}
-    ctx._settings = ctx._engine = None
-    fleet = load_fleet(fleet_name)
-    try:
-        fleet.start(base=base)
-    except FleetBindError:
-        fleet.start_in_free_block()  # another run holds the first block
-    try:
-        settings = ctx._settings = replace(
-            ctx.settings,
-            networks=(fleet.network,),
-            secret_key=secrets.token_hex(32),
-            poll_interval=min(ctx.settings.poll_interval, STORE_POLL_SECONDS),
-        )
+    poll_interval = min(ctx.settings.poll_interval, STORE_POLL_SECONDS)
+    with demo_fleet(
+        ctx, fleet_name=fleet_name, base=base, folder="store-demo", poll_interval=poll_interval
+    ) as fleet:
         inventory = ctx.inventory()
         if not as_json:
             click.echo(
@@ -78,9 +61,7 @@ def store_demo(
         if not serve:
             emit(rows, as_json, render_devices)
             return
-        _serve(settings, shop, host, port, as_json)
-    finally:
-        fleet.stop()
+        _serve(ctx.settings, shop, host, port, as_json)
 
 
 def urls(host: str, port: int) -> dict[str, str]:

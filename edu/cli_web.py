@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import secrets
-import shutil
 import socket
 import sys
 from typing import TYPE_CHECKING, Any
@@ -160,45 +158,27 @@ def register(main: click.Group) -> None:
                 as_json=as_json,
             )
             return
-        from devices.fleet import FleetBindError
         from edu.demo_household import find_and_scan, seed_people
-        from edu.simulation import check_loopback, load_fleet
+        from edu.simulation import demo_fleet
 
-        check_loopback(base)
         if serve:
             if not is_loopback(host):
                 fail("the demo serves on a loopback address only (127.0.0.1)")
             check_port_free(host, port)
-        demo_home = ctx.settings.instance / "demo"
-        shutil.rmtree(demo_home, ignore_errors=True)
-        ctx.overrides = {**ctx.overrides, "instance": demo_home, "database_url": None}
-        ctx._settings = ctx._engine = None
-        fleet = load_fleet(fleet_name)
-        try:
-            fleet.start(base=base)
-        except FleetBindError:
-            fleet.start_in_free_block()  # another run holds the first block
-        try:
-            settings = ctx._settings = _demo_settings(ctx, fleet.network)
+        with demo_fleet(ctx, fleet_name=fleet_name, base=base, folder="demo") as fleet:
             inventory = ctx.inventory()
-            say = (lambda text: None) if as_json else (lambda text: click.echo(text, err=True))
-            say(
-                f"Simulated {len(fleet.devices)} devices on {fleet.network}; sweeping and scanning ..."
-            )
+            if not as_json:
+                click.echo(
+                    f"Simulated {len(fleet.devices)} devices on {fleet.network}; "
+                    "sweeping and scanning ...",
+                    err=True,
+                )
             rows = find_and_scan(inventory, fleet)
             people = seed_people(inventory)
             if not serve:
                 emit(rows, as_json, render_devices)
                 return
-            _serve_demo(settings, people, host, port, as_json, rows)
-        finally:
-            fleet.stop()
-
-
-def _demo_settings(ctx: Context, network: str) -> Any:
-    from dataclasses import replace
-
-    return replace(ctx.settings, networks=(network,), secret_key=secrets.token_hex(32))
+            _serve_demo(ctx.settings, people, host, port, as_json, rows)
 
 
 def _serve_demo(

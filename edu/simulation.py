@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from devices.fleet import Fleet
+    from edu.cli import Context
 
 
 def check_loopback(address: str) -> None:
@@ -41,3 +47,33 @@ def token_file_for(fleet: Fleet) -> list[dict[str, Any]]:
         for d in fleet.devices
         if d.provisioned
     ]
+
+
+@contextmanager
+def demo_fleet(
+    ctx: Context, *, fleet_name: str, base: str, folder: str, **settings: Any
+) -> Iterator[Fleet]:
+    """Run a fleet for a demo in a fresh instance sub-folder; the context's settings follow it.
+
+    The demo's settings sweep the fleet's own network and get a random session secret;
+    keyword arguments override other settings (a shorter poll interval for a shop ...).
+    """
+    from devices.fleet import FleetBindError
+
+    check_loopback(base)
+    home = ctx.settings.instance / folder
+    shutil.rmtree(home, ignore_errors=True)
+    ctx.overrides = {**ctx.overrides, "instance": home, "database_url": None}
+    ctx._settings = ctx._engine = None
+    fleet = load_fleet(fleet_name)
+    try:
+        fleet.start(base=base)
+    except FleetBindError:
+        fleet.start_in_free_block()  # another run holds the first block
+    try:
+        ctx._settings = replace(
+            ctx.settings, networks=(fleet.network,), secret_key=secrets.token_hex(32), **settings
+        )
+        yield fleet
+    finally:
+        fleet.stop()

@@ -17,7 +17,6 @@ import base64
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 import threading
 from collections.abc import Iterator
@@ -83,25 +82,10 @@ class SendResult:
 def _read_or_create_key(path: Path) -> bytes:
     from cryptography.fernet import Fernet
 
-    try:
-        return path.read_bytes().strip()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(Fernet.generate_key())
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temporary, path)
-            logger.info("created the channel key %s", path)
-        except FileExistsError:
-            pass
-    finally:
-        temporary.unlink(missing_ok=True)
+    from devices.tokens import create_private_file
+
+    if create_private_file(path, Fernet.generate_key()):
+        logger.info("created the channel key %s", path)
     return path.read_bytes().strip()
 
 

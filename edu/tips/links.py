@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,21 +50,10 @@ def instance_secret(settings: Settings) -> str:
 
 
 def _create_secret(path: Path) -> None:
-    # Write privately, then link into place: if another process won the race its secret stays.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_urlsafe(48))
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temporary, path)
-            logger.info("created the link secret %s", path)
-        except FileExistsError:
-            pass
-    finally:
-        temporary.unlink(missing_ok=True)
+    from devices.tokens import create_private_file
+
+    if create_private_file(path, secrets.token_urlsafe(48).encode("ascii")):
+        logger.info("created the link secret %s", path)
 
 
 def _serializer(settings: Settings) -> URLSafeSerializer:
