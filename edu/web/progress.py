@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from flask import g
 from flask_babel import gettext as _
 from sqlmodel import Session
 
@@ -15,8 +16,13 @@ from edu.recommend import DeviceProgress, Recommendation, device_progress, load_
 
 def feature_title(capability: str) -> str:
     """Return a capability's title in the request's language (English when untranslated)."""
-    title = capability_titles().get(capability, capability.replace("-", " ").capitalize())
-    return _(title)
+    # a home page names hundreds of features, few of them distinct: translate each once
+    cache: dict[str, str] = g.setdefault("feature_titles", {})
+    title = cache.get(capability)
+    if title is None:
+        english = capability_titles().get(capability, capability.replace("-", " ").capitalize())
+        title = cache[capability] = _(english)
+    return title
 
 
 def reason_text(item: Recommendation) -> str:
