@@ -8,6 +8,8 @@ then lesson id and device id.
 
 from __future__ import annotations
 
+import json
+import weakref
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -79,8 +81,40 @@ class _Person(Protocol):
     def language(self) -> str: ...
 
 
+# per catalogue (weakly: a catalogue that goes away takes its entries with it)
+_LESSONS_MEMO: weakref.WeakKeyDictionary[Catalogue, dict[tuple[Any, ...], list[Lesson]]] = (
+    weakref.WeakKeyDictionary()
+)
+_LESSONS_MEMO_SIZE = 20_000
+
+
 def lessons_for(cap: _Capability, device: _Device, book: Catalogue) -> list[Lesson]:
-    """Curated lessons for a device capability, or one automatic draft when there are none."""
+    """Curated lessons for a device capability, or one automatic draft when there are none.
+
+    Memoised per catalogue: the same model's capabilities come back for every device and
+    every household, and the catalogue does not change while the process runs.
+    """
+    details = "" if cap.mapped else json.dumps(cap.details, sort_keys=True, default=str)
+    memo = _LESSONS_MEMO.setdefault(book, {})
+    memo_key = (
+        cap.capability,
+        cap.mapped,
+        bool(cap.setting),
+        bool(cap.action),
+        device.family,
+        device.model,
+        details,
+    )
+    found = memo.get(memo_key)
+    if found is None:
+        found = _lessons_for(cap, device, book)
+        if len(memo) >= _LESSONS_MEMO_SIZE:
+            memo.clear()
+        memo[memo_key] = found
+    return found
+
+
+def _lessons_for(cap: _Capability, device: _Device, book: Catalogue) -> list[Lesson]:
     from lessons.drafts import draft_lesson
 
     family = device.family or "device"

@@ -23,6 +23,17 @@ from edu.web.session import db, inventory, jsonable, settings, unit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
+MAX_DID = 2**32 - 1  # a miIO device id is an unsigned 32-bit number
+
+
+def _number(text: object, maximum: int) -> int | None:
+    """Return *text* as a whole number up to *maximum*, or None (ASCII digits only)."""
+    raw = str(text)
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
+        return None
+    value = int(raw)
+    return value if value <= maximum else None
+
 
 def _me() -> Person:
     person = current_person()
@@ -70,9 +81,8 @@ def me() -> Response:
 @login_required
 def recommendations() -> Response:
     """What to learn next, ranked, with reasons."""
-    limit = request.args.get("limit", "20")
-    count = int(limit) if limit.isdigit() else 20
-    items = recommend(db(), _me(), limit=min(max(count, 1), 200))
+    count = _number(request.args.get("limit", "20"), 10**6)
+    items = recommend(db(), _me(), limit=20 if count is None else min(max(count, 1), 200))
     return jsonify(
         [{**item.to_dict(), "reason_text": progress.reason_text(item)} for item in items]
     )
@@ -104,6 +114,8 @@ def _device_json(device: Device) -> dict[str, Any]:
 
 def _my_device(did: int) -> Device:
     person = _me()
+    if did > MAX_DID:
+        abort(404, "no such device")
     device = (
         db()
         .exec(select(Device).where(Device.household_id == person.household_id, Device.did == did))
@@ -196,8 +208,8 @@ def scan() -> tuple[Response, int]:
 @login_required
 def lesson(lesson_id: str) -> Response:
     """A lesson in the person's language (English fallback), as sanitised HTML."""
-    did = request.args.get("device", "")
-    context = lesson_context(_me(), lesson_id, int(did) if did.isdigit() else None)
+    did = _number(request.args.get("device", ""), MAX_DID)
+    context = lesson_context(_me(), lesson_id, did)
     item = context["lesson"]
     device_row = context["device"]
     return jsonify(
@@ -223,14 +235,12 @@ def lesson(lesson_id: str) -> Response:
 def try_now(lesson_id: str) -> Response | tuple[Response, int]:
     """Run the lesson's try_it on a device ({"device": did}) and say what the device now says."""
     person = _me()
-    raw = _body().get("device")
-    if not str(raw).isdigit():
+    did = _number(_body().get("device"), MAX_DID)
+    if did is None:
         return _error(400, "bad-input", "give the device id as device")
     assert person.id is not None
     try:
-        outcome = try_lesson(
-            inventory(), person_id=person.id, lesson_id=lesson_id, did=int(str(raw))
-        )
+        outcome = try_lesson(inventory(), person_id=person.id, lesson_id=lesson_id, did=did)
     except TryItError as exc:
         return _error(404 if exc.code == "not-found" else 409, exc.code, str(exc))
     return jsonify(jsonable(outcome.to_dict())), 200 if outcome.ok else 502

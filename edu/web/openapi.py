@@ -71,6 +71,7 @@ _ERRORS = {
 
 _obj = {"type": "object"}
 _str = {"type": "string"}
+_nstr = {"type": ["string", "null"]}
 _int = {"type": "integer"}
 _bool = {"type": "boolean"}
 
@@ -94,7 +95,7 @@ def _schemas() -> dict[str, Any]:
                 "capability": _str,
                 "device": _int,
                 "device_name": _str,
-                "family": _str,
+                "family": _nstr,
                 "title": _str,
                 "summary": _str,
                 "level": _str,
@@ -115,7 +116,7 @@ def _schemas() -> dict[str, Any]:
             "properties": {
                 "device": _int,
                 "name": _str,
-                "family": _str,
+                "family": _nstr,
                 "status": _str,
                 "in_use": strings,
                 "not_used": strings,
@@ -127,7 +128,7 @@ def _schemas() -> dict[str, Any]:
             "properties": {
                 "did": _int,
                 "name": _str,
-                "family": _str,
+                "family": _nstr,
                 "status": _str,
                 "people": strings,
                 "features": {"type": "array", "items": _obj},
@@ -164,17 +165,17 @@ def _schemas() -> dict[str, Any]:
             "properties": {
                 "did": _int,
                 "ip": _str,
-                "mac": _str,
+                "mac": _nstr,
                 "name": _str,
-                "model": _str,
-                "family": _str,
-                "firmware": _str,
-                "implementation": _str,
+                "model": _nstr,
+                "family": _nstr,
+                "firmware": _nstr,
+                "implementation": _nstr,
                 "status": _str,
                 "status_words": _str,
                 "detail": _str,
                 "token_known": _bool,
-                "source": _str,
+                "source": _nstr,
                 "capabilities": strings,
                 "unmapped": strings,
                 "doctor": _ref("Diagnosis"),
@@ -210,7 +211,7 @@ def _schemas() -> dict[str, Any]:
                 "minutes": _int,
                 "html": {"type": "string", "description": "sanitised HTML"},
                 "automatic": _bool,
-                "device": _int,
+                "device": {"type": ["integer", "null"]},
                 "in_use": _bool,
                 "can_try": _bool,
             },
