@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from devices.protocol import HELLO, PacketError, parse_hello
+from devices.protocol import HELLO, PacketError, build_message, parse_hello, parse_reply
 
 if TYPE_CHECKING:
     from miio import Device
@@ -174,6 +174,12 @@ class DeviceLink:
             error = classify(exc)
         finally:
             self.lock.release()
+        if error.status == "auth-failed" and self.token_accepted():
+            # python-miio reads at most 4 KiB of a reply: a longer one arrives cut short and
+            # fails its checksum, which python-miio reports as a wrong token.
+            error = LinkError(
+                "error", "the device answered with a reply too long or damaged to read"
+            )
         if error.status == "offline" and self.answers_hello():
             # A device with another token stays silent, exactly like an offline one;
             # only the hello, which needs no token, tells the two apart.
@@ -182,6 +188,21 @@ class DeviceLink:
                 "the device answers but not to this token: it may have been reset; enter its new token",
             )
         raise error
+
+    def token_accepted(self) -> bool:
+        """Ask for miIO.info ourselves (reading up to 64 KiB): does the device take the token?"""
+        try:
+            greeting = hello(self.ip, timeout=min(self.timeout, 1.0), port=self.port)
+            request = {"id": self.protocol._id, "method": "miIO.info", "params": []}
+            packet = build_message(request, self.token, did=greeting.did, stamp=greeting.stamp + 1)
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                sock.settimeout(self.timeout)
+                sock.sendto(packet, (self.ip, self.port))
+                data, _ = sock.recvfrom(65535)
+            parse_reply(data, self.token)
+        except (LinkError, OSError, PacketError):
+            return False
+        return True
 
     def answers_hello(self) -> bool:
         """Return True when the device replies to a hello (no token needed)."""

@@ -25,6 +25,17 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[int], None]
 
 
+PUBLIC_STATUSES = ("online", "offline", "auth-failed", "unsupported")
+
+
+def public_status(status: str) -> str:
+    """The status a report shows: a device that answers garbage is, to its user, offline.
+
+    The stored status keeps the difference ("error", "new") for the network doctor.
+    """
+    return status if status in PUBLIC_STATUSES else "offline"
+
+
 class InventoryError(ValueError):
     """A user-facing problem with a request (bad address, unknown device ...)."""
 
@@ -397,7 +408,7 @@ class Inventory:
             session.flush()
             return {
                 "did": device.did,
-                "status": device.status,
+                "status": public_status(device.status),
                 "detail": device.status_detail,
                 "in_use": self._in_use(session, device),
             }
@@ -496,9 +507,7 @@ class Inventory:
             "family": device.family,
             "firmware": device.firmware,
             "implementation": device.implementation,
-            "status": device.status
-            if device.status in ("online", "offline", "auth-failed", "unsupported")
-            else "offline",
+            "status": public_status(device.status),
             "detail": device.status_detail,
             "token_known": device.token_known,
             "source": device.discovered_via,

@@ -28,6 +28,8 @@ MAX_DID = 2**32 - 1  # a miIO device id is an unsigned 32-bit number
 
 def _number(text: object, maximum: int) -> int | None:
     """Return *text* as a whole number up to *maximum*, or None (ASCII digits only)."""
+    if isinstance(text, float) and text.is_integer():
+        text = int(text)  # JSON Schema counts 7.0 as an integer
     raw = str(text)
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
         return None

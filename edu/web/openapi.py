@@ -44,7 +44,7 @@ def _op(
             "name": p,
             "in": "path",
             "required": True,
-            "schema": {"type": "integer" if p == "did" else "string"},
+            "schema": _DID if p == "did" else _str,
         }
         for p in params
     ]
@@ -74,6 +74,8 @@ _str = {"type": "string"}
 _nstr = {"type": ["string", "null"]}
 _int = {"type": "integer"}
 _bool = {"type": "boolean"}
+# a miIO device id is an unsigned 32-bit number
+_DID = {"type": "integer", "minimum": 0, "maximum": 2**32 - 1}
 
 
 def _schemas() -> dict[str, Any]:
@@ -154,6 +156,7 @@ def _schemas() -> dict[str, Any]:
                     ],
                 },
                 "tone": _str,
+                "words": _str,
                 "title": _str,
                 "explanation": _str,
                 "steps": strings,
@@ -295,7 +298,11 @@ def document() -> dict[str, Any]:
                 body={
                     "type": "object",
                     "required": ["ip", "token"],
-                    "properties": {"ip": _str, "token": _str, "name": _str},
+                    "properties": {
+                        "ip": {"type": "string", "format": "ipv4"},
+                        "token": {"type": "string", "pattern": "^[0-9a-fA-F]{32}$"},
+                        "name": _str,
+                    },
                 },
             ),
         },
@@ -355,7 +362,7 @@ def document() -> dict[str, Any]:
                 tag="learning",
                 params=["lesson_id"],
                 errors=("400", "401", "404", "409", "502"),
-                body={"type": "object", "required": ["device"], "properties": {"device": _int}},
+                body={"type": "object", "required": ["device"], "properties": {"device": _DID}},
             )
         },
         "/api/v1/lessons/{lesson_id}/known": {
