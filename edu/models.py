@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from edu.db import UTCDateTime, utcnow
@@ -37,7 +37,7 @@ class Device(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     household_id: int = Field(foreign_key="household.id", index=True)
-    did: int = Field(index=True)
+    did: int = Field(sa_type=BigInteger, index=True)  # miIO ids are unsigned 32-bit
     mac: str | None = Field(default=None, index=True)
     ip: str
     name: str = ""

@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from edu.db import key, utcnow
 from edu.models import Household, LessonProgress, Person, PersonDevice
+from edu.text import plain_text
 
 ROLES = ("admin", "member", "staff")
 LANGUAGES = ("en", "zh-CN")
@@ -24,7 +25,7 @@ class NotFound(ValueError):
 
 def clean_name(name: str) -> str:
     """Return the name trimmed, or raise ValueError for an empty or overlong one."""
-    cleaned = " ".join(name.split())
+    cleaned = " ".join(plain_text(name, limit=1000).split())
     if not cleaned:
         raise ValueError("a name cannot be empty")
     if len(cleaned) > 60:

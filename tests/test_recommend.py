@@ -245,3 +245,9 @@ def test_a_device_that_joins_an_existing_home_is_announced_as_new(
     later = [i for i in items_for(inventory, "Mia") if i.device == heater.did]
     assert later and all(i.reason_code in ("new-device", "community", "builds-on") for i in later)
     assert any(i.reason == f"New: your {i.device_name} arrived recently" for i in later)
+
+
+def test_names_lose_control_characters_before_they_are_stored(inventory: Inventory) -> None:
+    with unit_of_work(inventory.engine) as session:
+        person = add_person(session, inventory.household(session), "Ki\x00m\t  Lee\x07")
+        assert person.name == "Kim Lee"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from edu.db import UTCDateTime, utcnow
@@ -78,7 +78,7 @@ class TipDelivery(SQLModel, table=True):
     status: str = "sending"
     attempts: int = 0
     idempotency_key: str = ""
-    device_did: int | None = None
+    device_did: int | None = Field(default=None, sa_type=BigInteger)
     title: str = ""
     summary: str = ""
     link: str = ""
@@ -102,7 +102,7 @@ class InboxItem(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
     lesson: str
     capability: str = ""
-    device_did: int | None = None
+    device_did: int | None = Field(default=None, sa_type=BigInteger)
     device_name: str = ""
     title: str
     summary: str

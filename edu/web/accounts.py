@@ -14,6 +14,7 @@ from sqlmodel import Session, col, delete, select
 from edu.db import utcnow
 from edu.models import Device, Household, Person, PersonDevice
 from edu.people import LANGUAGES, ROLES, add_person, check_pin, clean_name, hash_pin, set_devices
+from edu.text import plain_text
 from edu.web.models import ApiToken, LoginAttempt
 from edu.web.security import token_digest
 from edu.web.session import unit
@@ -242,7 +243,7 @@ def users_of(session: Session, household: Household, device: Device) -> set[int]
 
 def create_token(session: Session, person: Person, name: str) -> tuple[ApiToken, str]:
     """Make an API token for *person*; the plain token is returned once and never stored."""
-    name = " ".join(name.split())[:60] or "API token"
+    name = plain_text(name) or "API token"
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with unit(session):
         row = ApiToken(person_id=person.id, name=name, digest=token_digest(plain), hint=plain[-4:])  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from edu.models import Device, Person
 from edu.people import NotFound, mark_lesson
 from edu.recommend import device_progress, recommend
+from edu.text import plain_text
 from edu.tryit import TryItError, try_lesson, uses_device
 from edu.web import accounts, progress
 from edu.web.devices import start_scan, tracker
@@ -35,6 +36,11 @@ def _number(text: object, maximum: int) -> int | None:
         return None
     value = int(raw)
     return value if value <= maximum else None
+
+
+def _name(value: object) -> str:
+    """Return a name without control characters (PostgreSQL refuses NUL), at most 60 long."""
+    return plain_text(value)
 
 
 def _me() -> Person:
@@ -157,7 +163,7 @@ def add_device() -> tuple[Response, int]:
     ip, token, name = str(body.get("ip", "")), str(body.get("token", "")), body.get("name")
     try:
         normalize_token(token)
-        row = inventory().add(ip, token, name=str(name)[:60] if name else None)
+        row = inventory().add(ip, token, name=_name(name or "") or None)
     except InventoryError:
         return _error(422, "no-answer", "no device answered at that address")
     except ValueError:
@@ -182,7 +188,7 @@ def change_device(did: int) -> Response | tuple[Response, int]:
             db().delete(found)
         inventory().coordinator.forget(did)
         return jsonify({"removed": did})
-    name = " ".join(str(_body().get("name", "")).split())[:60]
+    name = _name(_body().get("name", ""))
     with unit(db()):
         found.name = name
         db().add(found)

@@ -22,6 +22,7 @@ from sqlmodel import select
 from werkzeug.wrappers import Response
 
 from edu.models import Device, DeviceCapability, Household
+from edu.text import plain_text
 from edu.web import accounts
 from edu.web.doctor import diagnose, diagnose_address
 from edu.web.progress import feature_title
@@ -123,7 +124,7 @@ def add() -> str | Response | tuple[str, int]:
     from edu.inventory import InventoryError
 
     ip, token = request.form.get("ip", "").strip(), request.form.get("token", "")
-    name = request.form.get("name", "").strip()[:60] or None
+    name = plain_text(request.form.get("name", "")) or None
     form = {"ip": ip, "name": name or ""}
     problem: Any = None
     try:
@@ -194,7 +195,7 @@ def detail(did: int) -> str | Response:
     if request.method == "POST":
         action = request.form.get("action")
         if action == "rename":
-            name = " ".join(request.form.get("name", "").split())[:60]
+            name = plain_text(request.form.get("name", ""))
             with unit(db()):
                 device.name = name
                 db().add(device)
