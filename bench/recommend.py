@@ -20,7 +20,7 @@ from datetime import timedelta
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from devices.capabilities import Vocabulary
+from devices.vocabulary import Vocabulary
 from edu.db import create_schema, key, make_engine, unit_of_work, utcnow
 from edu.models import Device, DeviceCapability, Household, Person, UsageEvent
 from edu.recommend import recommend

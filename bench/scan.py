@@ -79,9 +79,9 @@ def fleet_process(latency: float) -> Iterator[list[dict[str, Any]]]:
 
 def measure(devices: list[dict[str, Any]], repeat: int, timeout: float) -> dict[str, Any]:
     """Time concurrent and sequential scans of *devices*, interleaved, *repeat* times each."""
-    from devices.capabilities import Vocabulary
     from devices.coordinator import Coordinator, ScanResult
     from devices.specs import SpecStore
+    from devices.vocabulary import Vocabulary
 
     vocabulary = Vocabulary.load()
 

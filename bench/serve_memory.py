@@ -38,9 +38,9 @@ def build(instance: Path, devices: int) -> int:
     import yaml
     from sqlalchemy import insert, text
 
-    from devices.capabilities import Vocabulary
     from devices.fleet import fleet_path
     from devices.tokens import TokenVault
+    from devices.vocabulary import Vocabulary
     from edu.config import Settings
     from edu.db import create_schema, make_engine, unit_of_work, utcnow
     from edu.models import Device, DeviceCapability, Household, Person

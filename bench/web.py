@@ -36,7 +36,7 @@ PIN = "1234"
 
 def big_catalogue() -> Any:
     """1,000 English lessons over the capabilities of the benchmark devices."""
-    from devices.capabilities import Vocabulary
+    from devices.vocabulary import Vocabulary
     from lessons.catalogue import Catalogue, Lesson, TryIt
 
     vocabulary = Vocabulary.load()
@@ -84,7 +84,7 @@ def build(instance: Path) -> dict[str, Any]:
     from sqlalchemy import insert
     from sqlmodel import Session
 
-    from devices.capabilities import Vocabulary
+    from devices.vocabulary import Vocabulary
     from edu.config import Settings
     from edu.db import create_schema, make_engine, utcnow
     from edu.models import Device, DeviceCapability, FeatureUse, Household, Person, UsageEvent

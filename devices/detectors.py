@@ -14,7 +14,7 @@ from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from devices.capabilities import Vocabulary
+    from devices.vocabulary import Vocabulary
 
 __all__ = ["Detection", "Rule", "RuleError", "compile_rule", "detect", "read_status", "snapshot"]
 
@@ -347,7 +347,7 @@ def detect(
     descriptor ids, snapshot keys or setter names), whose changes are not a person's use.
     """
     if vocabulary is None:
-        from devices.capabilities import Vocabulary
+        from devices.vocabulary import Vocabulary
 
         vocabulary = Vocabulary.load()
     settings = settings or {}

@@ -52,8 +52,8 @@ class Inventory:
     @classmethod
     def open(cls, engine: Engine, settings: Settings) -> Inventory:
         """Build an inventory with a coordinator and a token vault for *settings*."""
-        from devices.capabilities import Vocabulary
         from devices.specs import SpecStore
+        from devices.vocabulary import Vocabulary
 
         instance = settings.ensure_instance()
         store = SpecStore(
@@ -348,7 +348,7 @@ class Inventory:
         now: datetime | None = None,
     ) -> list[dict[str, Any]]:
         """Read every known device once, store snapshots, detect and record usage."""
-        from devices.capabilities import Vocabulary
+        from devices.vocabulary import Vocabulary
 
         now = now or utcnow()
         interval = timedelta(seconds=self.settings.poll_interval)

@@ -161,8 +161,8 @@ def _read(inventory: Inventory, did: int) -> dict[str, Any]:
 
 
 def _keys(capability: str, setting: str | None, *snapshots: dict[str, Any]) -> list[str]:
-    from devices.capabilities import Vocabulary
     from devices.detectors import resolve_keys
+    from devices.vocabulary import Vocabulary
 
     vocabulary = Vocabulary.load()
     patterns = list(vocabulary[capability].change_keys) if capability in vocabulary else []
@@ -187,7 +187,7 @@ def same_value(shown: Any, wanted: Any) -> bool:
 
 
 def _in_use(capability: str, snap: dict[str, Any]) -> bool:
-    from devices.capabilities import Vocabulary
+    from devices.vocabulary import Vocabulary
 
     vocabulary = Vocabulary.load()
     rule = vocabulary[capability].detect if capability in vocabulary else None

@@ -1,6 +1,6 @@
 """Read the capability vocabulary file into the plain mapping lint takes (for tests and the CLI).
 
-The application builds the same mapping from `devices.capabilities.Vocabulary`; this
+The application builds the same mapping from `devices.vocabulary.Vocabulary`; this
 reader exists so that `python -m lessons.lint` and the lesson tests work from the data
 file alone, without importing `devices`. The mapping, per capability id::
 

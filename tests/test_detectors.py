@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from devices.capabilities import Vocabulary
 from devices.detectors import Detection, RuleError, compile_rule, detect, snapshot
+from devices.vocabulary import Vocabulary
 
 FAN_CAPS = ["buzzer", "child-lock", "indicator-light", "natural-wind", "off-timer", "oscillation",
             "oscillation-angle", "speed-level"]  # fmt: skip

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from devices.capabilities import DEFAULT_PATH, Vocabulary, VocabularyError
+from devices.vocabulary import DEFAULT_PATH, Vocabulary, VocabularyError
 
 BROKEN = Path(__file__).parent / "data" / "vocabulary_broken"
 FAMILIES = {"vacuum", "air-purifier", "fan", "humidifier", "light", "plug", "heater", "air-monitor"}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 
-from devices.capabilities import Vocabulary
+from devices.vocabulary import Vocabulary
 from edu.catalogue import capability_titles, catalogue
 from edu.models import Device, DeviceCapability
 from edu.recommend import lessons_for

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 
-from devices.capabilities import Vocabulary
 from devices.coordinator import coerce_argument
 from devices.detectors import resolve_keys
 from devices.link import LinkError
+from devices.vocabulary import Vocabulary
 from edu.db import unit_of_work
 from edu.models import Device, DeviceCapability
 from edu.tryit import same_value

@@ -1,0 +1,314 @@
+"""The capability vocabulary: a data file of features, how python-miio reveals each, when it is in use."""
+
+from __future__ import annotations
+
+import enum
+import functools
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from devices import detectors
+
+if TYPE_CHECKING:
+    from devices.capabilities import _Item
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PATH = Path(__file__).with_name("data") / "vocabulary.yaml"
+KINDS = ("setting", "action", "sensor", "mode")
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_MIOT_NAME = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
+_METHOD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENTRY_FIELDS = (
+    "id title families kind summary actionable match detect setting action detect_changes"
+)
+
+
+class VocabularyError(ValueError):
+    """The vocabulary file is broken; the message is one line naming the file and entry."""
+
+
+@dataclass(frozen=True)
+class MiotRule:
+    """Matches a MIoT property or action (or any item of a service) by its type name."""
+
+    property: str | None = None
+    action: str | None = None
+    service: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+
+    def matches(self, item: _Item) -> bool:
+        """Return True when the descriptor *item* has the MIoT type this rule names."""
+        if item.miot is None or (self.service and item.miot[0] not in self.service):
+            return False
+        wanted = self.action if item.kind == "action" else self.property
+        if (self.property or self.action) and item.miot[1] != wanted:
+            return False
+        return not self.choices or any(
+            fnmatchcase(c.casefold(), p.casefold())
+            for c in item.choices or ()
+            for p in self.choices
+        )
+
+
+@dataclass(frozen=True)
+class StatusRule:
+    """Matches a status key or property; with choices, its enum must offer one of them."""
+
+    name: str
+    choices: tuple[str, ...] = ()
+
+    def matches(self, names: Mapping[str, Any]) -> bool:
+        """Return True when the status reported this name (and an enum offering a choice)."""
+        value = names.get(self.name)
+        if value is None or value == "" or not self.choices:
+            return value is not None and value != ""
+        if not isinstance(value, enum.Enum):
+            return False
+        options = [n.casefold() for n in type(value).__members__]
+        options += [str(m.value).casefold() for m in type(value)]
+        return any(fnmatchcase(o, p.casefold()) for o in options for p in self.choices)
+
+
+@dataclass(frozen=True)
+class Match:
+    """The ways python-miio can reveal a capability; any one is enough."""
+
+    descriptors: tuple[str, ...] = ()
+    status: tuple[StatusRule, ...] = ()
+    methods: tuple[str, ...] = ()
+    miot: tuple[MiotRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class Capability:
+    """One feature a person can learn, as defined in the vocabulary."""
+
+    id: str
+    title: str
+    families: tuple[str, ...]
+    kind: str
+    summary: str
+    actionable: bool
+    match: Match = field(default_factory=Match, repr=False)
+    detect: detectors.Rule | None = field(default=None, repr=False, compare=False)
+    setting_descriptors: tuple[str, ...] = ()
+    setting_methods: tuple[str, ...] = ()
+    try_value: Any = field(default=None, compare=False)
+    change_keys: tuple[str, ...] = ()
+    detect_changes: bool = False
+    action_descriptors: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------- loading and validation
+
+
+class _Invalid(Exception):
+    """A problem in one entry; turned into a VocabularyError naming the entry."""
+
+
+def _strings(value: Any, what: str, pattern: re.Pattern[str] | None = None) -> tuple[str, ...]:
+    value = [value] if isinstance(value, str) else value
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _Invalid(f"{what} must be a list of non-empty strings")
+    for v in value:
+        if pattern is not None and not pattern.match(v):
+            raise _Invalid(f"{what}: {v!r} is not a valid name")
+    return tuple(value)
+
+
+def _fields(data: Any, what: str, allowed: str) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise _Invalid(f"{what} must be a mapping")
+    for key in data:
+        if key not in allowed.split():
+            raise _Invalid(f"{what} has unknown field {key!r}")
+    return data
+
+
+def _list(data: Mapping[str, Any], key: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise _Invalid(f"{key} must be a list")
+    return value
+
+
+def _miot_rule(data: Any) -> MiotRule:
+    data = {"property": data} if isinstance(data, str) else data
+    data = _fields(data, "miot item", "property action service choices")
+    if ("property" in data and "action" in data) or not {"property", "action", "service"} & set(
+        data
+    ):
+        raise _Invalid("a miot item names one property or action, or only a service")
+    name = {k: data[k] for k in ("property", "action") if k in data}
+    if any(not isinstance(v, str) or not _MIOT_NAME.match(v) for v in name.values()):
+        raise _Invalid(f"miot item: {next(iter(name.values()))!r} is not a valid type name")
+    service = _strings(data.get("service", []), "miot service", _MIOT_NAME)
+    choices = _strings(data.get("choices", []), "miot choices")
+    return MiotRule(**name, service=service, choices=choices)
+
+
+def _status_rule(data: Any) -> StatusRule:
+    data = _fields({"name": data} if isinstance(data, str) else data, "status item", "name choices")
+    name = data.get("name")
+    if not isinstance(name, str) or not _METHOD.match(name):
+        raise _Invalid(f"status item: {name!r} is not a valid name")
+    return StatusRule(name, _strings(data.get("choices", []), "status choices"))
+
+
+def _match(data: Any) -> Match:
+    data = _fields(data, "match", "descriptors status methods miot")
+    match = Match(
+        descriptors=_strings(data.get("descriptors", []), "match.descriptors"),
+        status=tuple(_status_rule(item) for item in _list(data, "status")),
+        methods=_strings(data.get("methods", []), "match.methods", _METHOD),
+        miot=tuple(_miot_rule(item) for item in _list(data, "miot")),
+    )
+    if not (match.descriptors or match.status or match.methods or match.miot):
+        raise _Invalid("match needs at least one descriptor, status key, method or miot type")
+    return match
+
+
+def _text(entry: Mapping[str, Any], key: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not value.strip() or "\n" in value.strip():
+        raise _Invalid(f"{key} must be a non-empty single-line string")
+    return value.strip()
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(_frozen(v) for v in value) if isinstance(value, list) else value
+
+
+def _capability(entry: Any, families: tuple[str, ...]) -> Capability:
+    entry = _fields(entry, "entry", _ENTRY_FIELDS)
+    fams = _strings(entry.get("families"), "families")
+    for fam in fams:
+        if fam not in families or fams.count(fam) > 1:
+            raise _Invalid(f"families: unknown or repeated family {fam!r}")
+    kind = entry.get("kind")
+    if kind not in KINDS:
+        raise _Invalid(f"kind must be one of {', '.join(KINDS)}")
+    flags = (entry.get("actionable"), entry.get("detect_changes", False))
+    if not all(isinstance(flag, bool) for flag in flags):
+        raise _Invalid("actionable and detect_changes must be true or false")
+    try:
+        rule = detectors.compile_rule(entry["detect"]) if entry.get("detect") is not None else None
+    except detectors.RuleError as ex:
+        raise _Invalid(f"detect: {ex}") from None
+    setting = _fields(entry.get("setting", {}), "setting", "descriptors methods value keys")
+    keys = rule.keys if rule is not None and kind in ("setting", "mode") else ()
+    return Capability(
+        id=entry["id"],
+        title=_text(entry, "title"),
+        families=fams,
+        kind=kind,
+        summary=_text(entry, "summary"),
+        actionable=entry["actionable"],
+        match=_match(entry.get("match")),
+        detect=rule,
+        setting_descriptors=_strings(setting.get("descriptors", []), "setting.descriptors"),
+        setting_methods=_strings(setting.get("methods", []), "setting.methods", _METHOD),
+        try_value=_frozen(setting.get("value")),
+        change_keys=_strings(setting["keys"], "setting.keys") if "keys" in setting else keys,
+        detect_changes=entry.get("detect_changes", kind in ("setting", "mode")),
+        action_descriptors=_strings(entry.get("action", []), "action"),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Vocabulary:
+    """The validated capability vocabulary: capabilities, families and model patterns."""
+
+    by_id: Mapping[str, Capability]
+    families: tuple[str, ...]
+    models: tuple[tuple[str, str], ...] = ()
+    device_types: Mapping[str, str] = field(default_factory=dict)
+    source: str = "vocabulary.yaml"
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> Vocabulary:
+        """Load and validate a vocabulary file (the shipped one by default); cached per path."""
+        return _load_cached(str(Path(path or DEFAULT_PATH).resolve()))
+
+    @classmethod
+    def from_data(cls, data: Any, source: str = "vocabulary.yaml") -> Vocabulary:
+        """Validate already-parsed vocabulary data; raise VocabularyError when it is broken."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("capabilities"), list):
+            raise VocabularyError(f"{source}: expected a mapping with a 'capabilities' list")
+        families = data.get("families")
+        if not isinstance(families, list) or not all(isinstance(f, str) for f in families or [0]):
+            raise VocabularyError(f"{source}: 'families' must be a non-empty list of names")
+        caps: dict[str, Capability] = {}
+        for index, entry in enumerate(data["capabilities"]):
+            cap_id = entry.get("id") if isinstance(entry, Mapping) else None
+            label = cap_id if isinstance(cap_id, str) else f"#{index + 1}"
+            try:
+                if not isinstance(cap_id, str) or not _ID.match(cap_id) or cap_id in caps:
+                    raise _Invalid("id must be a kebab-case string used once")
+                caps[cap_id] = _capability(entry, tuple(families))
+            except _Invalid as ex:
+                raise VocabularyError(f"{source}: entry '{label}': {ex}") from None
+        try:
+            models = tuple(
+                (str(m["pattern"]).lower(), m["family"]) for m in data.get("models") or []
+            )
+            types = dict(data.get("device_types") or {})
+        except (KeyError, TypeError, ValueError):
+            raise VocabularyError(f"{source}: models/device_types are malformed") from None
+        if not {fam for _, fam in models} | set(types.values()) <= set(families):
+            raise VocabularyError(f"{source}: models/device_types name an unknown family")
+        return cls(caps, tuple(families), models, types, source)
+
+    def __getitem__(self, cap_id: str) -> Capability:
+        return self.by_id[cap_id]
+
+    def __contains__(self, cap_id: object) -> bool:
+        return cap_id in self.by_id
+
+    def __iter__(self) -> Iterator[Capability]:
+        return iter(self.by_id.values())
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+    def ids(self) -> list[str]:
+        """Return every capability id, sorted."""
+        return sorted(self.by_id)
+
+    def for_family(self, family: str) -> list[Capability]:
+        """Return the capabilities of one device family, sorted by id."""
+        return sorted((c for c in self if family in c.families), key=lambda c: c.id)
+
+    def family_for_model(self, model: str | None) -> str | None:
+        """Return the family of a model id from the model patterns, or None."""
+        model = (model or "").lower()
+        return next((fam for pat, fam in self.models if model and fnmatchcase(model, pat)), None)
+
+    def family_for_device_type(self, device_type: str | None) -> str | None:
+        """Return the family of a MIoT device type (urn:...:device:<type>:...), or None."""
+        return self.device_types.get(device_type or "")
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(path: str) -> Vocabulary:
+    name = Path(path).name
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as ex:
+        raise VocabularyError(f"{name}: cannot read: {ex.strerror}") from None
+    except yaml.YAMLError as ex:
+        mark = getattr(ex, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(ex, "problem", None) or "syntax error"
+        raise VocabularyError(f"{name}: not valid YAML{where}: {problem}") from None
+    vocab = Vocabulary.from_data(data, source=name)
+    logger.debug("Loaded %d capabilities from %s", len(vocab), path)
+    return vocab
