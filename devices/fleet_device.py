@@ -12,16 +12,10 @@ import time
 from collections import Counter, deque
 from typing import TYPE_CHECKING, Any
 
-from devices.fleet_server import (
-    DeviceProtocol,
-    build_reply,
-    hello_reply,
-    is_hello,
-    open_endpoint,
-    parse_request,
-    send_later,
-)
+from devices.fleet_server import DeviceProtocol, open_endpoint, parse_request, send_later
 from devices.fleet_sim import Behaviour, SimDefinition
+from devices.protocol import HELLO as HELLO_PACKET
+from devices.protocol import build_hello_reply, build_message
 
 if TYPE_CHECKING:
     from devices.fleet_server import LoopThread
@@ -245,12 +239,13 @@ class SimulatedDevice:
     def _on_datagram(self, data: bytes, addr: Any, transport: asyncio.DatagramTransport) -> None:
         with self._lock:
             fault, delay = self._fault, (self._slow_seconds if self._fault == "slow" else 0.0)
-            if is_hello(data):
+            # any 32-byte packet with the hello header is a hello, as on real devices
+            if len(data) == len(HELLO_PACKET) and data[:4] == HELLO_PACKET[:4]:
                 self._requests[HELLO] += 1
                 if fault == "no-reply":
                     return
-                packet = hello_reply(
-                    self.did, self._stamp(), None if self._provisioned else self._key
+                packet = build_hello_reply(
+                    self.did, self._stamp(), None if self._provisioned else self._key.hex()
                 )
                 send_later(asyncio.get_running_loop(), transport, packet, addr, delay)
                 return
@@ -279,7 +274,7 @@ class SimulatedDevice:
             payload["exe_time"] = 90
             payload["debug"] = "x" * OVERSIZED_BYTES
         key = self._reset_key if fault == "wrong-token" else self._key
-        packet = build_reply(payload, self.did, self._stamp(), key)
+        packet = build_message(payload, key.hex(), did=self.did, stamp=self._stamp())
         if fault == "malformed":
             # Cut inside the checksum: the header still says the full length.
             return packet[:24]

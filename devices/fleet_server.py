@@ -8,10 +8,8 @@ loop running in one background thread; other threads reach it through ``LoopThre
 from __future__ import annotations
 
 import asyncio
-import datetime
 import errno
 import logging
-import struct
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar, cast
@@ -22,24 +20,10 @@ from miio.protocol import Message
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-MAGIC = 0x2131
-HELLO_SIZE = 32
-_HEADER = struct.Struct(">HHIII16s")
-_HIDDEN_TOKEN = b"\xff" * 16
 
 
 class FleetBindError(OSError):
     """A simulated device could not bind its address (taken, or not a local address)."""
-
-
-def is_hello(data: bytes) -> bool:
-    """Tell whether a datagram is the 32-byte hello a client sends."""
-    return len(data) == HELLO_SIZE and data[:4] == b"\x21\x31\x00\x20"
-
-
-def hello_reply(did: int, stamp: int, token: bytes | None) -> bytes:
-    """Build the 32-byte hello reply; the checksum field shows the token only when given."""
-    return _HEADER.pack(MAGIC, HELLO_SIZE, 0, did, stamp, token if token else _HIDDEN_TOKEN)
 
 
 def parse_request(data: bytes, token: bytes) -> dict[str, Any]:
@@ -52,20 +36,6 @@ def parse_request(data: bytes, token: bytes) -> dict[str, Any]:
     if not isinstance(payload, dict) or "method" not in payload:
         raise ValueError("request without a method")
     return payload
-
-
-def build_reply(payload: dict[str, Any], did: int, stamp: int, token: bytes) -> bytes:
-    """Encrypt a reply payload into a miIO packet, as a device with this token would."""
-    header = {
-        "length": 0,
-        "unknown": 0,
-        "device_id": did.to_bytes(4, "big"),
-        "ts": datetime.datetime.fromtimestamp(stamp, tz=datetime.UTC),
-    }
-    packet: bytes = Message.build(
-        {"data": {"value": payload}, "header": {"value": header}, "checksum": 0}, token=token
-    )
-    return packet
 
 
 class DeviceProtocol(asyncio.DatagramProtocol):

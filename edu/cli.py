@@ -71,7 +71,7 @@ class Context:
             self._engine.dispose()
             self._engine = None
 
-    def inventory(self, **overrides: Any) -> Any:
+    def inventory(self) -> Any:
         from edu.inventory import Inventory
 
         return Inventory.open(self.engine, self.settings)
@@ -258,7 +258,7 @@ def discover(
     found = run_discovery(ctx, networks, ips, broadcast, mdns, timeout)
     rows = [
         {"ip": f.ip, "did": f.did, "token_known": f.token_known, "source": f.source}
-        for f in sorted(found, key=lambda f: tuple(int(p) for p in f.ip.split(".")))
+        for f in sorted(found, key=lambda f: ip_order(f.ip))
     ]
 
     def render(data: list[dict[str, Any]]) -> None:
@@ -268,6 +268,11 @@ def discover(
             click.echo(f"  {row['ip']:<16} did {row['did']:<12} {token:<15} via {row['source']}")
 
     emit(rows, as_json, render)
+
+
+def ip_order(ip: str | None) -> tuple[int, ...]:
+    """Sort key for addresses in numeric order (an unknown address first)."""
+    return tuple(int(part) for part in ip.split(".")) if ip else (0,)
 
 
 def render_devices(rows: list[dict[str, Any]]) -> None:
@@ -303,7 +308,7 @@ def scan(
     inventory = ctx.inventory()
     with progress_bar(len(found), "Scanning", as_json) as advance:
         rows = inventory.scan(found, progress=advance)
-    rows.sort(key=lambda r: tuple(int(p) for p in r["ip"].split(".")) if r["ip"] else (0,))
+    rows.sort(key=lambda r: ip_order(r["ip"]))
     emit(rows, as_json, render_devices)
 
 
@@ -359,7 +364,7 @@ def tokens_import(ctx: Context, file: Path, as_json: bool) -> None:
 def poll(ctx: Context, as_json: bool, due: bool) -> None:
     """Read every stored device once, store what changed and detect feature use."""
     inventory = ctx.inventory()
-    total = len(inventory.devices())
+    total = inventory.device_count()
     with progress_bar(total, "Polling", as_json) as advance:
         rows = inventory.poll(due_only=due, progress=advance)
 

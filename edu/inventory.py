@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from devices.coordinator import Coordinator, PollResult, ScanResult, backoff
 from devices.discovery import Discovered
@@ -40,6 +40,10 @@ class InventoryError(ValueError):
     """A user-facing problem with a request (bad address, unknown device ...)."""
 
 
+class TokenUnknown(InventoryError):
+    """The device is known, but not its token."""
+
+
 @dataclass
 class Inventory:
     """The services that keep the device tables in step with the network."""
@@ -56,13 +60,8 @@ class Inventory:
         from devices.vocabulary import Vocabulary
 
         instance = settings.ensure_instance()
-        store = SpecStore(
-            instance / "specs",
-            max_age_hours=settings.spec_cache_hours,
-            fetch=None,
-        )
-        if settings.fetch_specs:
-            store = SpecStore.online(instance / "specs", max_age_hours=settings.spec_cache_hours)
+        make_store = SpecStore.online if settings.fetch_specs else SpecStore.offline
+        store = make_store(instance / "specs", max_age_hours=settings.spec_cache_hours)
         vocabulary = Vocabulary.load()
         coordinator = Coordinator(
             store, timeout=settings.device_timeout, family_for_model=vocabulary.family_for_model
@@ -464,40 +463,72 @@ class Inventory:
 
     # -- writing (Feature Coach's own changes) -------------------------------------------
 
+    def _reach(self, session: Session, did: int) -> Device:
+        """Find device *did* and make sure the coordinator holds a link to it."""
+        device = self._find(session, self.household(session), did=did)
+        if device is None:
+            raise InventoryError(f"no device with id {did}")
+        token = self.token_of(device)
+        if token is None:
+            raise TokenUnknown(f"the token of {device.display_name} is not known")
+        self.coordinator.track(device.did, device.ip, token)
+        return device
+
+    def _own_change(
+        self, session: Session, device: Device, capability: str, *, action: bool, value: Any = None
+    ) -> DeviceCapability:
+        """Return the capability row to change, after recording that the change is ours.
+
+        Recorded first: if the change lands but we crash, the next poll still knows it was us.
+        """
+        cap = session.exec(
+            select(DeviceCapability).where(
+                DeviceCapability.device_id == device.id, DeviceCapability.capability == capability
+            )
+        ).first()
+        if cap is None or not (cap.method or (cap.action if action else cap.setting)):
+            what = "action" if action else "setting"
+            raise InventoryError(f"{device.display_name} has no {what} for {capability}")
+        for written in {
+            k for k in (cap.method, cap.action if action else cap.setting, capability) if k
+        }:
+            session.add(OwnWrite(device_id=key(device), key=written, value=value))
+        return cap
+
+    def read(self, did: int) -> dict[str, Any]:
+        """Read device *did* now and return its snapshot (raises InventoryError or LinkError)."""
+        with unit_of_work(self.engine) as session:
+            self._reach(session, did)
+        return self.coordinator.read(did)
+
     def write_setting(self, did: int, capability: str, value: Any) -> None:
         """Change a device setting on behalf of Feature Coach, remembering it was us."""
         with unit_of_work(self.engine) as session:
-            household = self.household(session)
-            device = self._find(session, household, did=did)
-            if device is None:
-                raise InventoryError(f"no device with id {did}")
-            cap = session.exec(
-                select(DeviceCapability).where(
-                    DeviceCapability.device_id == device.id,
-                    DeviceCapability.capability == capability,
-                )
-            ).first()
-            if cap is None or not (cap.setting or cap.method):
-                raise InventoryError(f"{device.display_name} has no setting for {capability}")
-            token = self.token_of(device)
-            if token is None:
-                raise InventoryError(f"the token of {device.display_name} is not known")
-            self.coordinator.track(device.did, device.ip, token)
-            method, descriptor = cap.method, cap.setting
-            # Record first: if the write lands but we crash, the next poll still knows it was us.
-            for written in {k for k in (method, descriptor, capability) if k}:
-                session.add(OwnWrite(device_id=key(device), key=written, value=value))
-        self.coordinator.write(did, value, method=method, descriptor=descriptor)
+            cap = self._own_change(
+                session, self._reach(session, did), capability, action=False, value=value
+            )
+        self.coordinator.write(did, value, method=cap.method, descriptor=cap.setting)
+
+    def run_action(self, did: int, capability: str, params: Any = None) -> Any:
+        """Run a device action on behalf of Feature Coach, remembering it was us."""
+        with unit_of_work(self.engine) as session:
+            cap = self._own_change(session, self._reach(session, did), capability, action=True)
+        return self.coordinator.run(did, method=cap.method, action=cap.action, params=params)
 
     # -- views ---------------------------------------------------------------------------
 
-    def describe(self, session: Session, device: Device) -> dict[str, Any]:
-        """Return the public view of *device* (never its token)."""
-        caps = session.exec(
-            select(DeviceCapability)
-            .where(DeviceCapability.device_id == device.id)
-            .order_by(col(DeviceCapability.capability))
-        ).all()
+    def describe(
+        self, session: Session, device: Device, caps: list[DeviceCapability] | None = None
+    ) -> dict[str, Any]:
+        """Return the public view of *device* (never its token); *caps* when already read."""
+        if caps is None:
+            caps = list(
+                session.exec(
+                    select(DeviceCapability)
+                    .where(DeviceCapability.device_id == device.id)
+                    .order_by(col(DeviceCapability.capability))
+                )
+            )
         return {
             "did": device.did,
             "ip": device.ip,
@@ -522,4 +553,21 @@ class Inventory:
             rows = session.exec(
                 select(Device).where(Device.household_id == household.id).order_by(col(Device.ip))
             ).all()
-            return [self.describe(session, d) for d in rows]
+            caps: dict[int | None, list[DeviceCapability]] = {d.id: [] for d in rows}
+            for cap in session.exec(
+                select(DeviceCapability)
+                .join(Device)
+                .where(Device.household_id == household.id)
+                .order_by(col(DeviceCapability.capability))
+            ):
+                caps[cap.device_id].append(cap)
+            return [self.describe(session, d, caps[d.id]) for d in rows]
+
+    def device_count(self) -> int:
+        """Return how many devices the household has."""
+        with unit_of_work(self.engine) as session:
+            household = self.household(session)
+            query = (
+                select(func.count()).select_from(Device).where(Device.household_id == household.id)
+            )
+            return int(session.exec(query).one())

@@ -193,7 +193,7 @@ class Candidate:
 
 def candidates(state: HouseholdState, person_id: int, book: Catalogue) -> list[Candidate]:
     """Every lesson for the person's devices, once each, newest device first (memoised)."""
-    memo_key = ("candidates", person_id, id(book))
+    memo_key = ("candidates", person_id, book)
     found = state.memo.get(memo_key)
     if found is not None:
         return found  # type: ignore[no-any-return]
@@ -204,7 +204,7 @@ def candidates(state: HouseholdState, person_id: int, book: Catalogue) -> list[C
     seen: set[str] = set()
     out: list[Candidate] = []
     for device in ordered:
-        lessons_key = ("lessons", device.id, id(book))
+        lessons_key = ("lessons", device.id, book)
         per_device = state.memo.get(lessons_key)
         if per_device is None:
             per_device = [

@@ -20,7 +20,6 @@ from edu.models import (
     Device,
     DeviceCapability,
     Household,
-    OwnWrite,
     PendingRevert,
     Person,
     PersonDevice,
@@ -149,15 +148,12 @@ def check(engine: Any, *, person_id: int, lesson_id: str, did: int) -> Lesson:
 
 
 def _read(inventory: Inventory, did: int) -> dict[str, Any]:
-    with unit_of_work(inventory.engine) as session:
-        device = session.exec(select(Device).where(Device.did == did)).first()
-        if device is None:
-            raise TryItError("not-found", "the device was removed")
-        token = inventory.token_of(device)
-        if token is None:
-            raise TryItError("no-token", "the token of the device is not known")
-        inventory.coordinator.track(device.did, device.ip, token)
-    return inventory.coordinator.read(did)
+    from edu.inventory import InventoryError
+
+    try:
+        return inventory.read(did)
+    except InventoryError as exc:
+        raise TryItError("not-found", str(exc)) from None
 
 
 def _keys(capability: str, setting: str | None, *snapshots: dict[str, Any]) -> list[str]:
@@ -299,12 +295,7 @@ def _run_action(
     assert try_it is not None
     try:
         _read(inventory, plan.did)  # makes sure the link is up, and that the device answers
-        with unit_of_work(inventory.engine) as session:
-            for key in {k for k in (plan.capability, plan.action, plan.method) if k}:
-                session.add(OwnWrite(device_id=plan.device_id, key=key, value=None))
-        inventory.coordinator.run(
-            plan.did, method=plan.method, action=plan.action, params=try_it.params
-        )
+        inventory.run_action(plan.did, plan.capability, try_it.params)
     except (LinkError, KeyError, TimeoutError, OSError) as exc:
         return _with_lesson(_failed(plan, None, exc), lesson)
     with unit_of_work(inventory.engine) as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from browser_fixtures import browser  # noqa: F401
 from database_mode import database_mode, database_mode_session  # noqa: F401  (autouse)
 from demo_fixtures import (  # noqa: F401
     demo_browser,

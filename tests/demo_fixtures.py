@@ -10,7 +10,6 @@ its instance folder, a fresh inventory on it, and a throttle on a fake clock tha
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_fixtures import SHOTS, LiveServer
 from database_mode import clone_instance
 from fleet_fixtures import miio_client
 from sqlmodel import Session, select
@@ -210,59 +210,13 @@ def store_web(store_app: Any) -> Any:
 
 # -- a real browser on a real server ------------------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Debian's Chromium, headless, and nothing that talks to the internet on its own.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--no-default-browser-check",
-    "--dns-prefetch-disable",
-]
 TABLET, KIOSK = {"width": 1024, "height": 768}, {"width": 1920, "height": 1080}
-SHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
-
-
-class LiveServer:
-    """An app served by werkzeug in a thread, on a free loopback port."""
-
-    def __init__(self, app: Any) -> None:
-        from werkzeug.serving import make_server
-
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(scope="module")
-def demo_browser() -> Iterator[Any]:
-    """Debian's Chromium through Playwright (never a downloaded browser).
-
-    Module-scoped: Playwright's sync API allows one running instance per thread, and other
-    browser tests start their own.
-    """
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "Debian's Chromium is missing: `make test` installs it (apt-get install chromium)"
-        )
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
+def demo_browser(browser: Any) -> Any:
+    """The shared browser, under the name the demo tests use."""
+    return browser
 
 
 @dataclass
@@ -290,15 +244,3 @@ def shoot(page: Any, name: str, size: dict[str, int], *, full_page: bool = True)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size(size)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page, animations="disabled")
-
-
-def axe_problems(page: Any) -> list[str]:
-    """Return the serious and critical axe violations of the current page."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)"
-        for v in results.response["violations"]
-        if v.get("impact") in ("serious", "critical")
-    ]

@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from browser_fixtures import axe_problems
 from demo_fixtures import (
     KIOSK,
     STAFF,
     STAFF_PIN,
     TABLET,
     LiveStore,
-    axe_problems,
     shoot,
 )
 from fleet_fixtures import miio_client

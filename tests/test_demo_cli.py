@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from process_helpers import free_port, get_when_up, read_json_document
 
 from edu.cli import main
 from edu.cli_demo import _announce, urls
@@ -20,38 +18,9 @@ from edu.config import Settings
 from edu.demo.seed import Shop
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _get(port: int, path: str, deadline: float) -> tuple[int, str]:
-    while True:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", path)
-            answer = conn.getresponse()
-            return answer.status, answer.read().decode()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)  # the server process is still starting
-
-
-def _read_json(process: subprocess.Popen[str]) -> dict[str, object]:
-    assert process.stdout is not None
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if line.startswith("}"):
-            break
-    return json.loads("".join(lines))  # type: ignore[no-any-return]
-
-
 @pytest.mark.slow
 def test_store_demo_serves_the_kiosk_and_prints_the_staff_pin(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "EDU_DISCOVERY_TIMEOUT": "0.8", "EDU_DEVICE_TIMEOUT": "0.5"}
     command = [
         str(Path(sys.executable).parent / "edu"),
@@ -69,12 +38,12 @@ def test_store_demo_serves_the_kiosk_and_prints_the_staff_pin(tmp_path: Path) ->
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True
     ) as process:
         try:
-            printed = _read_json(process)
+            printed = read_json_document(process)
             staff = printed["staff"]
             assert isinstance(staff, dict) and str(staff["pin"]).isdigit()
             assert printed["kiosk"] == f"http://127.0.0.1:{port}/demo/kiosk"
             assert printed["devices"] == 18
-            status, body = _get(port, "/demo/kiosk", time.monotonic() + 15)
+            status, body = get_when_up(port, "/demo/kiosk", time.monotonic() + 15)
             assert status == 200 and "Discover what these devices can do" in body
             assert str(staff["pin"]) not in body
         finally:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from typing import Any
 import pytest
 import requests
 from database_mode import clone_instance, postgres_mode
+from process_helpers import free_port
 from sqlalchemy import insert
 from sqlmodel import select
 from tips_fixtures import HttpReceiver
@@ -53,12 +53,6 @@ EXTRA_PEOPLE = 120
 KILL_AT = 40  # the webhook request during which the tip run is killed
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
     """Poll *condition* until it returns something truthy; fail after *timeout* seconds."""
     deadline = time.monotonic() + timeout
@@ -77,7 +71,7 @@ class Server:
 
     def __init__(self, instance: Path, networks: tuple[str, ...], log: Path) -> None:
         self.instance = instance
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
             k: v

@@ -6,65 +6,21 @@ pages for serious or critical accessibility problems.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_fixtures import SHOTS, LiveServer, axe_problems
 from flask import Flask
 from fleet_fixtures import miio_client
 from web_fixtures import make_app, settings_for
-from werkzeug.serving import make_server
 
 from devices.fleet import Fleet
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-# No connection leaves the machine: no updates, no sync, no background fetches, no QUIC.
-CHROMIUM_ARGS = [
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-default-apps",
-    "--no-default-browser-check",
-    "--disable-features=MediaRouter,OptimizationHints,Translate",
-    "--dns-prefetch-disable",
-]
-SHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
 PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "Debian's Chromium is missing: `make test` installs it (apt-get install chromium)"
-        )
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000
-        )
-        yield chromium
-        chromium.close()
-
-
-class LiveServer:
-    """The app served by werkzeug in a thread, on a free loopback port."""
-
-    def __init__(self, app: Flask) -> None:
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -84,18 +40,6 @@ def shoot(page: Any, name: str) -> None:
         page.set_viewport_size(size)
         page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
     page.set_viewport_size(DESKTOP)
-
-
-def axe_problems(page: Any) -> list[str]:
-    """Return the serious and critical axe violations of the current page."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)"
-        for v in results.response["violations"]
-        if v.get("impact") in ("serious", "critical")
-    ]
 
 
 def test_a_new_user_sets_up_scans_adds_a_device_and_tries_a_feature(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from process_helpers import free_port, get_when_up, read_json_document
 
 from edu.cli import main
 from edu.cli_web import is_loopback, split_bind
@@ -37,27 +36,9 @@ def test_bind_and_loopback_helpers() -> None:
     assert is_loopback("127.0.0.9") and is_loopback("localhost") and not is_loopback("0.0.0.0")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _get(port: int, path: str, deadline: float) -> http.client.HTTPResponse:
-    while True:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", path)
-            return conn.getresponse()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)  # the server process is still starting
-
-
 @pytest.mark.slow
 def test_demo_serves_the_seeded_household_and_prints_profiles_and_pins(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "EDU_DISCOVERY_TIMEOUT": "0.8", "EDU_DEVICE_TIMEOUT": "0.5"}
     env.pop("EDU_SECRET_KEY", None)
     command = [
@@ -75,7 +56,7 @@ def test_demo_serves_the_seeded_household_and_prints_profiles_and_pins(tmp_path:
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True
     ) as process:
         try:
-            printed = json.loads(_read_json(process))
+            printed = read_json_document(process)
             assert [(p["name"], p["role"]) for p in printed["people"]] == [
                 ("Mia", "admin"),
                 ("Leo", "member"),
@@ -84,22 +65,11 @@ def test_demo_serves_the_seeded_household_and_prints_profiles_and_pins(tmp_path:
             assert (
                 all(p["pin"].isdigit() for p in printed["people"]) and len(printed["devices"]) == 18
             )
-            signin = _get(port, "/signin", time.monotonic() + 15)
-            body = signin.read().decode()
-            assert signin.status == 200 and all(name in body for name in ("Mia", "Leo", "Ana"))
+            status, body = get_when_up(port, "/signin", time.monotonic() + 15)
+            assert status == 200 and all(name in body for name in ("Mia", "Leo", "Ana"))
         finally:
             process.terminate()
             process.wait(10)
-
-
-def _read_json(process: subprocess.Popen[str]) -> str:
-    assert process.stdout is not None
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if line.startswith("}"):
-            break
-    return "".join(lines)
 
 
 def test_demo_without_serving_prints_the_scanned_fleet(

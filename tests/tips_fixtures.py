@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from process_helpers import free_port
 from sqlalchemy.engine import Engine
 
 from edu.catalogue import catalogue
@@ -270,13 +271,6 @@ class SmtpReceiver:
         """Wait (with a deadline) until *count* messages arrived."""
         with self.changed:
             return self.changed.wait_for(lambda: len(self.messages) >= count, timeout)
-
-
-def free_port() -> int:
-    """Return a TCP port free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

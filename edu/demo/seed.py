@@ -65,4 +65,4 @@ def seed_people(
                 add_person(session, household, who, role=role, pin=pin)
             else:
                 person.role, person.pin_hash = role, hash_pin(pin)
-    return Shop(name, staff, staff_pin, manager, manager_pin, len(inventory.devices()))
+    return Shop(name, staff, staff_pin, manager, manager_pin, inventory.device_count())

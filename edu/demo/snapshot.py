@@ -97,14 +97,14 @@ def writable(session: Session, device: Device) -> list[DeviceCapability]:
 
 def read(inventory: Inventory, did: int) -> dict[str, Any]:
     """Read device *did* now, through the inventory's long-lived link (raises Unreachable)."""
-    with unit_of_work(inventory.engine) as session:
-        device = _device(session, inventory, did)
-        token = inventory.token_of(device)
-        if token is None:
-            raise Unreachable("auth-failed", "the token of the device is not known")
-        inventory.coordinator.track(device.did, device.ip, token)
+    from edu.inventory import InventoryError, TokenUnknown
+
     try:
-        return inventory.coordinator.read(did)
+        return inventory.read(did)
+    except TokenUnknown as exc:
+        raise Unreachable("auth-failed", str(exc)) from None
+    except InventoryError as exc:
+        raise Unreachable("error", str(exc)) from None
     except LinkError as exc:
         raise Unreachable(exc.status, str(exc)) from None
 
