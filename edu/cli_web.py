@@ -71,8 +71,10 @@ def run_server(app: Flask, host: str, port: int, *, threads: int = 8) -> None:
         pass
     finally:
         stop_background()
-        demos.stop()
-        reverts.stop()
+        for worker in (demos, reverts):
+            worker.stop()
+        for worker in (demos, reverts):
+            worker.join(timeout=10)  # let a revert or demo reset under way reach the device
 
 
 def register(main: click.Group) -> None:

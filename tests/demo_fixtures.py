@@ -21,6 +21,7 @@ from browser_fixtures import SHOTS, LiveServer
 from database_mode import clone_instance
 from fleet_fixtures import miio_client
 from sqlmodel import Session, select
+from web_fixtures import close_app
 
 from devices.capabilities import snapshot as flatten
 from devices.fleet import Fleet, SimulatedDevice
@@ -197,7 +198,7 @@ def store_app(fleet: Fleet, store_instance: Path, tmp_path: Path) -> Iterator[An
     """The web app on a fresh copy of the shop (fixed demo clock at T0)."""
     app = demo_app(copy_store(store_instance, tmp_path, fleet))
     yield app
-    app.extensions["edu.engine"].dispose()
+    close_app(app)
 
 
 @pytest.fixture
@@ -236,7 +237,7 @@ def live_store(fleet: Fleet, store_instance: Path, tmp_path: Path) -> Iterator[L
     server = LiveServer(app)
     yield LiveStore(server.url, app, clock)
     server.stop()
-    app.extensions["edu.engine"].dispose()
+    close_app(app)
 
 
 def shoot(page: Any, name: str, size: dict[str, int], *, full_page: bool = True) -> None:

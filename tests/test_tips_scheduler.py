@@ -109,6 +109,24 @@ def test_the_scheduler_keeps_its_jobs_in_the_project_database_and_runs_them(
     assert lease_holder(tips_db.engine) is None
 
 
+def test_stop_waits_for_a_running_job_so_none_outlives_the_worker(
+    tips_db: TipsDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def slow_tips(self: Worker) -> str:
+        time.sleep(0.5)
+        return "slow"
+
+    monkeypatch.setattr(Worker, "_tips", slow_tips)
+    worker = Worker(tips_db.engine, tips_db.settings, owner="solo", lease_seconds=30)
+    worker.tick()
+    try:
+        assert wait_until(lambda: bool(runs(tips_db, "tips")), 10)
+    finally:
+        worker.stop()
+    # the run that was under way when stop() came finished and was recorded before it returned
+    assert [(r.ok, r.detail) for r in runs(tips_db, "tips")] == [(True, "slow")]
+
+
 def test_start_background_starts_once_and_never_in_the_reloader_parent(
     tips_db: TipsDB, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,7 +14,7 @@ import pytest
 from browser_fixtures import SHOTS, LiveServer, axe_problems
 from flask import Flask
 from fleet_fixtures import miio_client
-from web_fixtures import make_app, settings_for
+from web_fixtures import close_app, make_app, settings_for
 
 from devices.fleet import Fleet
 
@@ -29,8 +29,7 @@ def live(fleet: Fleet, tmp_path: Path) -> Iterator[tuple[LiveServer, Flask]]:
     server = LiveServer(app)
     yield server, app
     server.stop()
-    app.extensions["edu.scans"].wait(10)
-    app.extensions["edu.engine"].dispose()
+    close_app(app)
 
 
 def shoot(page: Any, name: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Flask
 from sqlmodel import Session, select
-from web_fixtures import Web, make_app, settings_for
+from web_fixtures import Web, close_app, make_app, settings_for
 
 from devices.fleet import Fleet
 from edu.models import Device, Person, PersonDevice
@@ -42,7 +42,7 @@ def test_scan_runs_in_the_background_with_progress_and_finds_the_fleet(
     assert state["needs_token"] == sum(1 for d in fleet.devices if d.provisioned)
     page = person.get("/devices/").get_data(as_text=True)
     assert "Scan finished" in page and "Needs its token" in page and "Working" in page
-    application.extensions["edu.engine"].dispose()
+    close_app(application)
 
 
 def test_scan_without_networks_explains_what_to_configure(web: Web) -> None:
@@ -63,7 +63,7 @@ def test_adding_a_provisioned_device_with_its_token_makes_it_work(
     assert response.status_code == 302 and response.headers["Location"] == f"/devices/{fan.did}"
     page = person.get(f"/devices/{fan.did}").get_data(as_text=True)
     assert "Desk fan is working" in page and "Child lock" in page
-    application.extensions["edu.engine"].dispose()
+    close_app(application)
 
 
 def test_adding_with_a_wrong_token_says_the_token_was_rejected(
@@ -76,7 +76,7 @@ def test_adding_with_a_wrong_token_says_the_token_was_rejected(
     person.post("/devices/add", {"ip": fan.ip, "token": "0" * 32})
     page = person.get(f"/devices/{fan.did}").get_data(as_text=True)
     assert "rejected its token" in page and "reset" in page
-    application.extensions["edu.engine"].dispose()
+    close_app(application)
 
 
 def test_adding_at_an_address_where_nothing_answers_explains_why(web: Web) -> None:
@@ -109,7 +109,7 @@ def test_importing_a_token_file_stores_the_tokens(fleet: Fleet, tmp_path: Path) 
         follow_redirects=True,
     )
     assert "could not be read" in broken.get_data(as_text=True)
-    application.extensions["edu.engine"].dispose()
+    close_app(application)
 
 
 def test_the_doctor_explains_offline_other_subnet_and_unsupported(

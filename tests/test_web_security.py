@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from web_fixtures import PINS, Web, make_app, settings_for
+from web_fixtures import PINS, Web, close_app, make_app, settings_for
 
 from devices.fleet import Fleet
 
@@ -161,4 +161,4 @@ def test_typed_text_is_escaped_everywhere_it_is_shown(fleet: Fleet, tmp_path: Pa
         assert "onerror=alert" not in body.replace("onerror=alert(1)&gt;", "")
         shown += body.count("&lt;script&gt;")
     assert shown > 5  # the payloads were shown back, escaped
-    app.extensions["edu.engine"].dispose()
+    close_app(app)

@@ -51,6 +51,17 @@ def make_app(settings: Settings, **config: Any) -> Flask:
     return create_app({"EDU_SETTINGS": settings, "TESTING": True, **config})
 
 
+def close_app(app: Flask) -> None:
+    """End a test's app: let a scan it started finish, then close its database connections.
+
+    A scan thread outliving its test would write into a database the next fixture has
+    already dropped (PostgreSQL) or deleted (SQLite).
+    """
+    state = app.extensions["edu.scans"].wait(20)
+    assert not state.running, "a scan was still running 20 s after its test"
+    app.extensions["edu.engine"].dispose()
+
+
 class Web:
     """A person at the browser, through Flask's test client: signs in, posts forms with CSRF."""
 
@@ -126,7 +137,7 @@ def app(tmp_path: Path) -> Iterator[Flask]:
     """The app on an empty instance (no household yet, no networks)."""
     application = make_app(settings_for(tmp_path / "instance"))
     yield application
-    application.extensions["edu.engine"].dispose()
+    close_app(application)
 
 
 @pytest.fixture
@@ -203,8 +214,7 @@ def fleet_app(fleet: Fleet, scanned_instance: Path, tmp_path: Path) -> Iterator[
     clone_instance(scanned_instance, instance)
     application = make_app(settings_for(instance, (fleet.network,)))
     yield application
-    application.extensions["edu.scans"].wait(10)
-    application.extensions["edu.engine"].dispose()
+    close_app(application)
 
 
 @pytest.fixture

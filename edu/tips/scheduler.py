@@ -171,7 +171,8 @@ class Worker:
         if self._thread is not None:
             self._thread.join(timeout=self.lease_seconds)
         with self._lock:
-            self._stop_scheduler()
+            # wait for a job that is running: it must not outlive the worker (or its database)
+            self._stop_scheduler(wait=True)
         with _current_lock:
             if self in _current:
                 _current.remove(self)
@@ -219,9 +220,9 @@ class Worker:
         scheduler.resume()
         return scheduler
 
-    def _stop_scheduler(self) -> None:
+    def _stop_scheduler(self, *, wait: bool = False) -> None:
         if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
+            self._scheduler.shutdown(wait=wait)
             self._scheduler = None
 
     # -- the jobs ----------------------------------------------------------------------------
