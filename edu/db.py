@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import DateTime, TypeDecorator
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +45,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=5000")  # first: switching to WAL may wait for a lock
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -69,13 +69,10 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create every table that does not exist yet."""
-    from edu import models  # noqa: F401  (registers the tables)
-    from edu.demo import models as demo_models  # noqa: F401  (store demo: snapshots, sessions, log)
-    from edu.tips import models as tip_models  # noqa: F401  (tip policy, ledger, inbox, lease)
-    from edu.web import models as web_models  # noqa: F401  (API tokens, pending reverts ...)
+    """Bring the database to the current schema: every table, every migration (edu.migrations)."""
+    from edu.migrations import upgrade
 
-    SQLModel.metadata.create_all(engine)
+    upgrade(engine)
 
 
 @contextmanager

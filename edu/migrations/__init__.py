@@ -1,0 +1,123 @@
+"""Schema migrations (Alembic): every database, new or old, is brought to the current schema.
+
+``upgrade(engine)`` is what ``edu.db.create_schema`` runs at start-up:
+
+- an empty database gets every table at once (``create_all``) and is stamped as current;
+- any other database is upgraded to the newest revision; one from before migrations existed
+  (tables, no ``alembic_version``) starts at the baseline, which creates only the tables it
+  lacks.
+
+The whole step holds a lock (an advisory lock on PostgreSQL, the write lock on SQLite), so
+two processes starting together (``edu serve`` and ``edu worker``) never migrate at once.
+
+A change to a table is a new revision in ``versions/``::
+
+    .venv/bin/python -m edu.migrations revision "add a colour to devices"
+
+(written by comparing the models with a database at the newest revision; read and edit it).
+``tests/test_migrations.py`` fails while the models and the migrations disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy import Connection, MetaData
+    from sqlalchemy.engine import Engine
+
+HERE = Path(__file__).resolve().parent
+_LOCK_ID = 0x6564755F736368  # "edu_sch": the advisory lock of a schema change on PostgreSQL
+
+
+def metadata() -> MetaData:
+    """Every table of the project, registered by importing the model modules."""
+    from sqlmodel import SQLModel
+
+    from edu import models  # noqa: F401  (households, devices, people, progress)
+    from edu.demo import models as demo_models  # noqa: F401  (store demo)
+    from edu.tips import models as tip_models  # noqa: F401  (tip policy, ledger, inbox, lease)
+    from edu.web import models as web_models  # noqa: F401  (API tokens, pending reverts ...)
+
+    return SQLModel.metadata
+
+
+def config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration, in code (no alembic.ini), on *connection* when given."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(HERE))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head() -> str:
+    """The newest revision."""
+    from alembic.script import ScriptDirectory
+
+    newest = ScriptDirectory.from_config(config()).get_current_head()
+    assert newest is not None
+    return newest
+
+
+def current(engine: Engine) -> str | None:
+    """The revision the database at *engine* is at (None before migrations)."""
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+@contextmanager
+def _schema_lock(connection: Connection) -> Iterator[None]:
+    """Hold the database's write lock for the whole schema step (ends with the transaction)."""
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # waits out busy_timeout for another
+    yield
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the database at *engine* to the newest revision (see the module docstring)."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    tables = metadata()
+    with engine.begin() as connection, _schema_lock(connection):
+        cfg = config(connection)
+        if not set(inspect(connection).get_table_names()) & {"alembic_version", *tables.tables}:
+            tables.create_all(connection)  # an empty database: everything at once
+            command.stamp(cfg, "head")
+        else:  # the baseline creates only what a database from before migrations lacks
+            command.upgrade(cfg, "head")
+
+
+def revision(message: str) -> Path:
+    """Write a new revision for what the models changed (compared with a migrated database)."""
+    import tempfile
+
+    from alembic import command
+
+    from edu.db import make_engine
+
+    with tempfile.TemporaryDirectory(prefix="edu-revision-") as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/head.db")
+        try:
+            with engine.begin() as connection:
+                cfg = config(connection)
+                command.upgrade(cfg, "head")
+                script = command.revision(
+                    cfg, message, autogenerate=True, rev_id=f"{int(head()) + 1:04d}"
+                )
+        finally:
+            engine.dispose()
+    assert script is not None and not isinstance(script, list)
+    return Path(script.path)

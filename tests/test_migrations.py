@@ -1,0 +1,139 @@
+"""Schema migrations: new databases, databases from before migrations, and the models agree.
+
+Each test runs on a SQLite file and on a PostgreSQL database of its own (127.0.0.1:5432).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import BigInteger, inspect, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from tips_fixtures import create_postgres_database, postgres_available
+
+from edu.db import create_schema, make_engine, unit_of_work, utcnow
+from edu.migrations import config, current, head, metadata
+from edu.models import Device, Household
+
+LATER_TABLES = {"tipdelivery", "inboxitem", "demo_step"}  # as if added after the database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'coach.sqlite3'}"
+        return
+    if not postgres_available():
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+    database, drop = create_postgres_database("edu_migrate")
+    yield database
+    drop()
+
+
+@pytest.fixture
+def engine(url: str) -> Iterator[Engine]:
+    built = make_engine(url)
+    yield built
+    built.dispose()
+
+
+def differences(engine: Engine) -> list[object]:
+    """What Alembic's autogenerate sees between the database and the models."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata()))
+
+
+def old_database(engine: Engine) -> None:
+    """A database as an earlier Feature Coach left it: tables, no migration record, rows."""
+    tables = [t for name, t in metadata().tables.items() if name not in LATER_TABLES]
+    metadata().create_all(engine, tables=tables)
+    with unit_of_work(engine) as session:
+        home = Household(name="Old flat", timezone="Europe/Berlin")
+        session.add(home)
+        session.flush()
+        session.add(Device(household_id=home.id or 0, did=12345, ip="127.0.0.9", name="Fan"))
+
+
+def test_the_migrations_alone_build_the_schema_the_models_describe(engine: Engine) -> None:
+    # every revision run from nothing (not the create_all short cut): a model changed
+    # without a revision fails here, with the difference in the message
+    with engine.begin() as connection:
+        command.upgrade(config(connection), "head")
+    assert current(engine) == head()
+    assert differences(engine) == []
+
+
+def test_a_new_database_gets_every_table_and_starts_at_the_newest_revision(
+    engine: Engine,
+) -> None:
+    create_schema(engine)
+    assert current(engine) == head()
+    assert differences(engine) == []
+    create_schema(engine)  # every start runs it again: nothing changes
+    assert current(engine) == head()
+
+
+def test_a_database_from_before_migrations_keeps_its_rows_and_gains_what_it_lacks(
+    engine: Engine,
+) -> None:
+    old_database(engine)
+    assert current(engine) is None
+    assert {d[1].name for d in differences(engine) if d[0] == "add_table"} == LATER_TABLES
+    create_schema(engine)
+    assert current(engine) == head()
+    assert set(inspect(engine).get_table_names()) >= LATER_TABLES
+    assert differences(engine) == []
+    with Session(engine) as session:
+        assert [(d.name, d.did) for d in session.exec(select(Device))] == [("Fan", 12345)]
+
+
+def test_a_32_bit_device_id_column_is_widened_for_real_device_ids(engine: Engine) -> None:
+    old_database(engine)
+    if engine.dialect.name == "postgresql":  # what PostgreSQL databases had before the fix
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE device ALTER COLUMN did TYPE INTEGER"))
+            with pytest.raises(Exception, match="out of range"), connection.begin_nested():
+                connection.execute(text("UPDATE device SET did = 3000000000"))
+    create_schema(engine)
+    did = next(c for c in inspect(engine).get_columns("device") if c["name"] == "did")
+    if engine.dialect.name == "postgresql":
+        assert isinstance(did["type"], BigInteger)
+    with unit_of_work(engine) as session:
+        device = session.exec(select(Device)).one()
+        device.did, device.last_seen = 3_000_000_000, utcnow()  # above 2**31, as real ids are
+    with Session(engine) as session:
+        assert session.exec(select(Device.did)).one() == 3_000_000_000
+
+
+def test_processes_starting_together_migrate_one_at_a_time(url: str) -> None:
+    engines = [make_engine(url) for _ in range(3)]
+    start, errors = threading.Barrier(len(engines)), []
+
+    def migrate(engine: Engine) -> None:
+        start.wait()
+        try:
+            create_schema(engine)
+        except Exception as exc:  # the test reports what went wrong in any of them
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=migrate, args=(e,)) for e in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    try:
+        assert errors == []
+        assert current(engines[0]) == head()
+        assert differences(engines[0]) == []
+    finally:
+        for engine in engines:
+            engine.dispose()
