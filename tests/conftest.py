@@ -13,7 +13,13 @@ from demo_fixtures import (  # noqa: F401
     store_web,
 )
 from fleet_fixtures import fleet, fleet_session, offline_miot  # noqa: F401
+from hypothesis import settings
 from lan_fixtures import inventory  # noqa: F401
 from netguard import network_guard  # noqa: F401  (autouse)
 from tips_fixtures import any_db, http_receiver, smtp_receiver, tips_db  # noqa: F401
 from web_fixtures import app, client, fleet_app, fleet_web, scanned_instance, web  # noqa: F401
+
+# Speed is measured in bench/, never asserted in a test: no per-example deadline (Hypothesis's
+# default 200 ms fails property tests at random on a busy 2-core machine).
+settings.register_profile("edu", deadline=None)
+settings.load_profile("edu")
