@@ -7,12 +7,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from demo_fixtures import T0, Store
-from sqlmodel import col, select
+from demo_fixtures import STAFF, STAFF_PIN, T0, Store
+from flask import Flask
+from sqlmodel import Session, col, select
+from web_fixtures import Web
 
+from devices.fleet import Fleet
 from edu.demo import board, script, sessions
 from edu.demo.models import DemoDevice, StaffAction
-from edu.models import Device, DeviceCapability
+from edu.models import Device, DeviceCapability, Household, Person
 
 VACUUM, SPOT, HOME = "Living room vacuum", "vacuum-spot-cleaning", "vacuum-return-to-dock"
 # python-miio's Roborock state codes for a robot that is cleaning somewhere
@@ -159,3 +162,27 @@ def test_a_demo_never_shows_an_action_it_could_not_undo_on_the_device(store: Sto
     # without a way home, spot cleaning is only told about; finding the robot needs no undo
     assert not next(s for s in steps if s.lesson == SPOT).can_show
     assert next(s for s in steps if s.lesson == "vacuum-find-robot").can_show
+
+
+def test_the_board_says_in_plain_words_and_in_chinese_which_action_did_not_stop(
+    store_web: Web, store_app: Flask, fleet: Fleet
+) -> None:
+    did = next(d.did for d in fleet.devices if d.name == VACUUM)
+    store_web.sign_in(store_app, STAFF, STAFF_PIN)
+    store_web.post(f"/demo/device/{did}/start")
+    store_web.post(f"/demo/device/{did}/show/{SPOT}")
+    fleet.by_model("roborock.vacuum.s5").fault = "stuck"
+    ended = store_web.post(f"/demo/device/{did}/end", follow_redirects=True)
+    text = ended.get_data(as_text=True)
+    assert "did not stop what the demo showed" in text
+    assert "Spot cleaning did not stop (after “Send it home” it shows Spot cleaning)" in text
+    log = store_web.get("/demo/log").get_data(as_text=True)
+    assert "Brought back to rest after a feature" in log
+    with Session(store_app.extensions["edu.engine"]) as session, session.begin():
+        session.exec(select(Household)).one().language = "zh-CN"
+        session.exec(select(Person).where(Person.name == STAFF)).one().language = "zh-CN"
+    board_page = store_web.get("/demo/").get_data(as_text=True)
+    assert "局部清扫 没有停下（执行“回充”后仍显示 Spot cleaning）" in board_page
+    fleet.by_model("roborock.vacuum.s5").fault = None
+    back = store_web.post(f"/demo/device/{did}/reset", follow_redirects=True)
+    assert "已恢复原样：已执行 “回充” 并核对。" in back.get_data(as_text=True)
