@@ -22,8 +22,17 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: The fault modes a device can be put in; None is a healthy device.
-FAULTS: tuple[str | None, ...] = (None, "slow", "no-reply", "wrong-token", "malformed", "oversized")
+#: The fault modes a device can be put in; None is a healthy device. "stuck" answers every
+#: request as usual, but nothing it is told changes its state (a robot wedged under the sofa).
+FAULTS: tuple[str | None, ...] = (
+    None,
+    "slow",
+    "no-reply",
+    "wrong-token",
+    "malformed",
+    "oversized",
+    "stuck",
+)
 PORT = 54321
 DEFAULT_SLOW_SECONDS = 1.0
 OVERSIZED_BYTES = 9000
@@ -261,11 +270,14 @@ class SimulatedDevice:
             if fault == "no-reply" or (self._remember_ids and msg_id in self._answered):
                 return
             self._answered.append(msg_id)
+            kept = copy.deepcopy(self._behaviour.state) if fault == "stuck" else None
             answer = (
                 {"result": self.info()}
                 if method == "miIO.info"
                 else self._behaviour.handle(method, request.get("params", []))
             )
+            if kept is not None:
+                self._behaviour.state = kept
         packet = self._packet({"id": msg_id, **answer}, fault)
         send_later(asyncio.get_running_loop(), transport, packet, addr, delay)
 

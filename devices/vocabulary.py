@@ -27,7 +27,7 @@ _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _MIOT_NAME = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
 _METHOD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ENTRY_FIELDS = (
-    "id title families kind summary actionable match detect setting action detect_changes"
+    "id title families kind summary actionable match detect setting action detect_changes undo"
 )
 
 
@@ -88,6 +88,21 @@ class Match:
 
 
 @dataclass(frozen=True)
+class Undo:
+    """What brings a device back to rest after an action (every action must say).
+
+    ``how`` is ``none`` (nothing to put back: a one-shot, or an action that ends at rest),
+    ``irreversible`` (it cannot be put back, so a store demo never shows it) or ``run``:
+    run the action *run* (with *params*), then the device is back when *at_rest* holds.
+    """
+
+    how: str
+    run: str | None = None
+    params: Any = None
+    at_rest: detectors.Rule | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Capability:
     """One feature a person can learn, as defined in the vocabulary."""
 
@@ -105,6 +120,7 @@ class Capability:
     change_keys: tuple[str, ...] = ()
     detect_changes: bool = False
     action_descriptors: tuple[str, ...] = ()
+    undo: Undo | None = None  # actions only
 
 
 # ---------------------------------------------------------------- loading and validation
@@ -187,6 +203,29 @@ def _frozen(value: Any) -> Any:
     return tuple(_frozen(v) for v in value) if isinstance(value, list) else value
 
 
+def _undo(entry: Mapping[str, Any], kind: str) -> Undo | None:
+    if kind != "action":
+        if "undo" in entry:
+            raise _Invalid("undo is only for actions")
+        return None
+    data = entry.get("undo")
+    if data in ("none", "irreversible"):
+        return Undo(data)
+    if not isinstance(data, Mapping):
+        raise _Invalid("an action needs an undo: none, irreversible or {run, at_rest}")
+    data = _fields(data, "undo", "run params at_rest")
+    run = data.get("run")
+    if not isinstance(run, str) or not _ID.match(run):
+        raise _Invalid("undo.run must name an action of the vocabulary")
+    if data.get("at_rest") is None:
+        raise _Invalid("undo.at_rest must say when the device is back at rest")
+    try:
+        at_rest = detectors.compile_rule(data["at_rest"])
+    except detectors.RuleError as ex:
+        raise _Invalid(f"undo.at_rest: {ex}") from None
+    return Undo("run", run, _frozen(data.get("params")), at_rest)
+
+
 def _capability(entry: Any, families: tuple[str, ...]) -> Capability:
     entry = _fields(entry, "entry", _ENTRY_FIELDS)
     fams = _strings(entry.get("families"), "families")
@@ -220,6 +259,7 @@ def _capability(entry: Any, families: tuple[str, ...]) -> Capability:
         change_keys=_strings(setting["keys"], "setting.keys") if "keys" in setting else keys,
         detect_changes=entry.get("detect_changes", kind in ("setting", "mode")),
         action_descriptors=_strings(entry.get("action", []), "action"),
+        undo=_undo(entry, kind),
     )
 
 
@@ -256,6 +296,12 @@ class Vocabulary:
                 caps[cap_id] = _capability(entry, tuple(families))
             except _Invalid as ex:
                 raise VocabularyError(f"{source}: entry '{label}': {ex}") from None
+        for cap in caps.values():
+            run = cap.undo.run if cap.undo is not None else None
+            if run is not None and (run not in caps or caps[run].kind != "action"):
+                raise VocabularyError(
+                    f"{source}: entry '{cap.id}': undo.run: {run!r} is not an action of the vocabulary"
+                )
         try:
             models = tuple(
                 (str(m["pattern"]).lower(), m["family"]) for m in data.get("models") or []

@@ -326,6 +326,10 @@ SETTINGS: list[tuple[str, Callable[[Any], Any], str, Any]] = [
     ("dreame.vacuum.mc1808", lambda d: d.set_fan_speed(3), "cleaning_mode.name", "Strong"),
     ("roborock.vacuum.s5", lambda d: d.set_fan_speed(77), "fanspeed", 77),
     ("roborock.vacuum.s5", lambda d: d.start(), "state_code", 5),
+    ("roborock.vacuum.s5", lambda d: d.spot(), "state", "Spot cleaning"),
+    # What a store demo relies on to put a vacuum back: home() leaves it returning (6).
+    ("roborock.vacuum.s5", lambda d: (d.spot(), d.home()), "state", "Returning home"),
+    ("dreame.vacuum.mc1808", lambda d: (d.start(), d.home()), "device_status.name", "GoCharging"),
     ("roborock.vacuum.s5", lambda d: d.set_dnd(22, 30, 7, 0), "dnd_status.enabled", True),
     (
         GENERIC_MODEL,
@@ -494,6 +498,18 @@ def test_every_fault_mode_is_known_and_others_are_refused(fleet: Fleet) -> None:
         fan.fault = fault
     with pytest.raises(ValueError):
         fan.fault = "on-fire"
+
+
+def test_stuck_device_says_ok_but_nothing_it_is_told_changes_it(fleet: Fleet) -> None:
+    sim = fleet.by_model("roborock.vacuum.s5")
+    vacuum = miio_client(sim)
+    vacuum.spot()
+    sim.fault = "stuck"
+    assert vacuum.home() == ["ok"]
+    assert vacuum.status().state == "Spot cleaning"
+    sim.fault = None
+    vacuum.home()
+    assert vacuum.status().state == "Returning home"
 
 
 def test_slow_device_answers_late_and_times_out_a_hasty_client(fleet: Fleet) -> None:

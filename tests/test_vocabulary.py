@@ -142,6 +142,29 @@ def test_detect_and_change_keys_are_compiled_at_load_time(vocab: Vocabulary) -> 
     assert schedule({"timers": [{"id": "1"}]})
 
 
+def test_every_action_says_what_brings_the_device_back_after_a_store_demo(
+    vocab: Vocabulary,
+) -> None:
+    actions = [cap for cap in vocab if cap.kind == "action"]
+    assert actions and all(cap.undo is not None for cap in actions)
+    assert all(cap.undo is None for cap in vocab if cap.kind != "action")
+    for cap in actions:
+        assert cap.undo is not None
+        if cap.undo.how == "run":
+            assert cap.undo.run is not None and cap.undo.at_rest is not None, cap.id
+            assert set(cap.families) <= set(vocab[cap.undo.run].families), cap.id
+    spot = vocab["spot-cleaning"].undo
+    assert spot is not None and (spot.how, spot.run) == ("run", "return-to-dock")
+    assert spot.at_rest is not None
+    assert spot.at_rest({"state": "Returning home"}) and spot.at_rest(
+        {"device_status": "GoCharging"}
+    )
+    assert not spot.at_rest({"state": "Spot cleaning"})
+    assert not spot.at_rest({}), "a device that reports no state is not confirmed at rest"
+    assert {vocab[c].undo.how for c in ("find-robot", "return-to-dock")} == {"none"}  # type: ignore[union-attr]
+    assert vocab["power-on-default"].undo.how == "irreversible"  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize(
     ("model", "family"),
     [

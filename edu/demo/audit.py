@@ -23,6 +23,7 @@ ACTIONS = (
     "reset",
     "reset-all",
     "timeout",
+    "undo",
     "kiosk-open",
     "kiosk-exit",
     "kiosk-exit-refused",

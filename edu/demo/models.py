@@ -24,7 +24,9 @@ class DemoDevice(SQLModel, table=True):
     ``snapshot`` is taken before the first step of a demo and kept until the device reads
     back equal to it; a device that could not be put back stays ``flagged`` and keeps the
     old snapshot, so the next demo never mistakes a half-restored state for the normal one.
-    Its shape: ``{"settings": {key: {"capability": c, "value": v}}, "capabilities": {c: key}}``.
+    Its shape: ``{"settings": {key: {"capability": c, "value": v}}, "capabilities": {c: key},
+    "actions": [c, ...]}``; ``actions`` are the actions shown that a restore must still undo
+    (`edu.demo.undo`), the latest last.
     """
 
     __tablename__ = "demo_device"

@@ -52,12 +52,27 @@ class Step:
         }
 
 
-def _runnable(lesson: Lesson, cap: DeviceCapability, restorable: set[str] | None) -> bool:
+def _undoable(capability: str, caps: dict[str, DeviceCapability], vocabulary: Vocabulary) -> bool:
+    """Tell whether the demo can bring the device back to rest after the action."""
+    undo = vocabulary[capability].undo if capability in vocabulary else None
+    if undo is None or undo.how == "irreversible":
+        return False
+    run = caps.get(undo.run) if undo.run else None
+    return undo.how == "none" or (run is not None and bool(run.action or run.method))
+
+
+def _runnable(
+    lesson: Lesson,
+    cap: DeviceCapability,
+    restorable: set[str] | None,
+    caps: dict[str, DeviceCapability],
+    vocabulary: Vocabulary,
+) -> bool:
     try_it = lesson.try_it
     if try_it is None or (try_it.setting or try_it.action) != lesson.capability:
         return False
     if try_it.action:
-        return bool(cap.action or cap.method)
+        return bool(cap.action or cap.method) and _undoable(lesson.capability, caps, vocabulary)
     if not (cap.setting or cap.method):
         return False
     return restorable is None or lesson.capability in restorable
@@ -89,7 +104,8 @@ def features(
     """Return every curated feature lesson of *device*, most impressive first.
 
     *restorable* names the capabilities the device's snapshot can put back; None when no
-    snapshot is known yet (then every setting with a writer counts as showable).
+    snapshot is known yet (then every setting with a writer counts as showable). An action
+    counts as showable when the vocabulary says how to undo it and the device can run that.
     """
     book = book or catalogue()
     vocabulary = Vocabulary.load()
@@ -101,6 +117,7 @@ def features(
             DeviceCapability.mapped == True,  # noqa: E712
         )
     ).all()
+    by_id = {cap.capability: cap for cap in caps}
     found: list[tuple[Lesson, DeviceCapability]] = []
     seen: set[str] = set()
     for cap in caps:
@@ -124,7 +141,7 @@ def features(
                 summary=shown.summary,
                 points=demo.points if demo and demo.points else (),
                 rank=lesson.demo.rank if lesson.demo else None,
-                can_show=_runnable(lesson, cap, restorable),
+                can_show=_runnable(lesson, cap, restorable, by_id, vocabulary),
                 action=bool(try_it and try_it.action),
                 value=try_it.value if try_it else None,
             )

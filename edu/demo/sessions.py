@@ -1,4 +1,4 @@
-"""Guided demos: start (snapshot), show a step, end or reset (restore and check), time out.
+"""Guided demos: start (snapshot), show a step, end or reset (restore, undo, check), time out.
 
 Every function takes ``now`` so tests drive the inactivity timeout with a fixed clock. The
 device commands go through the Desk's throttle: one command per device per second.
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session, col, select
 
 from edu.db import key, unit_of_work, utcnow
-from edu.demo import audit, script, snapshot
+from edu.demo import audit, script, snapshot, undo
 from edu.demo.audit import Staff
 from edu.demo.models import DemoDevice, DemoSession, DemoStep
 from edu.demo.throttle import DeviceBusy, Throttle
@@ -62,9 +62,11 @@ class Reset:
     did: int
     device_name: str
     ok: bool
-    reason: str = ""  # offline | auth-failed | differs | error | busy | nothing (no snapshot)
+    # offline | auth-failed | differs | not-at-rest | error | busy | nothing (no snapshot)
+    reason: str = ""
     problems: tuple[dict[str, Any], ...] = ()
     written: int = 0
+    undone: tuple[str, ...] = ()  # the actions run to bring it back to rest, and checked
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +76,7 @@ class Reset:
             "reason": self.reason,
             "problems": list(self.problems),
             "written": self.written,
+            "undone": list(self.undone),
         }
 
 
@@ -261,6 +264,9 @@ def show(
         demo = session.get(DemoSession, session_id)
         if demo is not None:
             demo.last_activity = now
+        record = demo_device(session, key(device))
+        if record is not None:  # even a failed action may have reached the device
+            record.snapshot = undo.note(record.snapshot, outcome.capability)
         if outcome.status == "failed" and outcome.reason in UNREACHABLE:
             _mark_device(session, device, outcome.reason, "did not answer during a demo", now)
         elif outcome.status != "failed":
@@ -294,6 +300,7 @@ def _restore(desk: Desk, staff: Staff, did: int, reason: str, now: datetime) -> 
     try:
         with desk.throttle.command(did):
             result = snapshot.restore(desk.inventory, did, saved)
+            undo.settle(desk.inventory, did, saved, result)
     except DeviceBusy:
         return Reset(did, name, False, "busy")
     return _finish(desk, staff, did, reason, now, result)
@@ -303,7 +310,7 @@ def _finish(
     desk: Desk, staff: Staff, did: int, reason: str, now: datetime, result: snapshot.Restore | None
 ) -> Reset:
     ok = result is None or result.ok
-    why = "" if ok else (result.unreachable if result and result.unreachable else "differs")
+    why = result.reason if result is not None else ""
     problems = tuple(p.to_dict() for p in (result.problems if result else ()))
     with unit_of_work(desk.inventory.engine) as session:
         device = store_device(session, staff.household_id, did)
@@ -317,7 +324,7 @@ def _finish(
             record.state = "ready" if ok else "flagged"
             record.problem, record.problems = why, list(problems)
             if ok:
-                record.last_reset = now
+                record.last_reset, record.snapshot = now, undo.cleared(record.snapshot, result)
         if result is not None:
             if result.unreachable:
                 _mark_device(session, device, result.unreachable, "could not be put back", now)
@@ -327,11 +334,15 @@ def _finish(
         action = {"ended": "end-demo", "reset-all": "reset-all", "timeout": "timeout"}.get(
             reason, "reset"
         )
+        for undone in result.undone if result is not None else ():
+            audit.record(
+                session, staff, "undo", device_id=device.id, detail=undone.detail(), now=now
+            )
         detail = "back to normal" if ok else f"not restored: {why}"
         audit.record(session, staff, action, device_id=device.id, detail=detail, now=now)
-        return Reset(
-            did, device.display_name, ok, why, problems, len(result.written) if result else 0
-        )
+        written = len(result.written) if result else 0
+        back = tuple(u.undo for u in result.undone if u.status == "done") if result else ()
+        return Reset(did, device.display_name, ok, why, problems, written, back)
 
 
 def _drop_reverts(session: Session, device_id: int) -> None:

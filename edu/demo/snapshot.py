@@ -4,7 +4,8 @@ A snapshot holds one entry per status key: the value the device reported and the
 whose writer puts it back. Only settings that can be written back are kept (a setter that
 takes exactly one value of the right type, or a writable descriptor); a lesson whose setting
 is not in the snapshot is left out of the demo script, because the demo could not undo it.
-Restoring writes only what differs, then reads the device back and compares every entry.
+Restoring writes only what differs, then reads the device back and compares every entry;
+`edu.demo.undo` then brings the device back to rest after the actions the demo showed.
 """
 
 from __future__ import annotations
@@ -45,13 +46,18 @@ class Unreachable(RuntimeError):
 
 @dataclass(frozen=True)
 class Problem:
-    """A setting that is not back to its snapshot value, and why."""
+    """A setting that is not back to its snapshot value, or an action not undone, and why.
+
+    For an action, ``capability`` is the action shown, ``undo`` the action run to undo it,
+    ``shown`` what the device reported after it, and ``wanted`` is None.
+    """
 
     capability: str
     key: str
     wanted: Any
     shown: Any
-    reason: str  # differs | offline | auth-failed | error
+    reason: str  # differs | offline | auth-failed | error | not-at-rest
+    undo: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,7 +66,25 @@ class Problem:
             "wanted": self.wanted,
             "shown": self.shown,
             "reason": self.reason,
+            "undo": self.undo,
         }
+
+
+@dataclass(frozen=True)
+class Undone:
+    """An action shown in a demo and what undid it: ``done``, ``already`` at rest, ``failed``."""
+
+    capability: str
+    undo: str
+    status: str
+    shown: Any = None
+
+    def detail(self) -> str:
+        """Say it in one line for the staff log."""
+        said = {"done": "back at rest", "already": "already at rest", "failed": "not at rest"}
+        return (
+            f"{self.capability}: {self.undo}, {said.get(self.status, self.status)} ({self.shown})"
+        )
 
 
 @dataclass
@@ -70,10 +94,20 @@ class Restore:
     written: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     unreachable: str = ""  # the device's status when it could not be read at all
+    undone: list[Undone] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems and not self.unreachable
+
+    @property
+    def reason(self) -> str:
+        """Say why the device is not back: offline | auth-failed | differs | not-at-rest."""
+        if self.ok:
+            return ""
+        if self.unreachable:
+            return self.unreachable
+        return "differs" if any(not p.undo for p in self.problems) else "not-at-rest"
 
 
 def writable(session: Session, device: Device) -> list[DeviceCapability]:

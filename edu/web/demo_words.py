@@ -14,6 +14,7 @@ from edu.demo.board import BoardRow
 from edu.demo.sessions import DemoError, Reset
 from edu.tryit import TryOutcome
 from edu.web.lessons import describe_value
+from edu.web.progress import feature_title
 
 
 def status_words(status: str) -> tuple[str, str]:
@@ -49,11 +50,17 @@ def problem_words(row: BoardRow) -> str:
             "It rejected its token, so its settings could not be put back. Ask the "
             "manager to enter its new token."
         )
-    titles = capability_titles()
     parts = [
         _(
+            "%(feature)s did not stop (after “%(undo)s” it shows %(shown)s)",
+            feature=feature_title(p["capability"]),
+            undo=feature_title(p["undo"]),
+            shown=describe_value(p["shown"]),
+        )
+        if p.get("undo")
+        else _(
             "%(feature)s should be %(wanted)s but shows %(shown)s",
-            feature=titles.get(p["capability"], p["capability"]),
+            feature=feature_title(p["capability"]),
             wanted=describe_value(p["wanted"]),
             shown=describe_value(p["shown"]),
         )
@@ -176,6 +183,8 @@ def reset_message(result: Reset) -> str:
     if result.ok:
         if result.reason == "nothing":
             return _("%(name)s had nothing to put back.", name=name)
+        if result.undone:
+            return undone_message(name, result.written, result.undone)
         return ngettext_reset(name, result.written)
     if result.reason == "busy":
         return _("%(name)s is busy; press Reset again in a second.", name=name)
@@ -183,6 +192,12 @@ def reset_message(result: Reset) -> str:
         return _(
             "%(name)s is not answering, so its settings could not be put back. It is "
             "flagged on the board: press Reset when it is back.",
+            name=name,
+        )
+    if result.reason == "not-at-rest":
+        return _(
+            "%(name)s did not stop what the demo showed (it may still be running). It is "
+            "flagged on the board: press Reset to try again.",
             name=name,
         )
     return _(
@@ -202,4 +217,20 @@ def ngettext_reset(name: str, written: int) -> str:
         "%(name)s is back to normal: %(num)s settings put back and checked.",
         written,
         name=name,
+    )
+
+
+def undone_message(name: str, written: int, undone: tuple[str, ...]) -> str:
+    """Say that a device is back to normal after the actions that brought it back to rest."""
+    actions = ", ".join(f"“{feature_title(capability)}”" for capability in undone)
+    if written == 0:
+        return _(
+            "%(name)s is back to normal: %(actions)s done and checked.", name=name, actions=actions
+        )
+    return ngettext(
+        "%(name)s is back to normal: %(num)s setting put back and %(actions)s done, all checked.",
+        "%(name)s is back to normal: %(num)s settings put back and %(actions)s done, all checked.",
+        written,
+        name=name,
+        actions=actions,
     )
