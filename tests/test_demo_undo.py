@@ -145,6 +145,18 @@ def test_putting_the_robot_back_is_one_throttled_command_after_the_settings(
     assert (now["fan_power"], now["state"]) == (102, "Returning home")
 
 
+def test_a_suction_in_percent_is_put_back_as_it_was(store: Store) -> None:
+    # an S5 reporting its suction in percent (60, as in python-miio's own status samples),
+    # not as one of its presets (101-105), which set_fan_speed_preset alone would refuse
+    sim = store.fleet_device(VACUUM)
+    sim.set_state("fan_power", 60)
+    did = _spot_clean(store)
+    sim.set_state("fan_power", 104)  # someone turned it up to Max on the robot
+    result = sessions.end(store.desk, store.staff, did, now=T0 + timedelta(minutes=2))
+    assert (result.ok, result.problems) == (True, ())
+    assert store.read_back(VACUUM)["fan_power"] == 60
+
+
 def test_a_demo_never_shows_an_action_it_could_not_undo_on_the_device(store: Store) -> None:
     with store.session() as session:
         vacuum = session.exec(select(Device).where(Device.did == store.did(VACUUM))).one()
