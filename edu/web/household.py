@@ -51,7 +51,7 @@ def household_progress() -> str:
     """Who uses what, and the features nobody uses yet."""
     home = household()
     assert home is not None
-    rows = progress.household_progress(db(), home)
+    rows = sorted(progress.household_progress(db(), home), key=lambda r: r.name.lower())
     unused = [(row, f) for row in rows for f in row.features if not f.users]
     return render_template("progress.html", rows=rows, unused=unused)
 

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from edu.catalogue import capability_titles
 from edu.models import Household, Person
 from edu.recommend import DeviceProgress, Recommendation, device_progress, load_state, recommend
+from edu.state import DeviceRow, HouseholdState, PersonRow
 
 
 def feature_title(capability: str) -> str:
@@ -118,37 +119,46 @@ class DeviceAdoption:
         return data
 
 
-def household_progress(session: Session, household: Household) -> list[DeviceAdoption]:
-    """Return, per device, each feature and the people who use it (for the admin)."""
-    state = load_state(session, household)
-    names = {p.id: p.name for p in state.people}
-    rows = []
-    for device_id, device in sorted(
-        state.devices.items(), key=lambda kv: kv[1].display_name.lower()
-    ):
-        users = [p for p in state.people if device_id in state.devices_of.get(p.id, ())]  # type: ignore[arg-type]
-        features = []
-        for cap in state.capabilities.get(device_id, ()):  # type: ignore[call-overload]
-            if not cap.mapped:
-                continue
-            who = [
-                names[p.id]
-                for p in users
-                if (device_id, cap.capability) in state.used.get(p.id, ())
-            ]  # type: ignore[index]
-            features.append(
-                FeatureRow(
-                    cap.capability, feature_title(cap.capability), who, by_device=bool(cap.in_use)
-                )
-            )
-        rows.append(
-            DeviceAdoption(
-                device.did,
-                device.display_name,
-                device.family,
-                device.status,
-                [p.name for p in users],
-                features,
-            )
+def _by_did(state: HouseholdState) -> list[DeviceRow]:
+    """The household's devices by device id (memoised with the state)."""
+    found = state.memo.get("devices-by-did")
+    if found is None:
+        found = state.memo["devices-by-did"] = sorted(state.devices.values(), key=lambda d: d.did)
+    return found  # type: ignore[no-any-return]
+
+
+def _users(state: HouseholdState, device_id: int) -> list[PersonRow]:
+    return [p for p in state.people if device_id in state.devices_of.get(p.id, ())]
+
+
+def _adoption(state: HouseholdState, device: DeviceRow) -> DeviceAdoption:
+    """Each mapped feature of *device* and the people who use it."""
+    users = _users(state, device.id)
+    features = [
+        FeatureRow(
+            cap.capability,
+            feature_title(cap.capability),
+            [p.name for p in users if (device.id, cap.capability) in state.used.get(p.id, ())],
+            by_device=bool(cap.in_use),
         )
-    return rows
+        for cap in state.capabilities.get(device.id, ())
+        if cap.mapped
+    ]
+    return DeviceAdoption(
+        device.did,
+        device.display_name,
+        device.family,
+        device.status,
+        [p.name for p in users],
+        features,
+    )
+
+
+def household_progress(
+    session: Session, household: Household, *, after: int | None = None, limit: int | None = None
+) -> list[DeviceAdoption]:
+    """Return, per device by device id (after *after*, at most *limit*), each feature and the
+    people who use it (for the admin)."""
+    state = load_state(session, household)
+    devices = [d for d in _by_did(state) if after is None or d.did > after]
+    return [_adoption(state, device) for device in devices[:limit]]
