@@ -7,7 +7,8 @@ import re
 from paging_fixtures import DEVICES, BigHousehold
 from sqlmodel import Session, col, select
 
-from edu.models import Device
+from edu.db import key, unit_of_work
+from edu.models import Device, DeviceCapability, FeatureUse
 
 _DID = re.compile(r'data-did="(\d+)"')
 _STATUS_RANK = {"online": 0, "offline": 3}
@@ -101,3 +102,69 @@ def test_the_filter_takes_text_literally_and_shows_it_escaped(big_household: Big
 def test_only_an_admin_sees_the_devices_page(big_household: BigHousehold) -> None:
     web = big_household.signed_in("Leo")
     assert web.get("/devices/?page=2").status_code == 403
+
+
+_CARD = re.compile(r'class="card device-progress" id="device-(\d+)"')
+
+
+def _cards(page: str) -> list[int]:
+    return [int(d) for d in _CARD.findall(page)]
+
+
+def _use_features(big: BigHousehold, dids: list[int]) -> None:
+    """The devices themselves show every feature of *dids* in use."""
+    engine = big.app.extensions["edu.engine"]
+    with unit_of_work(engine) as session:
+        for device in session.exec(select(Device).where(col(Device.did).in_(dids))):
+            for cap in session.exec(
+                select(DeviceCapability).where(
+                    DeviceCapability.device_id == device.id, col(DeviceCapability.mapped)
+                )
+            ):
+                session.add(
+                    FeatureUse(
+                        household_id=device.household_id,
+                        device_id=key(device),
+                        capability=cap.capability,
+                        uses=1,
+                    )
+                )
+
+
+def test_home_shows_24_devices_with_the_most_left_to_learn_and_links_to_all(
+    big_household: BigHousehold,
+) -> None:
+    learned = big_household.dids[:30]
+    _use_features(big_household, learned)
+    web = big_household.signed_in("Admin")
+    page = web.get("/").get_data(as_text=True)
+    shown = _cards(page)
+    assert len(shown) == 24 and not set(shown) & set(learned)
+    names = re.findall(
+        r'id="device-\d+">\s*<div class="device-head">.*?<h3>([^<]+)</h3>', page, re.S
+    )
+    assert len(names) == 24 and names == sorted(names, key=str.lower)  # all equal: by name
+    assert "Learn next" in page and 'href="/home/devices">See all 230 devices</a>' in page
+
+
+def test_all_my_devices_come_in_pages_of_24_by_name(big_household: BigHousehold) -> None:
+    web = big_household.signed_in("Admin")
+    pages = [web.get(f"/home/devices?page={n}").get_data(as_text=True) for n in range(1, 11)]
+    assert [len(_cards(p)) for p in pages] == [24] * 9 + [14]
+    assert sorted(d for p in pages for d in _cards(p)) == big_household.dids
+    assert 'rel="next" href="/home/devices?page=2"' in pages[0] and 'rel="prev"' not in pages[0]
+    assert 'rel="prev" href="/home/devices?page=9"' in pages[9] and 'rel="next"' not in pages[9]
+    assert _cards(web.get("/home/devices?page=11").get_data(as_text=True)) == _cards(pages[9])
+
+
+def test_a_member_sees_only_their_own_devices_on_home_and_every_page(
+    big_household: BigHousehold,
+) -> None:
+    web = big_household.signed_in("Leo")
+    mine = big_household.member_dids
+    home = web.get("/").get_data(as_text=True)
+    assert len(_cards(home)) == 24 and set(_cards(home)) <= set(mine)
+    assert f"See all {len(mine)} devices" in home
+    pages = [web.get(f"/home/devices?page={n}").get_data(as_text=True) for n in range(1, 5)]
+    assert [len(_cards(p)) for p in pages] == [24, 24, 24, 5]
+    assert sorted(d for p in pages for d in _cards(p)) == mine

@@ -11,6 +11,7 @@ from edu.models import Device, Person
 from edu.people import LANGUAGES, ROLES
 from edu.web import accounts, progress
 from edu.web.i18n import say
+from edu.web.paging import page_number
 from edu.web.security import admin_required, current_person, household, login_required
 from edu.web.session import db
 
@@ -42,6 +43,16 @@ def home() -> str:
     data = progress.home(db(), _me())
     return render_template(
         "home.html", data=data, reason=progress.reason_text, feature=progress.feature_title
+    )
+
+
+@bp.route("/home/devices")
+@login_required
+def my_devices() -> str:
+    """Every device the person uses and how far along they are, a page at a time, by name."""
+    page, waiting = progress.my_devices(db(), _me(), page_number(request.args))
+    return render_template(
+        "my_devices.html", page=page, waiting=waiting, feature=progress.feature_title
     )
 
 

@@ -13,6 +13,7 @@ from edu.catalogue import capability_titles
 from edu.models import Household, Person
 from edu.recommend import DeviceProgress, Recommendation, device_progress, load_state, recommend
 from edu.state import DeviceRow, HouseholdState, PersonRow
+from edu.web.paging import Page, page_of
 
 
 def feature_title(capability: str) -> str:
@@ -53,14 +54,19 @@ def reason_text(item: Recommendation) -> str:
     return _("You haven't used this on your %(device)s yet", device=params.get("device"))
 
 
+HOME_DEVICES = 24  # devices on a person's home page; the others are on their own pages
+PAGE_SIZE = 24  # devices per page of the progress lists
+
+
 @dataclass(frozen=True)
 class Home:
     """A person's home page: what to learn next and how far along each device is."""
 
     cards: list[Recommendation]
-    devices: list[DeviceProgress]
+    devices: list[DeviceProgress]  # the ones with the most left to learn, HOME_DEVICES at most
     more: int = 0
     waiting: int = 0  # devices whose features are not known yet (no token, unsupported ...)
+    ready: int = 0  # devices whose features are known, shown here or not
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,7 +83,26 @@ def home(session: Session, person: Person, *, limit: int = 6) -> Home:
     items = recommend(session, person, state=state)
     rows = device_progress(session, person, state=state)
     ready = [row for row in rows if row.total]
-    return Home(items[:limit], ready, max(len(items) - limit, 0), waiting=len(rows) - len(ready))
+    return Home(
+        items[:limit],
+        sorted(ready, key=_most_to_learn)[:HOME_DEVICES],
+        max(len(items) - limit, 0),
+        waiting=len(rows) - len(ready),
+        ready=len(ready),
+    )
+
+
+def _most_to_learn(row: DeviceProgress) -> tuple[float, int, str, int]:
+    """Least adopted first, then the one with more features to learn, then by name."""
+    return (len(row.in_use) / row.total, -len(row.not_used), row.name.lower(), row.device)
+
+
+def my_devices(session: Session, person: Person, number: int) -> tuple[Page[DeviceProgress], int]:
+    """Return page *number* of the person's devices whose features are known, by name, and
+    how many of their devices are not ready yet."""
+    rows = device_progress(session, person)
+    ready = sorted((r for r in rows if r.total), key=lambda r: (r.name.lower(), r.device))
+    return page_of(ready, number, PAGE_SIZE), len(rows) - len(ready)
 
 
 @dataclass
