@@ -168,3 +168,43 @@ def test_a_member_sees_only_their_own_devices_on_home_and_every_page(
     pages = [web.get(f"/home/devices?page={n}").get_data(as_text=True) for n in range(1, 5)]
     assert [len(_cards(p)) for p in pages] == [24, 24, 24, 5]
     assert sorted(d for p in pages for d in _cards(p)) == mine
+
+
+def _adoption_cards(page: str) -> list[int]:
+    return [int(d) for d in re.findall(r'<li class="card" data-did="(\d+)">', page)]
+
+
+def test_household_progress_shows_24_devices_a_page_by_name(big_household: BigHousehold) -> None:
+    web = big_household.signed_in("Admin")
+    by_name = [d.did for d in sorted(_devices(big_household), key=lambda d: (d.name, d.did))]
+    pages = [web.get(f"/progress?page={n}").get_data(as_text=True) for n in range(1, 11)]
+    assert [_adoption_cards(p) for p in pages] == [by_name[i : i + 24] for i in range(0, 230, 24)]
+    assert "Page 1 of 10" in pages[0] and 'rel="next" href="/progress?page=2"' in pages[0]
+    assert 'rel="prev" href="/progress?page=9"' in pages[9] and 'rel="next"' not in pages[9]
+    assert big_household.signed_in("Leo").get("/progress").status_code == 403
+
+
+def test_features_nobody_uses_are_summarised_per_feature_not_per_device(
+    big_household: BigHousehold,
+) -> None:
+    devices = _devices(big_household)
+    used = {d.id for d in devices if d.family == "fan"}
+    _use_features(big_household, [d.did for d in devices if d.id in used])
+    with Session(big_household.app.extensions["edu.engine"]) as session:
+        caps = session.exec(select(DeviceCapability).where(col(DeviceCapability.mapped))).all()
+    by_id = {d.id: d for d in devices}
+    unused: dict[str, list[str]] = {}
+    for cap in caps:
+        if cap.device_id not in used:
+            unused.setdefault(cap.capability, []).append(by_id[cap.device_id].name)
+    expected = sorted(unused.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    web = big_household.signed_in("Admin")
+    page = web.get("/progress").get_data(as_text=True)
+    summary = page[page.index('id="nobody-title"') :]
+    rows = re.findall(r'<li data-capability="([a-z-]+)">(.*?)</li>', summary)
+    assert [cap for cap, _ in rows] == [cap for cap, _ in expected[:12]]
+    assert "child-lock" in unused and "child-lock" in dict(rows)  # heaters and humidifiers
+    for (_cap, text), (_, names) in zip(rows, expected, strict=False):
+        first = ", ".join(sorted(names)[:3])
+        assert f"on {len(names)} devices: {first} and {len(names) - 3} more" in text
+    assert f"{len(expected) - 12} more features are not used by anyone yet." in summary

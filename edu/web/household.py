@@ -59,12 +59,12 @@ def my_devices() -> str:
 @bp.route("/progress")
 @admin_required
 def household_progress() -> str:
-    """Who uses what, and the features nobody uses yet."""
+    """Who uses what, a page of devices at a time, and the features nobody uses yet."""
     home = household()
     assert home is not None
-    rows = sorted(progress.household_progress(db(), home), key=lambda r: r.name.lower())
-    unused = [(row, f) for row in rows for f in row.features if not f.users]
-    return render_template("progress.html", rows=rows, unused=unused)
+    page = progress.adoption_page(db(), home, page_number(request.args))
+    unused, more = progress.unused_features(db(), home)
+    return render_template("progress.html", page=page, unused=unused, more_unused=more)
 
 
 @bp.route("/people", methods=["GET", "POST"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -144,16 +146,44 @@ class DeviceAdoption:
         return data
 
 
-def _by_did(state: HouseholdState) -> list[DeviceRow]:
-    """The household's devices by device id (memoised with the state)."""
-    found = state.memo.get("devices-by-did")
+@dataclass(frozen=True)
+class UnusedFeature:
+    """A feature nobody uses yet, on how many devices, and the first few of them by name."""
+
+    capability: str
+    title: str
+    devices: int
+    examples: list[str]
+
+    @property
+    def others(self) -> int:
+        return self.devices - len(self.examples)
+
+
+_ORDERS: dict[str, Callable[[DeviceRow], Any]] = {
+    "did": lambda d: d.did,
+    "name": lambda d: (d.display_name.lower(), d.did),
+}
+
+
+def _devices_by(state: HouseholdState, order: str) -> list[DeviceRow]:
+    """The household's devices by device id or by name (memoised with the state)."""
+    memo_key = ("devices-by", order)
+    found = state.memo.get(memo_key)
     if found is None:
-        found = state.memo["devices-by-did"] = sorted(state.devices.values(), key=lambda d: d.did)
+        found = state.memo[memo_key] = sorted(state.devices.values(), key=_ORDERS[order])
     return found  # type: ignore[no-any-return]
 
 
 def _users(state: HouseholdState, device_id: int) -> list[PersonRow]:
     return [p for p in state.people if device_id in state.devices_of.get(p.id, ())]
+
+
+def _who(
+    state: HouseholdState, device_id: int, capability: str, users: list[PersonRow]
+) -> list[str]:
+    """The names of the people among *users* who use this feature of this device."""
+    return [p.name for p in users if (device_id, capability) in state.used.get(p.id, ())]
 
 
 def _adoption(state: HouseholdState, device: DeviceRow) -> DeviceAdoption:
@@ -163,7 +193,7 @@ def _adoption(state: HouseholdState, device: DeviceRow) -> DeviceAdoption:
         FeatureRow(
             cap.capability,
             feature_title(cap.capability),
-            [p.name for p in users if (device.id, cap.capability) in state.used.get(p.id, ())],
+            _who(state, device.id, cap.capability, users),
             by_device=bool(cap.in_use),
         )
         for cap in state.capabilities.get(device.id, ())
@@ -185,5 +215,43 @@ def household_progress(
     """Return, per device by device id (after *after*, at most *limit*), each feature and the
     people who use it (for the admin)."""
     state = load_state(session, household)
-    devices = [d for d in _by_did(state) if after is None or d.did > after]
+    devices = [d for d in _devices_by(state, "did") if after is None or d.did > after]
     return [_adoption(state, device) for device in devices[:limit]]
+
+
+def adoption_page(session: Session, household: Household, number: int) -> Page[DeviceAdoption]:
+    """Return page *number* of the household's devices by name, each feature and its users."""
+    state = load_state(session, household)
+    devices = page_of(_devices_by(state, "name"), number, PAGE_SIZE)
+    rows = [_adoption(state, device) for device in devices.items]
+    return Page(rows, devices.number, devices.size, devices.total)
+
+
+def unused_features(
+    session: Session, household: Household, *, limit: int = 12, examples: int = 3
+) -> tuple[list[UnusedFeature], int]:
+    """Return the features nobody uses yet, those on the most devices first (at most *limit*,
+    each with its first *examples* devices by name), and how many more such features there are."""
+    grouped = _nobody_uses(load_state(session, household))
+    shown = [
+        UnusedFeature(
+            cap, feature_title(cap), len(devices), [d.display_name for d in devices[:examples]]
+        )
+        for cap, devices in grouped[:limit]
+    ]
+    return shown, max(len(grouped) - limit, 0)
+
+
+def _nobody_uses(state: HouseholdState) -> list[tuple[str, list[DeviceRow]]]:
+    """Each feature nobody uses yet with its devices, on the most devices first (memoised)."""
+    found = state.memo.get("nobody-uses")
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    grouped: dict[str, list[DeviceRow]] = defaultdict(list)
+    for device in _devices_by(state, "name"):
+        users = _users(state, device.id)
+        for cap in state.capabilities.get(device.id, ()):
+            if cap.mapped and not _who(state, device.id, cap.capability, users):
+                grouped[cap.capability].append(device)
+    found = state.memo["nobody-uses"] = sorted(grouped.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    return found
