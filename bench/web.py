@@ -2,7 +2,9 @@
 
 Prints JSON: p50/p95 of a person's home page and of a lesson page on a database with 30
 devices, 1,000 lessons and 100,000 usage events, beside a trivial route of the same app
-(measured in the same run), the ratios; then requests per second of the home page with 16
+(measured in the same run), the ratios; the same for the admin's home, devices and progress
+pages and the devices API (first page of each, with its size) on a household of 2,000
+devices built as serve_memory.py builds it; then requests per second of the home page with 16
 concurrent clients (threads of this process, keep-alive http.client) against a real server
 process (waitress) for 20 seconds, with the error count. Never asserts a wall-clock time.
 
@@ -31,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 DEVICES, LESSONS, EVENTS, PEOPLE = 30, 1000, 100_000, 4
+LARGE = 2000  # devices of the large household (a shop)
 PIN = "1234"
 
 
@@ -193,19 +196,24 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     }
 
 
-def latency(instance: str, person: int, samples: int) -> dict[str, Any]:
-    """Time the home page, a lesson page and a trivial route, interleaved, in this process."""
-    app = make_app(instance)
+def signed_in(app: Any, person: int, pin: str) -> Any:
+    """Return a test client of *app* signed in as *person*."""
     client = app.test_client()
     with client.session_transaction() as session:
         session["csrf"] = "bench"
-    response = client.post(f"/signin/{person}", data={"csrf_token": "bench", "pin": PIN})
+    response = client.post(f"/signin/{person}", data={"csrf_token": "bench", "pin": pin})
     assert response.status_code == 302, response.status_code
-    cards = re.findall(r'href="(/lessons/[^"]+)"', client.get("/").get_data(as_text=True))
-    lesson_url = cards[0].replace("&amp;", "&")
-    routes = {"home": "/", "lesson": lesson_url, "trivial": "/bench/ping"}
-    for url in routes.values():  # warm caches (templates, lesson rendering)
-        assert client.get(url).status_code == 200, url
+    return client
+
+
+def time_routes(client: Any, routes: dict[str, str], samples: int) -> dict[str, Any]:
+    """Time each route *samples* times, interleaved, after one warm-up request each; give
+    p50/p95 (and their ratio to the "trivial" route) and the size of each answer."""
+    sizes = {}
+    for name, url in routes.items():  # warm caches (templates, lesson rendering, state)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        sizes[name] = round(len(response.data) / 1024, 1)
     times: dict[str, list[float]] = {name: [] for name in routes}
     for _ in range(samples):
         for name, url in routes.items():
@@ -214,16 +222,48 @@ def latency(instance: str, person: int, samples: int) -> dict[str, Any]:
             times[name].append(time.perf_counter() - start)
             assert response.status_code == 200
     result = {name: percentiles(values) for name, values in times.items()}
-    for name in ("home", "lesson"):
-        result[name]["p50_ratio_to_trivial"] = round(
-            result[name]["p50_ms"] / result["trivial"]["p50_ms"], 1
-        )
-        result[name]["p95_ratio_to_trivial"] = round(
-            result[name]["p95_ms"] / result["trivial"]["p95_ms"], 1
-        )
+    for name in routes:
+        if name != "trivial":
+            for p in ("p50", "p95"):
+                result[name][f"{p}_ratio_to_trivial"] = round(
+                    result[name][f"{p}_ms"] / result["trivial"][f"{p}_ms"], 1
+                )
+            result[name]["kb"] = sizes[name]
+    return result
+
+
+def latency(instance: str, person: int, samples: int) -> dict[str, Any]:
+    """Time the home page, a lesson page and a trivial route, interleaved, in this process."""
+    app = make_app(instance)
+    client = signed_in(app, person, PIN)
+    cards = re.findall(r'href="(/lessons/[^"]+)"', client.get("/").get_data(as_text=True))
+    lesson_url = cards[0].replace("&amp;", "&")
+    routes = {"home": "/", "lesson": lesson_url, "trivial": "/bench/ping"}
+    result = time_routes(client, routes, samples)
     result["lesson_url"] = lesson_url.split("?")[0]
     app.extensions["edu.engine"].dispose()
     return result
+
+
+def large_household(folder: Path, samples: int) -> dict[str, Any]:
+    """Time the admin's pages and the devices API on a household of LARGE devices (built
+    by serve_memory.py), beside the trivial route."""
+    from serve_memory import PIN as LARGE_PIN
+    from serve_memory import build as build_large
+
+    instance = folder / "large"
+    admin = build_large(instance, LARGE)
+    app = make_app(str(instance))
+    routes = {
+        "home": "/",
+        "devices": "/devices/",
+        "progress": "/progress",
+        "api_devices": "/api/v1/devices",
+        "trivial": "/bench/ping",
+    }
+    result = time_routes(signed_in(app, admin, LARGE_PIN), routes, samples)
+    app.extensions["edu.engine"].dispose()
+    return {"devices": LARGE, "samples": samples, "routes": result}
 
 
 def free_port() -> int:
@@ -350,6 +390,7 @@ def main() -> None:
                 "build_seconds": build_seconds,
             },
             "latency": latency(built["instance"], built["person"], args.samples),
+            "large_household": large_household(Path(folder), max(args.samples // 2, 1)),
             "throughput": throughput(
                 built["instance"], built["person"], args.seconds, args.clients
             ),

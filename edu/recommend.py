@@ -357,10 +357,17 @@ class DeviceProgress:
 def device_progress(
     session: Session, person: _Person, *, state: HouseholdState | None = None
 ) -> list[DeviceProgress]:
-    """Return, per device the person uses, the features in use and not used yet."""
+    """Return, per device the person uses (by device id), the features in use and not used yet.
+
+    Memoised with the household's state: a list of a shop's devices is read page by page.
+    """
     pid = person.id
     assert pid is not None
     state = state or load_state(session, person.household_id)
+    memo_key = ("device-progress", pid)
+    found = state.memo.get(memo_key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
     used = state.used.get(pid, set())
     rows = []
     for device_id in sorted(state.devices_of.get(pid, ()), key=lambda d: state.devices[d].did):
@@ -377,4 +384,5 @@ def device_progress(
                 sorted(set(mapped) - set(in_use)),
             )
         )
+    state.memo[memo_key] = rows
     return rows

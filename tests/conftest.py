@@ -16,6 +16,7 @@ from fleet_fixtures import fleet, fleet_session, offline_miot  # noqa: F401
 from hypothesis import settings
 from lan_fixtures import inventory  # noqa: F401
 from netguard import network_guard  # noqa: F401  (autouse)
+from paging_fixtures import big_household  # noqa: F401
 from tips_fixtures import any_db, http_receiver, smtp_receiver, tips_db  # noqa: F401
 from web_fixtures import app, client, fleet_app, fleet_web, scanned_instance, web  # noqa: F401
 

@@ -39,8 +39,9 @@ CONFIG = {
         "positive_data_acceptance": {
             "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]
         },
-        # the API is lenient on purpose: a `limit` or `device` it cannot read falls back to its
-        # default, as the pages do, instead of refusing the request
+        # the API is lenient on purpose where it can be: the `limit` of recommendations or the
+        # `device` of a lesson it cannot read falls back to its default, as the pages do (the
+        # paged lists refuse a bad `limit` or `cursor` with a documented 400)
         "negative_data_rejection": {"enabled": False},
     }
 }

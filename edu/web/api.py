@@ -2,29 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, current_app, jsonify, request
-from sqlmodel import col, select
+from sqlmodel import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from edu.models import Device, Person
+from edu.models import Device, DeviceCapability, Person
 from edu.people import NotFound, mark_lesson
 from edu.recommend import device_progress, recommend
 from edu.text import plain_text
 from edu.tryit import TryItError, try_lesson, uses_device
 from edu.web import accounts, progress
+from edu.web.device_list import capabilities_of, devices_after
 from edu.web.devices import start_scan, tracker
 from edu.web.doctor import diagnose
 from edu.web.lessons import lesson_context
 from edu.web.openapi import document
+from edu.web.paging import BadPage, cursor_arg, limit_arg, next_link
 from edu.web.security import admin_required, current_person, household, login_required
 from edu.web.session import db, inventory, jsonable, settings, unit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_DID = 2**32 - 1  # a miIO device id is an unsigned 32-bit number
+T = TypeVar("T")
 
 
 def _number(text: object, maximum: int) -> int | None:
@@ -58,6 +62,28 @@ def _http_error(exc: HTTPException) -> tuple[Response, int]:
     return _error(
         exc.code or 500, (exc.name or "error").lower().replace(" ", "-"), exc.description or ""
     )
+
+
+@bp.errorhandler(BadPage)
+def _bad_page(exc: BadPage) -> tuple[Response, int]:
+    return _error(400, "bad-input", str(exc))
+
+
+def _keyset() -> tuple[int | None, int]:
+    """Return the cursor's key (None on the first page) and the limit of this request."""
+    return cursor_arg(request.args), limit_arg(request.args)
+
+
+def _page(
+    rows: Sequence[T], limit: int, key: Callable[[T], int], shape: Callable[[T], Any]
+) -> Response:
+    """Answer with up to *limit* of *rows* (one more tells there is a next page) as a JSON
+    list, and an RFC 8288 ``Link: <...>; rel="next"`` header when there is a next page."""
+    shown = rows[:limit]
+    response = jsonify([shape(row) for row in shown])
+    if len(rows) > limit:
+        response.headers["Link"] = next_link(key(shown[-1]), limit)
+    return response
 
 
 def _body() -> dict[str, Any]:
@@ -99,21 +125,25 @@ def recommendations() -> Response:
 @bp.route("/progress")
 @login_required
 def my_progress() -> Response:
-    """Per device the person uses: features in use and not yet used."""
-    return jsonify([row.to_dict() for row in device_progress(db(), _me())])
+    """Per device the person uses, by device id: features in use and not yet used."""
+    after, limit = _keyset()
+    rows = [r for r in device_progress(db(), _me()) if after is None or r.device > after]
+    return _page(rows, limit, lambda r: r.device, lambda r: r.to_dict())
 
 
 @bp.route("/household/progress")
 @admin_required
 def household_progress() -> Response:
-    """Who in the household uses what (admin)."""
+    """Who in the household uses what, per device by device id (admin)."""
     home = household()
     assert home is not None
-    return jsonify([row.to_dict() for row in progress.household_progress(db(), home)])
+    after, limit = _keyset()
+    rows = progress.household_progress(db(), home, after=after, limit=limit + 1)
+    return _page(rows, limit, lambda r: r.did, lambda r: r.to_dict())
 
 
-def _device_json(device: Device) -> dict[str, Any]:
-    row = inventory().describe(db(), device)
+def _device_json(device: Device, caps: list[DeviceCapability] | None = None) -> dict[str, Any]:
+    row = inventory().describe(db(), device, caps)
     diagnosis = diagnose(device, settings().networks)
     row["status_words"] = diagnosis.words
     row["doctor"] = diagnosis.to_dict()
@@ -137,19 +167,11 @@ def _my_device(did: int) -> Device:
 @bp.route("/devices", methods=["GET"])
 @login_required
 def devices() -> Response:
-    """The devices: all of them for an admin, the ones they use for everyone else."""
-    person = _me()
-    rows = (
-        db()
-        .exec(
-            select(Device)
-            .where(Device.household_id == person.household_id)
-            .order_by(col(Device.did))
-        )
-        .all()
-    )
-    mine = [d for d in rows if person.role == "admin" or uses_device(db(), person, d)]
-    return jsonify([_device_json(d) for d in mine])
+    """The devices by device id: all of them for an admin, the ones they use for everyone else."""
+    after, limit = _keyset()
+    rows = devices_after(db(), _me(), after, limit + 1)
+    caps = capabilities_of(db(), rows[:limit])
+    return _page(rows, limit, lambda d: d.did, lambda d: _device_json(d, caps[d.id]))
 
 
 @bp.route("/devices", methods=["POST"])

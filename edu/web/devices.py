@@ -21,10 +21,13 @@ from flask_babel import gettext as _
 from sqlmodel import select
 from werkzeug.wrappers import Response
 
+from edu.db import key
 from edu.models import Device, DeviceCapability, Household
 from edu.text import plain_text
 from edu.web import accounts
-from edu.web.doctor import diagnose, diagnose_address
+from edu.web.device_list import DeviceFilter, count_devices, device_page
+from edu.web.doctor import diagnose, diagnose_address, status_words
+from edu.web.paging import page_number
 from edu.web.progress import feature_title
 from edu.web.scans import ScanTracker
 from edu.web.security import admin_required, household
@@ -33,6 +36,8 @@ from edu.web.session import db, inventory, settings, unit
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("devices", __name__, url_prefix="/devices")
+
+PAGE_SIZE = 50  # devices per page of the list
 
 
 def tracker() -> ScanTracker:
@@ -58,13 +63,6 @@ def find_device(did: int) -> Device:
     return device
 
 
-def all_devices() -> list[Device]:
-    """Return the household's devices, working ones first, then by name."""
-    rows = db().exec(select(Device).where(Device.household_id == _home().id)).all()
-    order = {"online": 0, "auth-failed": 1, "new": 2, "offline": 3, "error": 3, "unsupported": 4}
-    return sorted(rows, key=lambda d: (order.get(d.status, 3), d.display_name.lower(), d.did))
-
-
 def start_scan() -> tuple[bool, str | None]:
     """Start a scan of the configured networks; return (started, problem)."""
     networks = settings().networks
@@ -80,21 +78,43 @@ def start_scan() -> tuple[bool, str | None]:
     return started, None
 
 
-@bp.route("/")
-@admin_required
-def index() -> str:
-    """Every device with its status in plain words, the scan, and the add forms."""
-    devices = all_devices()
+def _status_choices() -> list[tuple[str, str]]:
+    """The statuses the list can be filtered by, in plain words."""
+    return [
+        ("online", status_words("ok")),
+        ("auth-failed", _("Needs its token, or rejected it")),
+        ("new", status_words("new")),
+        ("offline", status_words("offline")),
+        ("unsupported", status_words("unsupported")),
+        ("error", status_words("error")),
+    ]
+
+
+def _index(add_form: dict[str, str], add_problem: Any = None) -> str:
+    """Render the devices page: the scan, the add forms, one page of the (filtered) list."""
+    home_id = key(_home())
+    found = DeviceFilter.from_args(request.args)
+    page = device_page(db(), home_id, found, page_number(request.args), PAGE_SIZE)
     nets = settings().networks
     return render_template(
         "devices.html",
-        devices=devices,
+        page=page,
+        everything=count_devices(db(), home_id) if found.active else page.total,
+        found=found,
+        statuses=_status_choices(),
         scan=tracker().state,
         networks=nets,
         diagnose=lambda d: diagnose(d, nets),
-        add_form={},
-        add_problem=None,
+        add_form=add_form,
+        add_problem=add_problem,
     )
+
+
+@bp.route("/")
+@admin_required
+def index() -> str:
+    """One page of the devices with their status in plain words, the scan, and the add forms."""
+    return _index({})
 
 
 @bp.route("/scan", methods=["POST"])
@@ -139,17 +159,7 @@ def add() -> str | Response | tuple[str, int]:
         diagnosis = diagnose(device, settings().networks)
         flash(diagnosis.title, "good" if diagnosis.code == "ok" else "bad")
         return redirect(url_for("devices.detail", did=device.did))
-    devices = all_devices()
-    nets = settings().networks
-    return render_template(
-        "devices.html",
-        devices=devices,
-        scan=tracker().state,
-        networks=nets,
-        diagnose=lambda d: diagnose(d, nets),
-        add_form=form,
-        add_problem=problem,
-    ), 400
+    return _index(form, problem), 400
 
 
 @bp.route("/import", methods=["POST"])

@@ -11,6 +11,7 @@ from edu.models import Device, Person
 from edu.people import LANGUAGES, ROLES
 from edu.web import accounts, progress
 from edu.web.i18n import say
+from edu.web.paging import page_number
 from edu.web.security import admin_required, current_person, household, login_required
 from edu.web.session import db
 
@@ -45,15 +46,25 @@ def home() -> str:
     )
 
 
+@bp.route("/home/devices")
+@login_required
+def my_devices() -> str:
+    """Every device the person uses and how far along they are, a page at a time, by name."""
+    page, waiting = progress.my_devices(db(), _me(), page_number(request.args))
+    return render_template(
+        "my_devices.html", page=page, waiting=waiting, feature=progress.feature_title
+    )
+
+
 @bp.route("/progress")
 @admin_required
 def household_progress() -> str:
-    """Who uses what, and the features nobody uses yet."""
+    """Who uses what, a page of devices at a time, and the features nobody uses yet."""
     home = household()
     assert home is not None
-    rows = progress.household_progress(db(), home)
-    unused = [(row, f) for row in rows for f in row.features if not f.users]
-    return render_template("progress.html", rows=rows, unused=unused)
+    page = progress.adoption_page(db(), home, page_number(request.args))
+    unused, more = progress.unused_features(db(), home)
+    return render_template("progress.html", page=page, unused=unused, more_unused=more)
 
 
 @bp.route("/people", methods=["GET", "POST"])

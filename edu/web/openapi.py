@@ -6,8 +6,33 @@ from functools import lru_cache
 from typing import Any
 
 from edu.web.accounts import TOKEN_PREFIX
+from edu.web.paging import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
 
 JSON = "application/json"
+# Query parameters and the Link header of a list read page by page (keyset on the device id).
+_PAGED: list[dict[str, Any]] = [
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "description": f"How many items at most (default {DEFAULT_LIMIT}).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "required": False,
+        "description": "Where to continue: the cursor of the previous page's Link header. "
+        "Opaque; leave it out for the first page.",
+        "schema": {"type": "string", "pattern": CURSOR_PATTERN},
+    },
+]
+_NEXT = {
+    "Link": {
+        "description": 'The next page, as `<URL>; rel="next"` (RFC 8288); absent on the last page.',
+        "schema": {"type": "string"},
+    }
+}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -25,10 +50,14 @@ def _op(
     params: list[str] = (),  # type: ignore[assignment]
     query: dict[str, str] | None = None,
     errors: tuple[str, ...] = ("401",),
+    paged: bool = False,
 ) -> dict[str, Any]:
     responses: dict[str, Any] = {
         status: {"description": "OK", **({"content": {JSON: {"schema": schema}}} if schema else {})}
     }
+    if paged:
+        responses[status]["headers"] = _NEXT
+        errors = ("400", *errors)
     for code in (*errors, *(("403",) if admin else ())):
         responses[code] = {
             "description": _ERRORS[code],
@@ -39,7 +68,7 @@ def _op(
         "tags": [tag],
         "responses": responses,
     }
-    parameters = [
+    parameters: list[dict[str, Any]] = [
         {
             "name": p,
             "in": "path",
@@ -52,6 +81,7 @@ def _op(
         {"name": k, "in": "query", "required": False, "schema": {"type": v}}
         for k, v in (query or {}).items()
     ]
+    parameters += _PAGED if paged else []
     if parameters:
         op["parameters"] = parameters
     if body is not None:
@@ -269,24 +299,27 @@ def document() -> dict[str, Any]:
         },
         "/api/v1/progress": {
             "get": _op(
-                "Features in use and not yet used, per device",
+                "Features in use and not yet used, per device, by device id",
                 _array("DeviceProgress"),
                 tag="learning",
+                paged=True,
             )
         },
         "/api/v1/household/progress": {
             "get": _op(
-                "Who in the household uses what",
+                "Who in the household uses what, per device, by device id",
                 _array("DeviceAdoption"),
                 tag="learning",
+                paged=True,
                 admin=True,
             )
         },
         "/api/v1/devices": {
             "get": _op(
-                "The devices (all for an admin, one's own otherwise)",
+                "The devices by device id (all for an admin, one's own otherwise)",
                 _array("Device"),
                 tag="devices",
+                paged=True,
             ),
             "post": _op(
                 "Add a device by address and token",
@@ -405,7 +438,11 @@ def document() -> dict[str, Any]:
             "description": "What the household page shows, as JSON. Create a personal token on "
             f"the “Me” page (it starts with `{TOKEN_PREFIX}`) and send it as "
             "`Authorization: Bearer <token>`. A signed-in browser session works "
-            "too; then state-changing requests need the `X-CSRF-Token` header.",
+            "too; then state-changing requests need the `X-CSRF-Token` header. Lists that "
+            "grow with the household (devices, progress) come in pages ordered by device id: "
+            f"`limit` items (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}), and while there "
+            'are more, a `Link: <URL>; rel="next"` header whose URL carries the `cursor` '
+            "for the next page.",
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}, {"cookie": []}],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -12,6 +14,8 @@ from sqlmodel import Session
 from edu.catalogue import capability_titles
 from edu.models import Household, Person
 from edu.recommend import DeviceProgress, Recommendation, device_progress, load_state, recommend
+from edu.state import DeviceRow, HouseholdState, PersonRow
+from edu.web.paging import Page, page_of
 
 
 def feature_title(capability: str) -> str:
@@ -52,14 +56,19 @@ def reason_text(item: Recommendation) -> str:
     return _("You haven't used this on your %(device)s yet", device=params.get("device"))
 
 
+HOME_DEVICES = 24  # devices on a person's home page; the others are on their own pages
+PAGE_SIZE = 24  # devices per page of the progress lists
+
+
 @dataclass(frozen=True)
 class Home:
     """A person's home page: what to learn next and how far along each device is."""
 
     cards: list[Recommendation]
-    devices: list[DeviceProgress]
+    devices: list[DeviceProgress]  # the ones with the most left to learn, HOME_DEVICES at most
     more: int = 0
     waiting: int = 0  # devices whose features are not known yet (no token, unsupported ...)
+    ready: int = 0  # devices whose features are known, shown here or not
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,7 +85,26 @@ def home(session: Session, person: Person, *, limit: int = 6) -> Home:
     items = recommend(session, person, state=state)
     rows = device_progress(session, person, state=state)
     ready = [row for row in rows if row.total]
-    return Home(items[:limit], ready, max(len(items) - limit, 0), waiting=len(rows) - len(ready))
+    return Home(
+        items[:limit],
+        sorted(ready, key=_most_to_learn)[:HOME_DEVICES],
+        max(len(items) - limit, 0),
+        waiting=len(rows) - len(ready),
+        ready=len(ready),
+    )
+
+
+def _most_to_learn(row: DeviceProgress) -> tuple[float, int, str, int]:
+    """Least adopted first, then the one with more features to learn, then by name."""
+    return (len(row.in_use) / row.total, -len(row.not_used), row.name.lower(), row.device)
+
+
+def my_devices(session: Session, person: Person, number: int) -> tuple[Page[DeviceProgress], int]:
+    """Return page *number* of the person's devices whose features are known, by name, and
+    how many of their devices are not ready yet."""
+    rows = device_progress(session, person)
+    ready = sorted((r for r in rows if r.total), key=lambda r: (r.name.lower(), r.device))
+    return page_of(ready, number, PAGE_SIZE), len(rows) - len(ready)
 
 
 @dataclass
@@ -118,37 +146,112 @@ class DeviceAdoption:
         return data
 
 
-def household_progress(session: Session, household: Household) -> list[DeviceAdoption]:
-    """Return, per device, each feature and the people who use it (for the admin)."""
-    state = load_state(session, household)
-    names = {p.id: p.name for p in state.people}
-    rows = []
-    for device_id, device in sorted(
-        state.devices.items(), key=lambda kv: kv[1].display_name.lower()
-    ):
-        users = [p for p in state.people if device_id in state.devices_of.get(p.id, ())]  # type: ignore[arg-type]
-        features = []
-        for cap in state.capabilities.get(device_id, ()):  # type: ignore[call-overload]
-            if not cap.mapped:
-                continue
-            who = [
-                names[p.id]
-                for p in users
-                if (device_id, cap.capability) in state.used.get(p.id, ())
-            ]  # type: ignore[index]
-            features.append(
-                FeatureRow(
-                    cap.capability, feature_title(cap.capability), who, by_device=bool(cap.in_use)
-                )
-            )
-        rows.append(
-            DeviceAdoption(
-                device.did,
-                device.display_name,
-                device.family,
-                device.status,
-                [p.name for p in users],
-                features,
-            )
+@dataclass(frozen=True)
+class UnusedFeature:
+    """A feature nobody uses yet, on how many devices, and the first few of them by name."""
+
+    capability: str
+    title: str
+    devices: int
+    examples: list[str]
+
+    @property
+    def others(self) -> int:
+        return self.devices - len(self.examples)
+
+
+_ORDERS: dict[str, Callable[[DeviceRow], Any]] = {
+    "did": lambda d: d.did,
+    "name": lambda d: (d.display_name.lower(), d.did),
+}
+
+
+def _devices_by(state: HouseholdState, order: str) -> list[DeviceRow]:
+    """The household's devices by device id or by name (memoised with the state)."""
+    memo_key = ("devices-by", order)
+    found = state.memo.get(memo_key)
+    if found is None:
+        found = state.memo[memo_key] = sorted(state.devices.values(), key=_ORDERS[order])
+    return found  # type: ignore[no-any-return]
+
+
+def _users(state: HouseholdState, device_id: int) -> list[PersonRow]:
+    return [p for p in state.people if device_id in state.devices_of.get(p.id, ())]
+
+
+def _who(
+    state: HouseholdState, device_id: int, capability: str, users: list[PersonRow]
+) -> list[str]:
+    """The names of the people among *users* who use this feature of this device."""
+    return [p.name for p in users if (device_id, capability) in state.used.get(p.id, ())]
+
+
+def _adoption(state: HouseholdState, device: DeviceRow) -> DeviceAdoption:
+    """Each mapped feature of *device* and the people who use it."""
+    users = _users(state, device.id)
+    features = [
+        FeatureRow(
+            cap.capability,
+            feature_title(cap.capability),
+            _who(state, device.id, cap.capability, users),
+            by_device=bool(cap.in_use),
         )
-    return rows
+        for cap in state.capabilities.get(device.id, ())
+        if cap.mapped
+    ]
+    return DeviceAdoption(
+        device.did,
+        device.display_name,
+        device.family,
+        device.status,
+        [p.name for p in users],
+        features,
+    )
+
+
+def household_progress(
+    session: Session, household: Household, *, after: int | None = None, limit: int | None = None
+) -> list[DeviceAdoption]:
+    """Return, per device by device id (after *after*, at most *limit*), each feature and the
+    people who use it (for the admin)."""
+    state = load_state(session, household)
+    devices = [d for d in _devices_by(state, "did") if after is None or d.did > after]
+    return [_adoption(state, device) for device in devices[:limit]]
+
+
+def adoption_page(session: Session, household: Household, number: int) -> Page[DeviceAdoption]:
+    """Return page *number* of the household's devices by name, each feature and its users."""
+    state = load_state(session, household)
+    devices = page_of(_devices_by(state, "name"), number, PAGE_SIZE)
+    rows = [_adoption(state, device) for device in devices.items]
+    return Page(rows, devices.number, devices.size, devices.total)
+
+
+def unused_features(
+    session: Session, household: Household, *, limit: int = 12, examples: int = 3
+) -> tuple[list[UnusedFeature], int]:
+    """Return the features nobody uses yet, those on the most devices first (at most *limit*,
+    each with its first *examples* devices by name), and how many more such features there are."""
+    grouped = _nobody_uses(load_state(session, household))
+    shown = [
+        UnusedFeature(
+            cap, feature_title(cap), len(devices), [d.display_name for d in devices[:examples]]
+        )
+        for cap, devices in grouped[:limit]
+    ]
+    return shown, max(len(grouped) - limit, 0)
+
+
+def _nobody_uses(state: HouseholdState) -> list[tuple[str, list[DeviceRow]]]:
+    """Each feature nobody uses yet with its devices, on the most devices first (memoised)."""
+    found = state.memo.get("nobody-uses")
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    grouped: dict[str, list[DeviceRow]] = defaultdict(list)
+    for device in _devices_by(state, "name"):
+        users = _users(state, device.id)
+        for cap in state.capabilities.get(device.id, ()):
+            if cap.mapped and not _who(state, device.id, cap.capability, users):
+                grouped[cap.capability].append(device)
+    found = state.memo["nobody-uses"] = sorted(grouped.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    return found
