@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import errno
 import logging
-import re
 import selectors
 import socket
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -21,14 +19,11 @@ from devices.protocol import HELLO, PORT, PacketError, parse_hello
 logger = logging.getLogger(__name__)
 
 SOURCES = ("sweep", "broadcast", "mdns", "manual")
-MDNS_TYPE = "_miio._udp.local."
 #: The largest range a sweep accepts: a /16 is 65,534 hellos.
 MAX_PREFIX = 16
 
 _SEND_RETRIES = 3  # attempts per address when the kernel is out of buffers
 _BACKOFF = 0.01  # seconds to let buffers drain after ENOBUFS
-_MDNS_INSTANCE = re.compile(r"(?P<model>.+)_miio(?P<did>\d+)")
-_MDNS_MODEL = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+){2,}")
 
 
 @dataclass(frozen=True)
@@ -320,71 +315,30 @@ def probe(ip: str, *, timeout: float = 2.0, port: int = PORT) -> Discovered | No
     return _probe(ip, timeout=timeout, port=port, source="manual")
 
 
-def parse_mdns_name(name: str) -> tuple[str | None, int | None]:
-    """Return (model, did) from an mDNS instance name like ``zhimi-fan-za4_miio123._miio...``."""
-    instance = name[: -len(MDNS_TYPE) - 1] if name.endswith("." + MDNS_TYPE) else name
-    match = _MDNS_INSTANCE.fullmatch(instance)
-    if match:
-        return match["model"].replace("-", "."), int(match["did"])
-    head = instance.split("_", 1)[0]
-    return (head.replace("-", ".") if _MDNS_MODEL.fullmatch(head) else None), None
-
-
 def _mdns(*, timeout: float, interfaces: Any, port: int) -> list[Discovered]:
-    from zeroconf import InterfaceChoice, IPVersion, ServiceBrowser, ServiceStateChange, Zeroconf
+    from devices.mdns import browse
 
     _check_timing(timeout, port)
-    addresses: dict[str, list[str]] = {}
-    lock = threading.Lock()
-    zc = Zeroconf(
-        interfaces=InterfaceChoice.All if interfaces is None else interfaces,
-        ip_version=IPVersion.V4Only,
-    )
-
-    def resolve(name: str, wait_ms: int) -> None:
-        info = zc.get_service_info(MDNS_TYPE, name, timeout=max(wait_ms, 1))
-        found = info.parsed_addresses(IPVersion.V4Only) if info is not None else []
-        with lock:
-            if found or name not in addresses:
-                addresses[name] = found
-
-    def on_change(
-        zeroconf: Zeroconf, service_type: str, name: str, state_change: ServiceStateChange
-    ) -> None:
-        if state_change in (ServiceStateChange.Added, ServiceStateChange.Updated):
-            logger.debug("mDNS offers %s", name)
-            resolve(name, int(min(timeout, 1.0) * 1000))
-
-    handlers: list[Callable[..., None]] = [on_change]
-    try:
-        browser = ServiceBrowser(zc, MDNS_TYPE, handlers=handlers)
-        threading.Event().wait(timeout)
-        browser.cancel()
-        for name in [name for name, found in addresses.items() if not found]:
-            resolve(name, 200)
-    finally:
-        zc.close()
-
     found_by_did: dict[int, Discovered] = {}
-    for name, ips in sorted(addresses.items()):
-        model, did = parse_mdns_name(name)
-        if not ips:
-            logger.debug("mDNS name %s has no IPv4 address", name)
+    for advert in browse(timeout, interfaces):
+        if not advert.ips:
+            logger.debug("mDNS name %s has no IPv4 address", advert.name)
             continue
-        if did is None:
-            record = _probe(ips[0], timeout=min(timeout, 1.0), port=port, source="mdns")
+        ip = advert.ips[0]
+        if advert.did is None:
+            record = _probe(ip, timeout=min(timeout, 1.0), port=port, source="mdns")
             if record is None:
-                logger.debug("mDNS device at %s did not answer a hello", ips[0])
+                logger.debug("mDNS device at %s did not answer a hello", ip)
                 continue
-            record = replace(record, model=model)
+            record = replace(record, model=advert.model)
         else:
-            record = Discovered(ip=ips[0], did=did, token=None, source="mdns", model=model)
+            record = Discovered(ip, advert.did, None, "mdns", model=advert.model)
         _keep(found_by_did, record)
     return _ordered(found_by_did.values())
 
 
 def mdns(*, timeout: float = 3.0, interfaces: Any = None, port: int = PORT) -> list[Discovered]:
-    """Browse ``_miio._udp.local.`` and return the devices that advertise themselves."""
+    """Browse ``_miio._udp.local.`` and return the devices that advertise themselves (devices.mdns)."""
     return _mdns(timeout=timeout, interfaces=interfaces, port=port)
 
 

@@ -12,28 +12,17 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from devices.coordinator import Coordinator, PollResult, ScanResult, backoff
+from devices.coordinator import Coordinator, PollResult, ScanResult
 from devices.discovery import Discovered
 from devices.tokens import TokenVault
 from edu.config import Settings
 from edu.db import key, unit_of_work, utcnow
-from edu.models import Device, DeviceCapability, Household, OwnWrite, StatusSnapshot
-from edu.usage import record_usage
+from edu.models import Device, DeviceCapability, Household, OwnWrite
+from edu.records import public_status, store_capabilities, store_poll, store_snapshot
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]
-
-
-PUBLIC_STATUSES = ("online", "offline", "auth-failed", "unsupported")
-
-
-def public_status(status: str) -> str:
-    """The status a report shows: a device that answers garbage is, to its user, offline.
-
-    The stored status keeps the difference ("error", "new") for the network doctor.
-    """
-    return status if status in PUBLIC_STATUSES else "offline"
 
 
 class InventoryError(ValueError):
@@ -249,9 +238,10 @@ class Inventory:
             device.consecutive_failures = 0
         session.flush()
         if result.report is not None:
-            self._store_capabilities(session, device, result)
+            assert result.report is not None
+            store_capabilities(session, device, result.report)
         if result.snapshot is not None:
-            self._store_snapshot(session, device, result.snapshot, now)
+            store_snapshot(session, device, result.snapshot, now)
         return self.describe(session, device)
 
     def _store_tokenless(
@@ -271,55 +261,6 @@ class Inventory:
         )
         session.flush()
         return self.describe(session, device)
-
-    def _store_capabilities(self, session: Session, device: Device, result: ScanResult) -> None:
-        report = result.report
-        assert report is not None
-        existing = {
-            c.capability: c
-            for c in session.exec(
-                select(DeviceCapability).where(DeviceCapability.device_id == device.id)
-            )
-        }
-        wanted: dict[str, dict[str, Any]] = {}
-        for cap in report.capabilities:
-            wanted[cap] = {
-                "mapped": True,
-                "setting": report.settings.get(cap),
-                "action": report.actions.get(cap),
-                "method": report.methods.get(cap),
-            }
-        for desc in report.unmapped:
-            wanted.setdefault(
-                desc,
-                {
-                    "mapped": False,
-                    "setting": None,
-                    "action": None,
-                    "method": None,
-                    "details": report.descriptors.get(desc),
-                },
-            )
-        for name, stale in existing.items():
-            if name not in wanted:
-                session.delete(stale)
-        for name, values in wanted.items():
-            row = existing.get(name) or DeviceCapability(device_id=key(device), capability=name)
-            session.add(row)
-            row.mapped = values["mapped"]
-            row.setting = values["setting"]
-            row.action = values["action"]
-            row.method = values["method"]
-            row.details = values.get("details")
-
-    def _store_snapshot(
-        self, session: Session, device: Device, data: dict[str, Any], when: datetime
-    ) -> bool:
-        if device.last_snapshot == data:
-            return False
-        session.add(StatusSnapshot(device_id=key(device), taken_at=when, data=data))
-        device.last_snapshot = data
-        return True
 
     # -- adding by hand ------------------------------------------------------------------
 
@@ -380,86 +321,8 @@ class Inventory:
                 polled = self._find(session, household, did=did)
                 if polled is None:  # removed while we polled
                     continue
-                rows.append(
-                    self._store_poll(session, polled, results[did], now, interval, vocabulary)
-                )
+                rows.append(store_poll(session, polled, results[did], now, interval, vocabulary))
         return rows
-
-    def _store_poll(
-        self,
-        session: Session,
-        device: Device,
-        result: PollResult,
-        now: datetime,
-        interval: timedelta,
-        vocabulary: Any,
-    ) -> dict[str, Any]:
-        from devices.detectors import detect
-
-        device.last_polled = now
-        if result.identity is not None and result.identity.status == "online":
-            device.firmware = result.identity.firmware or device.firmware
-            device.implementation = result.identity.implementation or device.implementation
-        if result.status != "online" or result.snapshot is None:
-            device.status, device.status_detail = result.status, result.detail
-            device.consecutive_failures += 1
-            device.next_poll = now + backoff(device.consecutive_failures, interval)
-            session.flush()
-            return {
-                "did": device.did,
-                "status": public_status(device.status),
-                "detail": device.status_detail,
-                "in_use": self._in_use(session, device),
-            }
-        device.status, device.status_detail = "online", ""
-        device.consecutive_failures = 0
-        device.last_seen = now
-        device.next_poll = now + interval
-        caps = session.exec(
-            select(DeviceCapability).where(DeviceCapability.device_id == device.id)
-        ).all()
-        mapped = [c for c in caps if c.mapped]
-        settings = {c.capability: c.setting for c in mapped if c.setting}
-        writes = session.exec(
-            select(OwnWrite).where(
-                OwnWrite.device_id == device.id, col(OwnWrite.consumed).is_(False)
-            )
-        ).all()
-        previous = device.last_snapshot
-        detections = detect(
-            result.snapshot,
-            previous,
-            capabilities=[c.capability for c in mapped],
-            settings=settings,
-            own_writes=[w.key for w in writes],
-            vocabulary=vocabulary,
-        )
-        for write in writes:
-            write.consumed = True
-        seen = {d.capability for d in detections if d.how == "state"}
-        changed = {d.capability for d in detections if d.how == "change"}
-        for cap in mapped:
-            if cap.capability in changed or (cap.capability in seen and not cap.in_use):
-                how = "state" if cap.capability in seen else "change"
-                record_usage(session, device, cap.capability, how, when=now)
-                cap.last_used = now
-            cap.in_use = cap.capability in seen or (cap.in_use and cap.capability in changed)
-        self._store_snapshot(session, device, result.snapshot, now)
-        session.flush()
-        return {
-            "did": device.did,
-            "status": "online",
-            "detail": "",
-            "in_use": sorted(seen | changed),
-        }
-
-    def _in_use(self, session: Session, device: Device) -> list[str]:
-        caps = session.exec(
-            select(DeviceCapability).where(
-                DeviceCapability.device_id == device.id, col(DeviceCapability.in_use).is_(True)
-            )
-        ).all()
-        return sorted(c.capability for c in caps)
 
     # -- writing (Feature Coach's own changes) -------------------------------------------
 

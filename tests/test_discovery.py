@@ -17,11 +17,11 @@ from devices import discovery
 from devices.discovery import (
     Discovered,
     discover,
-    parse_mdns_name,
     parse_networks,
     probe,
     sweep,
 )
+from devices.mdns import parse_mdns_name
 
 TOKEN = "00112233445566778899aabbccddeeff"
 TOKEN_B = "0123456789abcdef0123456789abcdef"
