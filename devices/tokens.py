@@ -16,6 +16,8 @@ from ipaddress import IPv4Address, ip_address
 from pathlib import Path
 from typing import Any
 
+from devices import MAX_DID
+
 logger = logging.getLogger(__name__)
 
 KEY_FILE = "token.key"
@@ -92,8 +94,11 @@ def _clean(value: Any) -> str | None:
 
 
 def _did(value: Any) -> int | None:
+    """A device id, or None for anything that cannot be one (not a number, over 32 bits)."""
     text = _clean(value)
-    return int(text) if text is not None and text.isdigit() else None
+    if text is None or not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    return int(text) if int(text) <= MAX_DID else None
 
 
 def _ip(value: Any) -> str | None:

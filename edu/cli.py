@@ -15,6 +15,11 @@ import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
+class DatabaseError(OSError):
+    """The database cannot be opened or brought to the current schema."""
+
+
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ValueError, OSError)
 
 
@@ -58,11 +63,18 @@ class Context:
     @property
     def engine(self) -> Any:
         if self._engine is None:
+            from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
             from edu.db import create_schema, make_engine
 
             self.settings.ensure_instance()
-            self._engine = make_engine(self.settings.database_url)
-            create_schema(self._engine)
+            try:
+                engine = make_engine(self.settings.database_url)
+                create_schema(engine)
+            except SQLAlchemyError as exc:  # a bad URL, a server away, a file locked too long
+                reason = exc.orig if isinstance(exc, DBAPIError) else exc
+                raise DatabaseError(f"cannot open the database: {reason}") from None
+            self._engine = engine
         return self._engine
 
     def close(self) -> None:

@@ -77,3 +77,16 @@ def test_init_creates_the_household(run) -> None:  # type: ignore[no-untyped-def
     result = run("init", "--name", "Flat 3", "--timezone", "Europe/Berlin", "--json")
     assert result.exit_code == 0, result.output
     assert '"household": "Flat 3"' in result.output
+
+
+@pytest.mark.default_database  # the URLs below are the test: no database of its own
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgresql://postgres@127.0.0.1:5432/edu_no_such_database", "does not exist"),
+        ("nosuchdb://somewhere/x", "Can't load plugin"),
+    ],
+)
+def test_a_database_that_cannot_be_opened_is_one_line(run, url: str, says: str) -> None:  # type: ignore[no-untyped-def]
+    line = one_line_error(run("--database-url", url, "people", "list"))
+    assert line.startswith("error: cannot open the database: ") and says in line

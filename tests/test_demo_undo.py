@@ -145,6 +145,28 @@ def test_putting_the_robot_back_is_one_throttled_command_after_the_settings(
     assert (now["fan_power"], now["state"]) == (102, "Returning home")
 
 
+def test_an_action_is_noted_for_undo_before_it_is_sent(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the robot starts spot cleaning, then the process dies before it writes what it did
+    real = sessions.try_lesson
+
+    def acts_then_dies(*args: Any, **kwargs: Any) -> Any:
+        real(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    did = store.did(VACUUM)
+    sessions.start(store.desk, store.staff, did, now=T0)
+    monkeypatch.setattr(sessions, "try_lesson", acts_then_dies)
+    with pytest.raises(KeyboardInterrupt):
+        sessions.show(store.desk, store.staff, did, SPOT, now=T0 + timedelta(seconds=20))
+    assert store.read_back(VACUUM)["state_code"] in CLEANING
+    monkeypatch.undo()
+    result = sessions.reset(store.desk, store.staff, did, now=T0 + timedelta(minutes=2))
+    assert (result.ok, result.undone) == (True, ("return-to-dock",))
+    assert store.read_back(VACUUM)["state_code"] not in CLEANING
+
+
 def test_a_suction_in_percent_is_put_back_as_it_was(store: Store) -> None:
     # an S5 reporting its suction in percent (60, as in python-miio's own status samples),
     # not as one of its presets (101-105), which set_fan_speed_preset alone would refuse

@@ -10,19 +10,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.operations import Operations
 from sqlalchemy import BigInteger, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from tips_fixtures import create_postgres_database, postgres_available
 
 from edu.db import create_schema, make_engine, unit_of_work, utcnow
-from edu.migrations import config, current, head, metadata
-from edu.models import Device, Household
+from edu.migrations import config, current, head, metadata, migrating
+from edu.models import Device, DeviceCapability, Household
 
 LATER_TABLES = {"tipdelivery", "inboxitem", "demo_step"}  # as if added after the database
+ID_COLUMNS = (("device", "did"), ("tipdelivery", "device_did"), ("inboxitem", "device_did"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -52,15 +55,18 @@ def differences(engine: Engine) -> list[object]:
         return list(compare_metadata(context, metadata()))
 
 
-def old_database(engine: Engine) -> None:
+def old_database(engine: Engine, *, without: set[str] = LATER_TABLES) -> None:
     """A database as an earlier Feature Coach left it: tables, no migration record, rows."""
-    tables = [t for name, t in metadata().tables.items() if name not in LATER_TABLES]
+    tables = [t for name, t in metadata().tables.items() if name not in without]
     metadata().create_all(engine, tables=tables)
     with unit_of_work(engine) as session:
         home = Household(name="Old flat", timezone="Europe/Berlin")
         session.add(home)
         session.flush()
-        session.add(Device(household_id=home.id or 0, did=12345, ip="127.0.0.9", name="Fan"))
+        device = Device(household_id=home.id or 0, did=12345, ip="127.0.0.9", name="Fan")
+        session.add(device)
+        session.flush()
+        session.add(DeviceCapability(device_id=device.id or 0, capability="child-lock"))
 
 
 def test_the_migrations_alone_build_the_schema_the_models_describe(engine: Engine) -> None:
@@ -96,22 +102,44 @@ def test_a_database_from_before_migrations_keeps_its_rows_and_gains_what_it_lack
         assert [(d.name, d.did) for d in session.exec(select(Device))] == [("Fan", 12345)]
 
 
-def test_a_32_bit_device_id_column_is_widened_for_real_device_ids(engine: Engine) -> None:
-    old_database(engine)
+def test_32_bit_device_id_columns_are_widened_for_real_device_ids(engine: Engine) -> None:
+    old_database(engine, without=set())
     if engine.dialect.name == "postgresql":  # what PostgreSQL databases had before the fix
         with engine.begin() as connection:
-            connection.execute(text("ALTER TABLE device ALTER COLUMN did TYPE INTEGER"))
+            for table, column in ID_COLUMNS:
+                connection.execute(text(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE INTEGER"))
             with pytest.raises(Exception, match="out of range"), connection.begin_nested():
                 connection.execute(text("UPDATE device SET did = 3000000000"))
+        assert differences(engine)  # the models want BIGINT
     create_schema(engine)
-    did = next(c for c in inspect(engine).get_columns("device") if c["name"] == "did")
-    if engine.dialect.name == "postgresql":
-        assert isinstance(did["type"], BigInteger)
+    assert differences(engine) == []
+    for table, column in ID_COLUMNS:
+        found = next(c for c in inspect(engine).get_columns(table) if c["name"] == column)
+        if engine.dialect.name == "postgresql":
+            assert isinstance(found["type"], BigInteger), (table, column)
     with unit_of_work(engine) as session:
         device = session.exec(select(Device)).one()
         device.did, device.last_seen = 3_000_000_000, utcnow()  # above 2**31, as real ids are
     with Session(engine) as session:
         assert session.exec(select(Device.did)).one() == 3_000_000_000
+
+
+def test_a_table_rebuilt_by_a_migration_keeps_the_rows_that_point_at_it(engine: Engine) -> None:
+    # Alembic's batch mode (how a revision changes a table on SQLite) copies the table and
+    # drops the old one; with foreign keys on, the drop would cascade into devicecapability
+    old_database(engine)
+    create_schema(engine)
+    with migrating(engine) as connection:
+        context = MigrationContext.configure(connection, opts={"render_as_batch": True})
+        recreate = "always" if engine.dialect.name == "sqlite" else "auto"
+        with Operations(context).batch_alter_table("device", recreate=recreate) as batch:
+            batch.add_column(sa.Column("colour", sa.String(), nullable=True))
+    with Session(engine) as session:
+        assert [c.capability for c in session.exec(select(DeviceCapability))] == ["child-lock"]
+        assert session.exec(select(Device.name)).one() == "Fan"
+    if engine.dialect.name == "sqlite":  # and foreign keys are back on for everything else
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
 def test_processes_starting_together_migrate_one_at_a_time(url: str) -> None:
@@ -131,6 +159,7 @@ def test_processes_starting_together_migrate_one_at_a_time(url: str) -> None:
     for thread in threads:
         thread.join(30)
     try:
+        assert not any(thread.is_alive() for thread in threads), "a start never got the lock"
         assert errors == []
         assert current(engines[0]) == head()
         assert differences(engines[0]) == []

@@ -65,14 +65,21 @@ class ForeignDevice:
 
     def start(self) -> ForeignDevice:
         self._thread.start()
-        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(5)
+        try:
+            asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(5)
+        except OSError:  # the address was taken since we looked: end the loop, say so
+            self._end_loop()
+            raise
         return self
 
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(5)
+    def _end_loop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
         self.loop.close()
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(5)
+        self._end_loop()
 
 
 def miio_simulator(model: str, sim_file: Path) -> Callable[[PushServer], None]:
@@ -91,8 +98,14 @@ def miot_simulator(spec_file: Path) -> Callable[[PushServer], None]:
     model = SimulatedDeviceModel.parse_raw(spec_file.read_text(encoding="utf-8"))
 
     def attach(server: PushServer) -> None:
-        random.seed(1)  # its starting values are random; the simulator's own CLI seeds too
-        simulator = MiotSimulator(device_model=model)
+        # its starting values are random; seeded as its own CLI does, without disturbing
+        # the random numbers of anything else in the run
+        saved = random.getstate()
+        random.seed(1)
+        try:
+            simulator = MiotSimulator(device_model=model)
+        finally:
+            random.setstate(saved)
         for method in ("action", "get_properties", "set_properties"):
             server.add_method(method, getattr(simulator, method))
 
@@ -105,9 +118,14 @@ def foreign() -> Iterator[Callable[[str, Callable[[PushServer], None]], ForeignD
     started: list[ForeignDevice] = []
 
     def start(model: str, attach: Callable[[PushServer], None]) -> ForeignDevice:
-        device = ForeignDevice(model, free_loopback_address(), attach).start()
-        started.append(device)
-        return device
+        for _attempt in range(5):  # another test run may take the address we found free
+            try:
+                device = ForeignDevice(model, free_loopback_address(), attach).start()
+            except OSError:
+                continue
+            started.append(device)
+            return device
+        raise RuntimeError("no loopback address stayed free for a simulator")
 
     yield start
     for device in started:
@@ -116,7 +134,7 @@ def foreign() -> Iterator[Callable[[str, Callable[[PushServer], None]], ForeignD
 
 def settle(inventory: Inventory, device: ForeignDevice, caps: list[str]) -> dict[str, Any]:
     """Find *device*, add it with its token, and check what was read; return the added row."""
-    found = discover([f"{device.address}/32"], timeout=0.8)
+    found = discover([f"{device.address}/32"], timeout=3.0)  # ends when it answers
     assert [(d.ip, d.did, d.token_known) for d in found] == [
         (device.address, device.did, False)  # an all-zero token field in the hello hides it
     ]

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -112,19 +113,26 @@ def test_the_scheduler_keeps_its_jobs_in_the_project_database_and_runs_them(
 def test_stop_waits_for_a_running_job_so_none_outlives_the_worker(
     tips_db: TipsDB, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def slow_tips(self: Worker) -> str:
-        time.sleep(0.5)
-        return "slow"
+    running, release = threading.Event(), threading.Event()
 
-    monkeypatch.setattr(Worker, "_tips", slow_tips)
+    def held_tips(self: Worker) -> str:
+        running.set()
+        release.wait(10)
+        return "held"
+
+    monkeypatch.setattr(Worker, "_tips", held_tips)
     worker = Worker(tips_db.engine, tips_db.settings, owner="solo", lease_seconds=30)
     worker.tick()
-    try:
-        assert wait_until(lambda: bool(runs(tips_db, "tips")), 10)
-    finally:
-        worker.stop()
-    # the run that was under way when stop() came finished and was recorded before it returned
-    assert [(r.ok, r.detail) for r in runs(tips_db, "tips")] == [(True, "slow")]
+    assert running.wait(10), "the tip run never started"
+    stopper = threading.Thread(target=worker.stop)
+    stopper.start()
+    stopper.join(0.3)
+    still_stopping = stopper.is_alive()  # a run is under way: stop() must not return yet
+    release.set()
+    stopper.join(10)
+    assert still_stopping and not stopper.is_alive()
+    # the run finished and was recorded before stop() returned
+    assert [(r.ok, r.detail) for r in runs(tips_db, "tips")] == [(True, "held")]
 
 
 def test_start_background_starts_once_and_never_in_the_reloader_parent(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import stat
@@ -206,6 +207,17 @@ def test_duplicate_devices_are_listed_once(tmp_path: Path) -> None:
     entries = [f'{{"did": "7", "token": "{FAN}", "locale": "{locale}"}}' for locale in ("de", "cn")]
     path.write_text(f"[{', '.join(entries)}]")
     assert parse_token_file(path) == [TokenRecord(FAN, 7)]
+
+
+def test_a_device_id_no_miio_device_can_have_is_left_out_of_the_record(tmp_path: Path) -> None:
+    # a miIO id is 32 bits; a bigger number (a cloud record of something else) would
+    # otherwise reach the database and the API's cursors as a device id
+    path = tmp_path / "ids.json"
+    entries = [
+        {"did": did, "token": FAN, "ip": "127.0.0.7"} for did in ("4294967295", "4294967296")
+    ]
+    path.write_text(json.dumps(entries))
+    assert [r.did for r in parse_token_file(path)] == [4294967295, None]
 
 
 def test_tokens_module_does_not_import_python_miio() -> None:

@@ -57,9 +57,11 @@ def close_app(app: Flask) -> None:
     A scan thread outliving its test would write into a database the next fixture has
     already dropped (PostgreSQL) or deleted (SQLite).
     """
-    state = app.extensions["edu.scans"].wait(20)
-    assert not state.running, "a scan was still running 20 s after its test"
-    app.extensions["edu.engine"].dispose()
+    try:
+        state = app.extensions["edu.scans"].wait(20)
+        assert not state.running, "a scan was still running 20 s after its test"
+    finally:
+        app.extensions["edu.engine"].dispose()
 
 
 class Web:

@@ -151,7 +151,9 @@ def start(desk: Desk, staff: Staff, did: int, *, now: datetime | None = None) ->
         device = store_device(session, staff.household_id, did)
         record = demo_device(session, key(device)) or DemoDevice(device_id=key(device))
         if taken is not None:
-            record.snapshot, record.snapshot_at = taken, now
+            pending = (record.snapshot or {}).get("actions", [])  # never drop an undo owed
+            record.snapshot = {**taken, "actions": pending} if pending else taken
+            record.snapshot_at = now
         demo = DemoSession(
             household_id=staff.household_id,
             device_id=key(device),
@@ -219,10 +221,14 @@ def show(
         steps = script.script(
             session, device, lang=lang, restorable=restorable(session, key(device))
         )
-        if lesson_id not in {s.lesson for s in steps}:
+        step = next((s for s in steps if s.lesson == lesson_id), None)
+        if step is None:
             raise DemoError("no-step", "this is not a step of the device's demo")
         demo.last_activity = now
         session_id = key(demo)
+        record = demo_device(session, key(device))
+        if record is not None:  # before the command: a crash after it must not lose the undo
+            record.snapshot = undo.note(record.snapshot, step.capability)
     if staff.id is None:
         raise DemoError("not-found", "only signed-in staff can show a feature")
     person_id = staff.id
@@ -264,9 +270,6 @@ def show(
         demo = session.get(DemoSession, session_id)
         if demo is not None:
             demo.last_activity = now
-        record = demo_device(session, key(device))
-        if record is not None:  # even a failed action may have reached the device
-            record.snapshot = undo.note(record.snapshot, outcome.capability)
         if outcome.status == "failed" and outcome.reason in UNREACHABLE:
             _mark_device(session, device, outcome.reason, "did not answer during a demo", now)
         elif outcome.status != "failed":

@@ -7,8 +7,10 @@
   (tables, no ``alembic_version``) starts at the baseline, which creates only the tables it
   lacks.
 
-The whole step holds a lock (an advisory lock on PostgreSQL, the write lock on SQLite), so
-two processes starting together (``edu serve`` and ``edu worker``) never migrate at once.
+A database already at the newest revision is left alone. Otherwise the whole step holds a
+lock (``migrating``: an advisory lock on PostgreSQL, the write lock on SQLite, where foreign
+keys are off while tables are rebuilt), so two processes starting together (``edu serve``
+and ``edu worker``) never migrate at once.
 
 A change to a table is a new revision in ``versions/``::
 
@@ -74,15 +76,35 @@ def current(engine: Engine) -> str | None:
 
 
 @contextmanager
-def _schema_lock(connection: Connection) -> Iterator[None]:
-    """Hold the database's write lock for the whole schema step (ends with the transaction)."""
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy import text
+def migrating(engine: Engine) -> Iterator[Connection]:
+    """A connection holding the database's write lock for a schema change, committed at the end.
 
-        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
-    elif connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")  # waits out busy_timeout for another
-    yield
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: ``BEGIN IMMEDIATE`` (another
+    process waits out the busy timeout), with foreign keys off for the change: Alembic's
+    batch mode rebuilds a table by copying and dropping it, which with foreign keys on
+    would cascade into every table that points at it. They are checked before the commit
+    and switched on again after.
+    """
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # only outside a transaction
+            connection.commit()
+        try:
+            with connection.begin():
+                if sqlite:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                else:
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
+                yield connection
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise RuntimeError("the schema change left rows pointing at nothing")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 def upgrade(engine: Engine) -> None:
@@ -90,8 +112,10 @@ def upgrade(engine: Engine) -> None:
     from alembic import command
     from sqlalchemy import inspect
 
+    if current(engine) == head():
+        return  # the usual start: nothing to change, no lock to take
     tables = metadata()
-    with engine.begin() as connection, _schema_lock(connection):
+    with migrating(engine) as connection:
         cfg = config(connection)
         if not set(inspect(connection).get_table_names()) & {"alembic_version", *tables.tables}:
             tables.create_all(connection)  # an empty database: everything at once

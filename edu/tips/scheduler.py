@@ -142,7 +142,7 @@ class Worker:
             )
             held = False
         with self._lock:
-            if held and self._scheduler is None:
+            if held and self._scheduler is None and not self._stop.is_set():
                 logger.info("worker %s holds the lease; starting the jobs", self.owner)
                 self._scheduler = self._start_scheduler()
             elif not held and self._scheduler is not None:

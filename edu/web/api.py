@@ -10,6 +10,7 @@ from sqlmodel import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from devices import MAX_DID
 from edu.models import Device, DeviceCapability, Person
 from edu.people import NotFound, mark_lesson
 from edu.recommend import device_progress, recommend
@@ -27,7 +28,6 @@ from edu.web.session import db, inventory, jsonable, settings, unit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-MAX_DID = 2**32 - 1  # a miIO device id is an unsigned 32-bit number
 T = TypeVar("T")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from devices import MAX_DID
 from edu.web.accounts import TOKEN_PREFIX
 from edu.web.paging import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
 
@@ -105,7 +106,7 @@ _nstr = {"type": ["string", "null"]}
 _int = {"type": "integer"}
 _bool = {"type": "boolean"}
 # a miIO device id is an unsigned 32-bit number
-_DID = {"type": "integer", "minimum": 0, "maximum": 2**32 - 1}
+_DID = {"type": "integer", "minimum": 0, "maximum": MAX_DID}
 
 
 def _schemas() -> dict[str, Any]:
