@@ -325,6 +325,11 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.by_id)
 
+    def undo_of(self, cap_id: str) -> Undo | None:
+        """What brings a device back after the action *cap_id* (None: unknown, or no action)."""
+        cap = self.by_id.get(cap_id)
+        return cap.undo if cap is not None else None
+
     def ids(self) -> list[str]:
         """Return every capability id, sorted."""
         return sorted(self.by_id)

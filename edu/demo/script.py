@@ -54,7 +54,7 @@ class Step:
 
 def _undoable(capability: str, caps: dict[str, DeviceCapability], vocabulary: Vocabulary) -> bool:
     """Tell whether the demo can bring the device back to rest after the action."""
-    undo = vocabulary[capability].undo if capability in vocabulary else None
+    undo = vocabulary.undo_of(capability)
     if undo is None or undo.how == "irreversible":
         return False
     run = caps.get(undo.run) if undo.run else None

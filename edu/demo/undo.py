@@ -24,8 +24,7 @@ logger = logging.getLogger(__name__)
 
 
 def _undo_of(capability: str) -> Undo | None:
-    vocabulary = Vocabulary.load()
-    return vocabulary[capability].undo if capability in vocabulary else None
+    return Vocabulary.load().undo_of(capability)
 
 
 def note(saved: dict[str, Any] | None, capability: str) -> dict[str, Any] | None:
