@@ -175,6 +175,31 @@ class CapabilityReport:
         return dataclasses.asdict(self)
 
 
+def _declared_enums(
+    cls: type, names: Mapping[str, Any], vocab: Vocabulary
+) -> dict[str, type[enum.Enum]]:
+    """The enum each status property with a bare value is declared to return (for the rules
+    that look at a property's choices), read from the status class's annotations."""
+    import typing
+
+    wanted = {r.name for c in vocab for r in c.match.status if r.choices}
+    found: dict[str, type[enum.Enum]] = {}
+    for name in wanted & set(names):
+        fget = getattr(getattr(cls, name, None), "fget", None)
+        if fget is None or isinstance(names[name], enum.Enum):
+            continue
+        try:
+            hint = typing.get_type_hints(fget).get("return")
+        except Exception as exc:  # an annotation python-miio itself cannot resolve
+            logger.debug("no declared type for %s.%s: %s", cls.__name__, name, exc)
+            continue
+        for candidate in (hint, *typing.get_args(hint)):
+            if isinstance(candidate, type) and issubclass(candidate, enum.Enum):
+                found[name] = candidate
+                break
+    return found
+
+
 def extract(
     device: Any, status: Any, *, family: str | None, vocabulary: Vocabulary | None = None
 ) -> CapabilityReport:
@@ -200,6 +225,7 @@ def extract(
         if status is not None
         else {}
     )
+    enums = _declared_enums(type(status), names, vocab) if status is not None else {}
     live = sorted(i for i, it in items.items() if it.reported)
     report = CapabilityReport(
         [], [], {}, {}, {i: items[i].describe() for i in sorted(items)}, family=family
@@ -212,7 +238,7 @@ def extract(
         hits += [i for rule in cap.match.miot for i in live if rule.matches(items[i])]
         if not (
             hits
-            or any(rule.matches(names) for rule in cap.match.status)
+            or any(rule.matches(names, enums) for rule in cap.match.status)
             or any(callable(getattr(cls, m, None)) for m in cap.match.methods)
         ):
             continue

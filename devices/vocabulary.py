@@ -65,15 +65,23 @@ class StatusRule:
     name: str
     choices: tuple[str, ...] = ()
 
-    def matches(self, names: Mapping[str, Any]) -> bool:
-        """Return True when the status reported this name (and an enum offering a choice)."""
+    def matches(
+        self, names: Mapping[str, Any], declared: Mapping[str, type[enum.Enum]] | None = None
+    ) -> bool:
+        """Return True when the status reported this name (and an enum offering a choice).
+
+        The enum is the value's, else the one the status class *declared* for the name: a
+        device in a mode its class has no name for reports a bare number, yet still offers
+        the other modes.
+        """
         value = names.get(self.name)
         if value is None or value == "" or not self.choices:
             return value is not None and value != ""
-        if not isinstance(value, enum.Enum):
+        kind = type(value) if isinstance(value, enum.Enum) else (declared or {}).get(self.name)
+        if kind is None:
             return False
-        options = [n.casefold() for n in type(value).__members__]
-        options += [str(m.value).casefold() for m in type(value)]
+        options = [n.casefold() for n in kind.__members__]
+        options += [str(m.value).casefold() for m in kind]
         return any(fnmatchcase(o, p.casefold()) for o in options for p in self.choices)
 
 

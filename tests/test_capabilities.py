@@ -457,3 +457,18 @@ def test_setters_are_named_because_python_miio_binds_shared_descriptors_to_the_l
     setter = report.descriptors[report.settings["brightness"]]["setter"]
     getattr(first, setter)(50)
     assert written == ["second", "first"]
+
+
+def test_a_mode_the_class_cannot_name_still_offers_the_modes_it_declares() -> None:
+    # a p9 in sleep mode reports mode 2, which python-miio's FanMiot has no name for: the
+    # status then holds the raw number, and natural wind (a mode of the same property)
+    # must not vanish from the device because of what it is doing right now
+    cls_name, replies = FLEET["dmaker.fan.p9"]
+    replies = copy.deepcopy(replies)
+    replies["props"]["mode"] = 2
+    source = device_class(cls_name)("127.0.0.1", TOKEN, model="dmaker.fan.p9")
+    source._protocol = FakeProtocol(replies)
+    status = source.status()
+    assert not isinstance(snapshot(status).get("mode"), str)  # python-miio could not name it
+    report = extract(source, status, family="fan")
+    assert {"natural-wind", "sleep-mode"} <= set(report.capabilities)

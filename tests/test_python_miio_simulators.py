@@ -95,15 +95,15 @@ def miio_simulator(model: str, sim_file: Path) -> Callable[[PushServer], None]:
 
 def miot_simulator(spec_file: Path) -> Callable[[PushServer], None]:
     """python-miio's MIoT simulator for the device a MIoT spec file describes."""
-    model = SimulatedDeviceModel.parse_raw(spec_file.read_text(encoding="utf-8"))
+    spec = spec_file.read_text(encoding="utf-8")
 
     def attach(server: PushServer) -> None:
-        # its starting values are random; seeded as its own CLI does, without disturbing
-        # the random numbers of anything else in the run
+        # its starting values are random (drawn while the spec is read); seeded as its own
+        # CLI does, without disturbing the random numbers of anything else in the run
         saved = random.getstate()
         random.seed(1)
         try:
-            simulator = MiotSimulator(device_model=model)
+            simulator = MiotSimulator(device_model=SimulatedDeviceModel.parse_raw(spec))
         finally:
             random.setstate(saved)
         for method in ("action", "get_properties", "set_properties"):
