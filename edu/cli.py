@@ -120,6 +120,20 @@ def progress_bar(total: int, label: str, quiet: bool) -> Iterator[Callable[[int]
         yield bar.update
 
 
+def fleet_options(fn: F) -> F:
+    """The simulated fleet's flags shared by `simulate` and `demo`."""
+    fn = click.option(
+        "--base", default="127.0.0.10", show_default=True, help="First loopback address to bind."
+    )(fn)
+    return click.option(
+        "--fleet",
+        "fleet_name",
+        default="household",
+        show_default=True,
+        help="A shipped fleet name or a fleet YAML file.",
+    )(fn)
+
+
 def network_options(fn: F) -> F:
     """The discovery flags shared by `discover` and `scan`."""
     options = [
@@ -391,16 +405,7 @@ def poll(ctx: Context, as_json: bool, due: bool) -> None:
 
 
 @main.command()
-@click.option(
-    "--fleet",
-    "fleet_name",
-    default="household",
-    show_default=True,
-    help="A shipped fleet name or a fleet YAML file.",
-)
-@click.option(
-    "--base", default="127.0.0.10", show_default=True, help="First loopback address to bind."
-)
+@fleet_options
 @click.option("--seed", type=int, default=None, help="Make tokens reproducible.")
 @click.option("--json", "as_json", is_flag=True)
 @expected_errors

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from edu.cli import Context, emit, fail, render_devices
+from edu.cli import Context, emit, render_devices
 
 if TYPE_CHECKING:
     from edu.config import Settings
@@ -36,15 +36,12 @@ def store_demo(
     as_json: bool = False,
 ) -> None:
     """Seed a shop with the simulated fleet as its demo table, serve it, print PIN and kiosk URL."""
-    from edu.cli_web import check_port_free, is_loopback
+    from edu.cli_web import check_demo
     from edu.demo.seed import seed_people
     from edu.demo_household import find_and_scan
     from edu.simulation import demo_fleet
 
-    if serve:
-        if not is_loopback(host):
-            fail("the store demo serves on a loopback address only (127.0.0.1)")
-        check_port_free(host, port)
+    check_demo(base, host, port, serve=serve)
     poll_interval = min(ctx.settings.poll_interval, STORE_POLL_SECONDS)
     with demo_fleet(
         ctx, fleet_name=fleet_name, base=base, folder="store-demo", poll_interval=poll_interval

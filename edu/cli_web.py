@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from edu.cli import Context, emit, expected_errors, fail, render_devices
+from edu.cli import Context, emit, expected_errors, fail, fleet_options, render_devices
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -48,6 +48,17 @@ def check_port_free(host: str, port: int) -> None:
             raise ValueError(
                 f"port {port} on {host} is in use (choose another with --port)"
             ) from None
+
+
+def check_demo(base: str, host: str, port: int, *, serve: bool) -> None:
+    """Check a demo's fleet address, then where it will serve, before anything starts."""
+    from edu.simulation import check_loopback
+
+    check_loopback(base)
+    if serve:
+        if not is_loopback(host):
+            fail("the demo serves on a loopback address only (127.0.0.1)")
+        check_port_free(host, port)
 
 
 def run_server(app: Flask, host: str, port: int, *, threads: int = 8) -> None:
@@ -108,19 +119,7 @@ def register(main: click.Group) -> None:
         run_server(app, host, port)
 
     @main.command()
-    @click.option(
-        "--fleet",
-        "fleet_name",
-        default="household",
-        show_default=True,
-        help="A shipped fleet name or a fleet YAML file.",
-    )
-    @click.option(
-        "--base",
-        default="127.0.0.10",
-        show_default=True,
-        help="First loopback address of the fleet.",
-    )
+    @fleet_options
     @click.option(
         "--host", default=DEFAULT_HOST, show_default=True, help="Address to serve the page on."
     )
@@ -163,10 +162,7 @@ def register(main: click.Group) -> None:
         from edu.demo_household import find_and_scan, seed_people
         from edu.simulation import demo_fleet
 
-        if serve:
-            if not is_loopback(host):
-                fail("the demo serves on a loopback address only (127.0.0.1)")
-            check_port_free(host, port)
+        check_demo(base, host, port, serve=serve)
         with demo_fleet(ctx, fleet_name=fleet_name, base=base, folder="demo") as fleet:
             inventory = ctx.inventory()
             if not as_json:

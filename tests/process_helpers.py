@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 
@@ -40,3 +45,31 @@ def read_json_document(process: subprocess.Popen[str]) -> Any:
         if line.startswith("}"):
             break
     return json.loads("".join(lines))
+
+
+@contextmanager
+def running_demo(instance: Path, *options: str) -> Iterator[tuple[int, Any]]:
+    """Run `edu demo [options] --json` on a free port; yield (port, what it printed first)."""
+    port = free_port()
+    env = {**os.environ, "EDU_DISCOVERY_TIMEOUT": "0.8", "EDU_DEVICE_TIMEOUT": "0.5"}
+    env.pop("EDU_SECRET_KEY", None)
+    command = [
+        str(Path(sys.executable).parent / "edu"),
+        "--instance",
+        str(instance),
+        "demo",
+        *options,
+        "--port",
+        str(port),
+        "--base",
+        "127.0.0.10",
+        "--json",
+    ]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True
+    ) as process:
+        try:
+            yield port, read_json_document(process)
+        finally:
+            process.terminate()
+            process.wait(10)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from process_helpers import free_port, get_when_up, read_json_document
+from process_helpers import get_when_up, running_demo
 
 from edu.cli import main
 from edu.cli_demo import _announce, urls
@@ -20,35 +17,14 @@ from edu.demo.seed import Shop
 
 @pytest.mark.slow
 def test_store_demo_serves_the_kiosk_and_prints_the_staff_pin(tmp_path: Path) -> None:
-    port = free_port()
-    env = {**os.environ, "EDU_DISCOVERY_TIMEOUT": "0.8", "EDU_DEVICE_TIMEOUT": "0.5"}
-    command = [
-        str(Path(sys.executable).parent / "edu"),
-        "--instance",
-        str(tmp_path),
-        "demo",
-        "--store",
-        "--port",
-        str(port),
-        "--base",
-        "127.0.0.10",
-        "--json",
-    ]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True
-    ) as process:
-        try:
-            printed = read_json_document(process)
-            staff = printed["staff"]
-            assert isinstance(staff, dict) and str(staff["pin"]).isdigit()
-            assert printed["kiosk"] == f"http://127.0.0.1:{port}/demo/kiosk"
-            assert printed["devices"] == 18
-            status, body = get_when_up(port, "/demo/kiosk", time.monotonic() + 15)
-            assert status == 200 and "Discover what these devices can do" in body
-            assert str(staff["pin"]) not in body
-        finally:
-            process.terminate()
-            process.wait(10)
+    with running_demo(tmp_path, "--store") as (port, printed):
+        staff = printed["staff"]
+        assert isinstance(staff, dict) and str(staff["pin"]).isdigit()
+        assert printed["kiosk"] == f"http://127.0.0.1:{port}/demo/kiosk"
+        assert printed["devices"] == 18
+        status, body = get_when_up(port, "/demo/kiosk", time.monotonic() + 15)
+        assert status == 200 and "Discover what these devices can do" in body
+        assert str(staff["pin"]) not in body
     assert (tmp_path / "store-demo" / "feature-coach.sqlite3").exists()
 
 

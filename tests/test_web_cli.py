@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from process_helpers import free_port, get_when_up, read_json_document
+from process_helpers import get_when_up, running_demo
 
 from edu.cli import main
 from edu.cli_web import is_loopback, split_bind
@@ -38,38 +35,15 @@ def test_bind_and_loopback_helpers() -> None:
 
 @pytest.mark.slow
 def test_demo_serves_the_seeded_household_and_prints_profiles_and_pins(tmp_path: Path) -> None:
-    port = free_port()
-    env = {**os.environ, "EDU_DISCOVERY_TIMEOUT": "0.8", "EDU_DEVICE_TIMEOUT": "0.5"}
-    env.pop("EDU_SECRET_KEY", None)
-    command = [
-        str(Path(sys.executable).parent / "edu"),
-        "--instance",
-        str(tmp_path),
-        "demo",
-        "--port",
-        str(port),
-        "--base",
-        "127.0.0.10",
-        "--json",
-    ]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True
-    ) as process:
-        try:
-            printed = read_json_document(process)
-            assert [(p["name"], p["role"]) for p in printed["people"]] == [
-                ("Mia", "admin"),
-                ("Leo", "member"),
-                ("Ana", "member"),
-            ]
-            assert (
-                all(p["pin"].isdigit() for p in printed["people"]) and len(printed["devices"]) == 18
-            )
-            status, body = get_when_up(port, "/signin", time.monotonic() + 15)
-            assert status == 200 and all(name in body for name in ("Mia", "Leo", "Ana"))
-        finally:
-            process.terminate()
-            process.wait(10)
+    with running_demo(tmp_path) as (port, printed):
+        assert [(p["name"], p["role"]) for p in printed["people"]] == [
+            ("Mia", "admin"),
+            ("Leo", "member"),
+            ("Ana", "member"),
+        ]
+        assert all(p["pin"].isdigit() for p in printed["people"]) and len(printed["devices"]) == 18
+        status, body = get_when_up(port, "/signin", time.monotonic() + 15)
+        assert status == 200 and all(name in body for name in ("Mia", "Leo", "Ana"))
 
 
 def test_demo_without_serving_prints_the_scanned_fleet(

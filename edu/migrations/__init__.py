@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,8 +59,9 @@ def config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+@cache
 def head() -> str:
-    """The newest revision."""
+    """The newest revision (read once per process: the revisions ship with the code)."""
     from alembic.script import ScriptDirectory
 
     newest = ScriptDirectory.from_config(config()).get_current_head()
