@@ -14,8 +14,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar, cast
 
-import construct
-from miio.protocol import Message
+from devices.protocol import PacketError, parse_message
 
 logger = logging.getLogger(__name__)
 
@@ -27,14 +26,14 @@ class FleetBindError(OSError):
 
 
 def parse_request(data: bytes, token: bytes) -> dict[str, Any]:
-    """Decrypt a request with the device token; raise ValueError if it is not one."""
-    try:
-        message = Message.parse(data, token=token)
-    except (construct.ConstructError, ValueError) as exc:
-        raise ValueError(f"undecodable request: {type(exc).__name__}") from None
-    payload = message.data.value
-    if not isinstance(payload, dict) or "method" not in payload:
-        raise ValueError("request without a method")
+    """Verify and decrypt a request with the device token; raise PacketError if it is not one.
+
+    The checksum is checked before anything is decrypted, as on a device: a wrong token
+    whose padding happens to look valid must not reach the JSON decoder.
+    """
+    payload = parse_message(data, token)
+    if "method" not in payload:
+        raise PacketError("request without a method")
     return payload
 
 

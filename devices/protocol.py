@@ -86,7 +86,11 @@ def parse_hello(data: bytes) -> Hello:
 
 def parse_reply(data: bytes, token: str) -> dict[str, Any]:
     """Verify and decrypt an encrypted reply with *token*; return its JSON object."""
-    key = _token_bytes(token)
+    return parse_message(data, _token_bytes(token))
+
+
+def parse_message(data: bytes, key: bytes) -> dict[str, Any]:
+    """Verify and decrypt an encrypted miIO message (request or reply) with a 16-byte key."""
     length, _unknown, _did, _stamp, checksum = _header(data)
     if length == HEADER_SIZE:
         raise PacketError("a hello packet, not an encrypted message")

@@ -23,6 +23,7 @@ from miio.exceptions import (
     DeviceError,
     DeviceException,
     InvalidTokenException,
+    PayloadDecodeException,
     UnsupportedFeatureException,
 )
 from miio.integrations.dmaker.fan.fan_miot import FanMiot
@@ -164,7 +165,9 @@ def exchange(ip: str, packet: bytes, timeout: float = 0.3, bufsize: int = 65535)
             return None
 
 
-def raw_request(device: SimulatedDevice, method: str, params: Any = None) -> bytes:
+def raw_request(
+    device: SimulatedDevice, method: str, params: Any = None, token: str | None = None
+) -> bytes:
     header = {
         "length": 0,
         "unknown": 0,
@@ -174,7 +177,7 @@ def raw_request(device: SimulatedDevice, method: str, params: Any = None) -> byt
     payload = {"id": 4242, "method": method, "params": params or []}
     return Message.build(
         {"data": {"value": payload}, "header": {"value": header}, "checksum": 0},
-        token=bytes.fromhex(device.token),
+        token=bytes.fromhex(token or device.token),
     )
 
 
@@ -553,6 +556,31 @@ def test_a_client_with_the_wrong_token_gets_silence(fleet: Fleet) -> None:
     with pytest.raises(DeviceException, match="No response"):
         stranger.info()
     assert fan.requests["<undecodable>"] == 1
+
+
+def test_a_wrong_token_whose_padding_decrypts_is_still_silence(
+    fleet: Fleet, caplog: pytest.LogCaptureFixture
+) -> None:
+    # About one wrong-token request in 256 decrypts to valid padding under the device's key;
+    # the device must reject it on the checksum, as real ones do, not choke on its JSON.
+    fan = fleet.by_model("zhimi.fan.za4")
+    key = bytes.fromhex(fan.token)
+    for n in range(100_000):
+        stranger_token = n.to_bytes(16, "big").hex()
+        packet = raw_request(fan, "get_prop", ["power"], token=stranger_token)
+        try:
+            Message.parse(packet, token=key)
+        except PayloadDecodeException:
+            break
+        except (construct.ConstructError, ValueError):
+            continue
+    else:
+        pytest.fail("no wrong token with valid padding found")
+    caplog.clear()  # the search above logged python-miio's own JSON complaints
+    with caplog.at_level(logging.ERROR):
+        assert exchange(fan.ip, packet) is None
+    assert fan.requests["<undecodable>"] == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 def test_malformed_replies_are_truncated_packets(fleet: Fleet) -> None:
