@@ -132,7 +132,9 @@ def _exchange(
 
     All hellos go out first (as fast as the socket takes them), replies are read while
     sending; the collection window is *timeout* from the last first-round send, and
-    silent targets get another hello at even intervals inside it.
+    silent targets get another hello at even intervals inside it. A resent hello always
+    gets its share of the window: when a round takes longer to send than the window has
+    left (tens of thousands of addresses on a busy machine), the window grows to match.
     """
     sock.setblocking(False)
     wanted = set(targets)
@@ -143,6 +145,8 @@ def _exchange(
     found: dict[int, Discovered] = {}
     resend_at: deque[float] = deque()
     deadline: float | None = None
+    round_window = timeout / (resend + 1)
+    resending = False
     backoff_until = 0.0
 
     def send_some(now: float) -> None:
@@ -199,15 +203,19 @@ def _exchange(
             send_some(now)
             if deadline is None and not pending:
                 deadline = now + timeout
-                resend_at.extend(now + timeout * k / (resend + 1) for k in range(1, resend + 1))
+                resend_at.extend(now + round_window * k for k in range(1, resend + 1))
+            elif resending and not pending:
+                resending = False
+                deadline = max(deadline or now, now + round_window)
             if resend_at and not pending and now >= resend_at[0]:
                 resend_at.popleft()
                 silent = [ip for ip in targets if ip not in answered and ip not in failed]
                 logger.debug("sending another hello to %d silent addresses", len(silent))
                 pending.extend(silent)
+                resending = bool(silent)
                 continue
             settled = wanted <= failed if from_anyone else wanted <= answered | failed
-            if deadline is not None and (now >= deadline or settled):
+            if deadline is not None and (settled or (now >= deadline and not pending)):
                 break
             if pending or deadline is None:
                 wait = max(backoff_until - now, 0.0) or 0.05

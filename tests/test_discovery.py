@@ -121,6 +121,43 @@ def test_sweep_without_resend_misses_a_device_that_lost_the_hello(lan_with: Any)
     assert _summary(found) == {(lan.ip(21), 2021, False, "sweep")}
 
 
+class SlowSecondRound(socket.socket):
+    """A socket whose send buffer fills up every few sends after the first round.
+
+    On a loaded machine the kernel takes a second round of tens of thousands of hellos
+    in bursts; between them the sweep waits for the socket to be writable again.
+    """
+
+    def __init__(self, first_round: int) -> None:
+        super().__init__(socket.AF_INET, socket.SOCK_DGRAM)
+        self.first_round, self.sent, self.calls = first_round, 0, 0
+
+    def sendto(self, data: Any, address: Any) -> int:  # type: ignore[override]
+        self.calls += 1
+        if self.sent >= self.first_round and self.calls % 10 == 0:
+            time.sleep(0.04)
+            raise BlockingIOError(errno.EAGAIN, "send buffer full")
+        self.sent += 1
+        return super().sendto(data, address)
+
+
+def test_a_resend_round_slower_than_the_window_still_gets_its_answers(lan_with: Any) -> None:
+    # The last address of the range loses its first hello; its second goes out ~1 s
+    # after the round starts, long after the 0.2 s share of the window it was given.
+    lan, responder = lan_with([Device("254", 2254, drop_first=1), Device("3", 2003)])
+    targets = [str(host) for host in IPv4Network(lan.network).hosts()]
+    with SlowSecondRound(first_round=len(targets)) as sock:
+        found = discovery._exchange(
+            sock, targets, timeout=0.4, port=lan.port, resend=1, source="sweep"
+        )
+        assert sock.sent == 2 * len(targets) - 1
+    assert _summary(found) == {
+        (lan.ip(254), 2254, False, "sweep"),
+        (lan.ip(3), 2003, False, "sweep"),
+    }
+    assert {d.did: d.hellos for d in responder.devices} == {2254: 2, 2003: 1}
+
+
 def test_sweep_of_127_0_0_0_24_on_the_miio_port() -> None:
     devices = [
         Device("127.0.0.201", 3201, TOKEN),
