@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from edu.db import key, utcnow
-from edu.models import Household, LessonProgress, Person, PersonDevice
+from edu.models import Device, Household, LessonProgress, Person, PersonDevice
 from edu.text import plain_text
 
 ROLES = ("admin", "member", "staff")
@@ -106,6 +107,50 @@ def set_devices(session: Session, person: Person, device_ids: list[int] | None) 
     person.uses_all_devices = device_ids is None
     for device_id in device_ids or ():
         session.add(PersonDevice(person_id=key(person), device_id=device_id))
+
+
+def chosen_device_ids(session: Session, person: Person) -> set[int]:
+    """Return the ids of the devices *person* was given one by one (not "all devices")."""
+    query = select(PersonDevice.device_id).where(PersonDevice.person_id == person.id)
+    return set(session.exec(query))
+
+
+def uses_device(session: Session, person: Person, device: Device) -> bool:
+    """Tell whether *person* uses *device*: all of the household's, or this one chosen."""
+    if device.household_id != person.household_id:
+        return False
+    return person.uses_all_devices or session.get(PersonDevice, (person.id, device.id)) is not None
+
+
+def sees_all_devices(person: Person) -> bool:
+    """Does *person* see every device of the household (admins and people who use them all)?"""
+    return person.role == "admin" or person.uses_all_devices
+
+
+def may_see_device(session: Session, person: Person, device: Device) -> bool:
+    """Admins see every device of their household; everyone else sees the devices they use."""
+    if device.household_id != person.household_id:
+        return False
+    return sees_all_devices(person) or uses_device(session, person, device)
+
+
+def seen_devices(person: Person) -> ColumnElement[bool]:
+    """A condition on Device rows: the devices *person* sees (see may_see_device)."""
+    mine = col(Device.household_id) == person.household_id
+    if sees_all_devices(person):
+        return mine
+    chosen = select(PersonDevice.device_id).where(PersonDevice.person_id == person.id)
+    return and_(mine, col(Device.id).in_(chosen))
+
+
+def users_of(session: Session, device: Device) -> set[int]:
+    """Return the ids of the people who use *device*."""
+    chosen = select(PersonDevice.person_id).where(PersonDevice.device_id == device.id)
+    query = select(Person.id).where(
+        Person.household_id == device.household_id,
+        or_(col(Person.uses_all_devices), col(Person.id).in_(chosen)),
+    )
+    return {pid for pid in session.exec(query) if pid is not None}
 
 
 def lesson_capability(session: Session, household: Household, lesson_id: str) -> str:

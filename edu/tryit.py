@@ -22,8 +22,8 @@ from edu.models import (
     Household,
     PendingRevert,
     Person,
-    PersonDevice,
 )
+from edu.people import uses_device
 from edu.recommend import find_lesson
 from edu.usage import record_usage
 
@@ -85,16 +85,6 @@ class _Plan:
     setting: str | None
     method: str | None
     action: str | None
-
-
-def uses_device(session: Session, person: Person, device: Device) -> bool:
-    """Tell whether *person* uses *device*."""
-    if device.household_id != person.household_id:
-        return False
-    if person.uses_all_devices:
-        return True
-    link = session.get(PersonDevice, (person.id, device.id))
-    return link is not None
 
 
 def _plan(session: Session, person_id: int, lesson_id: str, did: int) -> tuple[_Plan, Lesson]:

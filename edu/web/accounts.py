@@ -13,7 +13,16 @@ from sqlmodel import Session, col, delete, select
 
 from edu.db import utcnow
 from edu.models import Device, Household, Person, PersonDevice
-from edu.people import LANGUAGES, ROLES, add_person, check_pin, clean_name, hash_pin, set_devices
+from edu.people import (
+    LANGUAGES,
+    ROLES,
+    add_person,
+    check_pin,
+    clean_name,
+    hash_pin,
+    set_devices,
+    users_of,
+)
 from edu.text import plain_text
 from edu.web.models import ApiToken, LoginAttempt
 from edu.web.security import token_digest
@@ -202,40 +211,22 @@ def remove_person(session: Session, household: Household, person: Person) -> Non
 def device_people(session: Session, household: Household, device: Device, chosen: set[int]) -> None:
     """Make exactly the people with ids in *chosen* use *device*."""
     with unit(session):
-        all_ids = [
-            d for d in session.exec(select(Device.id).where(Device.household_id == household.id))
-        ]
+        users = users_of(session, device)
+        all_ids = list(session.exec(select(Device.id).where(Device.household_id == household.id)))
         for person in session.exec(select(Person).where(Person.household_id == household.id)):
-            uses = (
-                person.uses_all_devices
-                or session.get(PersonDevice, (person.id, device.id)) is not None
-            )
             wanted = person.id in chosen
-            if uses == wanted:
+            if (person.id in users) == wanted:
                 continue
             if person.uses_all_devices:  # from "all" to an explicit list without this one
-                person.uses_all_devices = False
-                for device_id in all_ids:
-                    if (
-                        device_id != device.id
-                        and session.get(PersonDevice, (person.id, device_id)) is None
-                    ):
-                        session.add(PersonDevice(person_id=person.id, device_id=device_id))  # type: ignore[arg-type]
+                set_devices(
+                    session, person, [d for d in all_ids if d is not None and d != device.id]
+                )
             elif wanted:
                 session.add(PersonDevice(person_id=person.id, device_id=device.id))  # type: ignore[arg-type]
             else:
                 link = session.get(PersonDevice, (person.id, device.id))
                 if link is not None:
                     session.delete(link)
-
-
-def users_of(session: Session, household: Household, device: Device) -> set[int]:
-    """Return the ids of the people who use *device*."""
-    ids = set()
-    for person in session.exec(select(Person).where(Person.household_id == household.id)):
-        if person.uses_all_devices or session.get(PersonDevice, (person.id, device.id)) is not None:
-            ids.add(person.id)
-    return {i for i in ids if i is not None}
 
 
 # -- API tokens -------------------------------------------------------------------------

@@ -12,10 +12,10 @@ from werkzeug.wrappers import Response
 
 from devices import MAX_DID
 from edu.models import Device, DeviceCapability, Person
-from edu.people import NotFound, mark_lesson
+from edu.people import NotFound, mark_lesson, may_see_device
 from edu.recommend import device_progress, recommend
 from edu.text import plain_text
-from edu.tryit import TryItError, try_lesson, uses_device
+from edu.tryit import TryItError, try_lesson
 from edu.web import accounts, progress
 from edu.web.device_list import capabilities_of, devices_after
 from edu.web.devices import start_scan, tracker
@@ -159,7 +159,7 @@ def _my_device(did: int) -> Device:
         .exec(select(Device).where(Device.household_id == person.household_id, Device.did == did))
         .first()
     )
-    if device is None or (person.role != "admin" and not uses_device(db(), person, device)):
+    if device is None or not may_see_device(db(), person, device):
         abort(404, "no such device")
     return device
 

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import String, case, cast, func, literal, or_
 from sqlmodel import Session, col, select
 
-from edu.models import DEVICE_STATUSES, Device, DeviceCapability, Person, PersonDevice
+from edu.models import DEVICE_STATUSES, Device, DeviceCapability, Person
+from edu.people import seen_devices
 from edu.text import plain_text
 from edu.web.paging import Page, last_page
 
@@ -86,17 +87,9 @@ def device_page(
     return Page(list(rows), number, size, total)
 
 
-def sees_all(person: Person) -> bool:
-    """Does *person* see every device of the household (admins and people who use them all)?"""
-    return person.role == "admin" or person.uses_all_devices
-
-
 def devices_after(session: Session, person: Person, after: int | None, limit: int) -> list[Device]:
     """Return up to *limit* of the devices *person* sees, by device id, after *after*."""
-    query = select(Device).where(Device.household_id == person.household_id)
-    if not sees_all(person):
-        chosen = select(PersonDevice.device_id).where(PersonDevice.person_id == person.id)
-        query = query.where(col(Device.id).in_(chosen))
+    query = select(Device).where(seen_devices(person))
     if after is not None:
         query = query.where(col(Device.did) > after)
     return list(session.exec(query.order_by(col(Device.did)).limit(limit)))

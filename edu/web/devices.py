@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 
 from edu.db import key
 from edu.models import Device, DeviceCapability, Household
+from edu.people import users_of
 from edu.text import plain_text
 from edu.web import accounts
 from edu.web.device_list import DeviceFilter, count_devices, device_page
@@ -231,7 +232,7 @@ def detail(did: int) -> str | Response:
         .all()
     )  # type: ignore[arg-type]
     people = accounts.profiles(db(), home)
-    users = accounts.users_of(db(), home, device)
+    users = users_of(db(), device)
     return render_template(
         "device.html",
         device=device,

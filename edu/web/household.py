@@ -8,7 +8,7 @@ from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
 from edu.models import Device, Person
-from edu.people import LANGUAGES, ROLES
+from edu.people import LANGUAGES, ROLES, chosen_device_ids
 from edu.web import accounts, progress
 from edu.web.i18n import say
 from edu.web.paging import page_number
@@ -155,7 +155,7 @@ def person(person_id: int) -> str | Response | tuple[str, int]:
         else:
             flash(_("Saved."), "good")
             return redirect(url_for("household.person", person_id=person_id))
-    uses = {d.id for d in devices if someone.uses_all_devices} | _chosen(someone)
+    uses = {d.id for d in devices if someone.uses_all_devices} | chosen_device_ids(db(), someone)
     return render_template(
         "person.html",
         someone=someone,
@@ -165,15 +165,6 @@ def person(person_id: int) -> str | Response | tuple[str, int]:
         roles=ROLES,
         languages=LANGUAGES,
     ), 400 if error else 200
-
-
-def _chosen(someone: Person) -> set[int]:
-    from edu.models import PersonDevice
-
-    return {
-        link.device_id
-        for link in db().exec(select(PersonDevice).where(PersonDevice.person_id == someone.id))
-    }
 
 
 @bp.route("/me", methods=["GET", "POST"])
