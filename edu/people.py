@@ -134,13 +134,20 @@ def may_see_device(session: Session, person: Person, device: Device) -> bool:
     return sees_all_devices(person) or uses_device(session, person, device)
 
 
-def seen_devices(person: Person) -> ColumnElement[bool]:
-    """A condition on Device rows: the devices *person* sees (see may_see_device)."""
+def used_devices(person: Person) -> ColumnElement[bool]:
+    """A condition on Device rows: the devices *person* uses (see uses_device)."""
     mine = col(Device.household_id) == person.household_id
-    if sees_all_devices(person):
+    if person.uses_all_devices:
         return mine
     chosen = select(PersonDevice.device_id).where(PersonDevice.person_id == person.id)
     return and_(mine, col(Device.id).in_(chosen))
+
+
+def seen_devices(person: Person) -> ColumnElement[bool]:
+    """A condition on Device rows: the devices *person* sees (see may_see_device)."""
+    if person.role == "admin":
+        return col(Device.household_id) == person.household_id
+    return used_devices(person)
 
 
 def users_of(session: Session, device: Device) -> set[int]:

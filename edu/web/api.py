@@ -14,7 +14,7 @@ from devices import MAX_DID
 from edu.models import Device, DeviceCapability, Person
 from edu.people import NotFound, mark_lesson, may_see_device
 from edu.recommend import device_progress, recommend
-from edu.text import plain_text
+from edu.text import plain_text, whole_number
 from edu.tryit import TryItError, try_lesson
 from edu.web import accounts, progress
 from edu.web.device_list import capabilities_of, devices_after
@@ -29,17 +29,6 @@ from edu.web.session import db, inventory, jsonable, settings, unit
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 T = TypeVar("T")
-
-
-def _number(text: object, maximum: int) -> int | None:
-    """Return *text* as a whole number up to *maximum*, or None (ASCII digits only)."""
-    if isinstance(text, float) and text.is_integer():
-        text = int(text)  # JSON Schema counts 7.0 as an integer
-    raw = str(text)
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
-        return None
-    value = int(raw)
-    return value if value <= maximum else None
 
 
 def _name(value: object) -> str:
@@ -115,7 +104,7 @@ def me() -> Response:
 @login_required
 def recommendations() -> Response:
     """What to learn next, ranked, with reasons."""
-    count = _number(request.args.get("limit", "20"), 10**6)
+    count = whole_number(request.args.get("limit", "20"), 10**6)
     items = recommend(db(), _me(), limit=20 if count is None else min(max(count, 1), 200))
     return jsonify(
         [{**item.to_dict(), "reason_text": progress.reason_text(item)} for item in items]
@@ -238,7 +227,7 @@ def scan() -> tuple[Response, int]:
 @login_required
 def lesson(lesson_id: str) -> Response:
     """A lesson in the person's language (English fallback), as sanitised HTML."""
-    did = _number(request.args.get("device", ""), MAX_DID)
+    did = whole_number(request.args.get("device", ""), MAX_DID)
     context = lesson_context(_me(), lesson_id, did)
     item = context["lesson"]
     device_row = context["device"]
@@ -265,7 +254,7 @@ def lesson(lesson_id: str) -> Response:
 def try_now(lesson_id: str) -> Response | tuple[Response, int]:
     """Run the lesson's try_it on a device ({"device": did}) and say what the device now says."""
     person = _me()
-    did = _number(_body().get("device"), MAX_DID)
+    did = whole_number(_body().get("device"), MAX_DID)
     if did is None:
         return _error(400, "bad-input", "give the device id as device")
     assert person.id is not None

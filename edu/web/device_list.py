@@ -64,10 +64,12 @@ def _display_name() -> Any:
     )
 
 
-def count_devices(session: Session, household_id: int, found: DeviceFilter | None = None) -> int:
-    """Count the household's devices (those the filter finds, when one is given)."""
+def count_devices(
+    session: Session, household_id: int, found: DeviceFilter | None = None, *conditions: Any
+) -> int:
+    """Count the household's devices (those the filter finds and the conditions hold for)."""
     query = select(func.count()).select_from(Device).where(Device.household_id == household_id)
-    for condition in found.conditions() if found else ():
+    for condition in [*(found.conditions() if found else ()), *conditions]:
         query = query.where(condition)
     return int(session.exec(query).one())
 

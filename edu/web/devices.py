@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 from edu.db import key
 from edu.models import Device, DeviceCapability, Household
 from edu.people import users_of
-from edu.text import plain_text
+from edu.text import MAX_ROW_ID, plain_text, whole_numbers
 from edu.web import accounts
 from edu.web.device_list import DeviceFilter, count_devices, device_page
 from edu.web.doctor import diagnose, diagnose_address, status_words
@@ -212,7 +212,7 @@ def detail(did: int) -> str | Response:
                 db().add(device)
             flash(_("Saved."), "good")
         elif action == "people":
-            chosen = {int(p) for p in request.form.getlist("person") if p.isdigit()}
+            chosen = set(whole_numbers(request.form.getlist("person"), MAX_ROW_ID))
             accounts.device_people(db(), home, device, chosen)
             flash(_("Saved."), "good")
         elif action == "remove":

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
+from devices import MAX_DID
+from edu.db import key
 from edu.models import Device, Person
-from edu.people import LANGUAGES, ROLES, chosen_device_ids
+from edu.people import LANGUAGES, ROLES, chosen_device_ids, used_devices
+from edu.text import MAX_ROW_ID, plain_text, whole_number, whole_numbers
 from edu.web import accounts, progress
+from edu.web.device_list import DeviceFilter, count_devices, device_page
 from edu.web.i18n import say
 from edu.web.paging import page_number
 from edu.web.security import admin_required, current_person, household, login_required
 from edu.web.session import db
 
 bp = Blueprint("household", __name__)
+PICK_SIZE = 50  # devices to tick on one page of a person's form
 
 
 def _me() -> Person:
@@ -24,16 +31,29 @@ def _me() -> Person:
     return person
 
 
-def _devices() -> list[Device]:
-    home = household()
-    assert home is not None
-    return list(
-        db().exec(
-            select(Device)
-            .where(Device.household_id == home.id)
-            .order_by(col(Device.name), col(Device.did))
-        )
-    )
+def _form_dids(name: str) -> list[int]:
+    return whole_numbers(request.form.getlist(name), MAX_DID)
+
+
+def _invite_choices(home_id: int) -> list[Device] | None:
+    """Every device to tick for someone new, or None when there are too many for one form."""
+    if count_devices(db(), home_id) > PICK_SIZE:
+        return None
+    query = select(Device).where(Device.household_id == home_id)
+    return list(db().exec(query.order_by(col(Device.name), col(Device.did))))
+
+
+def _picked_dids(someone: Person) -> list[int]:
+    """The devices ticked on this page of the form, the person's devices on other pages kept.
+
+    The form names the devices it showed (``shown``); a form without that list names every
+    device the person should use.
+    """
+    checked = set(_form_dids("device"))
+    if "shown" not in request.form:
+        return sorted(checked)
+    current = set(db().exec(select(Device.did).where(used_devices(someone))))
+    return sorted((current - set(_form_dids("shown"))) | checked)
 
 
 @bp.route("/")
@@ -73,7 +93,7 @@ def people() -> str | Response | tuple[str, int]:
     """List the household's people and invite someone."""
     home = household()
     assert home is not None
-    devices = _devices()
+    devices = _invite_choices(key(home))
     form: dict[str, object] = {
         "name": "",
         "role": "member",
@@ -83,7 +103,7 @@ def people() -> str | Response | tuple[str, int]:
     }
     error = None
     if request.method == "POST":
-        dids = [int(d) for d in request.form.getlist("device") if d.isdigit()]
+        dids = _form_dids("device")
         uses_all = request.form.get("all") == "1"
         form = {
             "name": request.form.get("name", ""),
@@ -108,6 +128,8 @@ def people() -> str | Response | tuple[str, int]:
             error = say(exc)
         else:
             flash(_("%(name)s can now sign in with their PIN.", name=person.name), "good")
+            if devices is None and not uses_all:  # too many devices to tick on this form
+                return redirect(url_for("household.person", person_id=person.id, _anchor="devices"))
             return redirect(url_for("household.people"))
     everyone = accounts.profiles(db(), home)
     status = 400 if error else 200
@@ -131,36 +153,45 @@ def person(person_id: int) -> str | Response | tuple[str, int]:
     someone = db().get(Person, person_id)
     if someone is None or someone.household_id != home.id:
         abort(404)
-    devices = _devices()
     error = None
     if request.method == "POST":
+        action = request.form.get("action", "")
         try:
-            if request.form.get("action") == "remove":
+            if action == "remove":
                 accounts.remove_person(db(), home, someone)
                 flash(_("%(name)s was removed.", name=someone.name), "good")
                 return redirect(url_for("household.people"))
-            uses_all = request.form.get("all") == "1"
-            dids = [int(d) for d in request.form.getlist("device") if d.isdigit()]
+            profile, devices = action in ("", "profile"), action in ("", "devices")
             accounts.update_person(
                 db(),
                 home,
                 someone,
-                role=request.form.get("role"),
-                language=request.form.get("language"),
-                pin=request.form.get("pin") or None,
-                dids=None if uses_all else dids,
+                role=request.form.get("role") if profile else None,
+                language=request.form.get("language") if profile else None,
+                pin=(request.form.get("pin") or None) if profile else None,
+                dids=(None if request.form.get("all") == "1" else _picked_dids(someone))
+                if devices
+                else False,
             )
         except ValueError as exc:
             error = say(exc)
         else:
             flash(_("Saved."), "good")
-            return redirect(url_for("household.person", person_id=person_id))
-    uses = {d.id for d in devices if someone.uses_all_devices} | chosen_device_ids(db(), someone)
+            anchor = "devices" if action == "devices" else None
+            kept: dict[str, Any] = {k: v for k, v in request.args.items() if k in ("page", "q")}
+            return redirect(
+                url_for("household.person", person_id=person_id, _anchor=anchor, **kept)
+            )
+    found = DeviceFilter(text=plain_text(request.args.get("q", "")))
+    page = device_page(db(), key(home), found, page_number(request.args), PICK_SIZE)
     return render_template(
         "person.html",
         someone=someone,
-        devices=devices,
-        uses=uses,
+        page=page,
+        found=found,
+        uses=chosen_device_ids(db(), someone),
+        used=count_devices(db(), key(home), None, used_devices(someone)),
+        total=count_devices(db(), key(home)),
         error=error,
         roles=ROLES,
         languages=LANGUAGES,
@@ -189,8 +220,11 @@ def me() -> str | Response:
             return redirect(url_for("household.me"))
         if action == "token":
             _row, new_token = accounts.create_token(db(), person, request.form.get("name", ""))
-        elif action == "revoke" and request.form.get("token", "").isdigit():
-            accounts.revoke_token(db(), person, int(request.form["token"]))
+        elif (
+            action == "revoke"
+            and (token_id := whole_number(request.form.get("token", ""), MAX_ROW_ID)) is not None
+        ):
+            accounts.revoke_token(db(), person, token_id)
             flash(_("The token was revoked."), "good")
             return redirect(url_for("household.me"))
     tokens = accounts.tokens_of(db(), person)

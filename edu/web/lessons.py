@@ -11,10 +11,12 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
+from devices import MAX_DID
 from edu.db import key, utcnow
 from edu.models import Person
 from edu.people import NotFound, mark_lesson
 from edu.recommend import find_lesson, load_state
+from edu.text import whole_number
 from edu.tryit import TryItError, TryOutcome, check, try_lesson
 from edu.web.progress import feature_title
 from edu.web.security import current_person, household, login_required
@@ -81,8 +83,7 @@ def lesson_context(person: Person, lesson_id: str, did: int | None) -> dict[str,
 
 
 def _did() -> int | None:
-    raw = request.values.get("device", "")
-    return int(raw) if raw.isdigit() else None
+    return whole_number(request.values.get("device", ""), MAX_DID)
 
 
 @bp.route("/<lesson_id>")

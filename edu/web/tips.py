@@ -10,8 +10,10 @@ from flask_babel import gettext as _
 from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
+from devices import MAX_DID
 from edu.models import Device, Person
 from edu.people import NotFound
+from edu.text import whole_number, whole_numbers
 from edu.tips import inbox as tip_inbox
 from edu.tips import policy as rules
 from edu.tips import service
@@ -123,7 +125,7 @@ def _save_policy(person: Person) -> None:
             else None,
             clear_snooze=bool(form.get("clear_snooze")) or (not snooze and "snooze_until" in form),
         )
-        muted = {int(d) for d in form.getlist("mute") if d.isdigit()}
+        muted = set(whole_numbers(form.getlist("mute"), MAX_DID))
         for device in _devices(person):
             service.mute_device(session, person, device, device.did in muted)
 
@@ -131,9 +133,10 @@ def _save_policy(person: Person) -> None:
 def _number(text: str | None) -> int | None:
     if not text:
         return None
-    if not text.strip().isdigit():
+    cap = whole_number(text, 1000)
+    if cap is None:
         raise ValueError(_("A cap is a whole number of tips."))
-    return int(text)
+    return cap
 
 
 @bp.route("/settings", methods=["GET", "POST"])
