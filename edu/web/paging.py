@@ -10,6 +10,8 @@ from typing import Generic, TypeVar
 
 from flask import request, url_for
 
+from edu.text import whole_number
+
 T = TypeVar("T")
 
 DEFAULT_LIMIT = 100
@@ -58,10 +60,7 @@ class Page(Generic[T]):
 
 def page_number(args: Mapping[str, str]) -> int:
     """Return the page asked for with ``?page=``; 1 when missing or not a page number."""
-    raw = args.get("page", "")
-    if raw.isascii() and raw.isdigit() and len(raw) <= 6 and int(raw) > 0:
-        return int(raw)
-    return 1
+    return whole_number(args.get("page", ""), 999_999) or 1
 
 
 def last_page(number: int, total: int, size: int) -> int:
@@ -81,8 +80,9 @@ def limit_arg(args: Mapping[str, str]) -> int:
     raw = args.get("limit")
     if raw is None:
         return DEFAULT_LIMIT
-    if raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= MAX_LIMIT:
-        return int(raw)
+    limit = whole_number(raw, MAX_LIMIT)
+    if limit:
+        return limit
     raise BadPage(f"limit is a whole number from 1 to {MAX_LIMIT}")
 
 
