@@ -11,16 +11,15 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from ipaddress import IPv4Address, IPv4Network, ip_address, ip_network
+from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
+from devices.networks import MAX_PREFIX, check_ip, parse_networks
 from devices.protocol import HELLO, PORT, PacketError, parse_hello
 
 logger = logging.getLogger(__name__)
 
 SOURCES = ("sweep", "broadcast", "mdns", "manual")
-#: The largest range a sweep accepts: a /16 is 65,534 hellos.
-MAX_PREFIX = 16
 
 _SEND_RETRIES = 3  # attempts per address when the kernel is out of buffers
 _BACKOFF = 0.01  # seconds to let buffers drain after ENOBUFS
@@ -49,48 +48,6 @@ class Discovered:
         )
 
     __str__ = __repr__
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def parse_networks(values: Iterable[str]) -> list[IPv4Network]:
-    """Parse CIDR ranges to sweep; raise a one-line ValueError for a bad or huge one."""
-    if isinstance(values, str):
-        values = [values]
-    networks: list[IPv4Network] = []
-    for value in values:
-        text = str(value).strip()
-        try:
-            network = ip_network(text, strict=False)
-        except ValueError:
-            raise ValueError(
-                f"not a network: {_shown(value)} (expected CIDR like 192.168.1.0/24)"
-            ) from None
-        if not isinstance(network, IPv4Network):
-            raise ValueError(f"not an IPv4 network: {_shown(value)} (miIO devices use IPv4)")
-        if network.prefixlen < MAX_PREFIX:
-            raise ValueError(
-                f"network {network} is too large to sweep ({network.num_addresses:,} addresses);"
-                f" split it into /{MAX_PREFIX} or smaller ranges"
-            )
-        if network not in networks:
-            networks.append(network)
-    return networks
-
-
-def _check_ip(ip: str) -> str:
-    try:
-        address = ip_address(str(ip).strip())
-    except ValueError:
-        raise ValueError(
-            f"not an IP address: {_shown(ip)} (expected one like 192.168.1.20)"
-        ) from None
-    if not isinstance(address, IPv4Address):
-        raise ValueError(f"not an IPv4 address: {_shown(ip)} (miIO devices use IPv4)")
-    return str(address)
 
 
 def _check_timing(timeout: float, port: int, resend: int = 0) -> None:
@@ -284,7 +241,7 @@ def sweep(
 
 
 def _broadcast(*, address: str, timeout: float, port: int) -> list[Discovered]:
-    target = _check_ip(address)
+    target = check_ip(address)
     _check_timing(timeout, port)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
@@ -312,7 +269,7 @@ def _unicast(targets: list[str], *, timeout: float, port: int, source: str) -> l
 
 
 def _probe(ip: str, *, timeout: float, port: int, source: str) -> Discovered | None:
-    target = _check_ip(ip)
+    target = check_ip(ip)
     _check_timing(timeout, port)
     found = _unicast([target], timeout=timeout, port=port, source=source)
     return found[0] if found else None
@@ -362,7 +319,7 @@ def discover(
     """Run the requested ways at once and merge what they found by did."""
     # Check every input before a single packet leaves.
     nets = _networks(networks)
-    targets = list(dict.fromkeys(_check_ip(ip) for ip in ([ips] if isinstance(ips, str) else ips)))
+    targets = list(dict.fromkeys(check_ip(ip) for ip in ([ips] if isinstance(ips, str) else ips)))
     _check_timing(timeout, port)
     jobs: dict[str, Callable[[], list[Discovered]]] = {}
     if nets:

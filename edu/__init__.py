@@ -14,7 +14,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the web app: settings, engine, inventory, blueprints, translations, security.
 
     *test_config* overrides Flask config keys; ``EDU_SETTINGS`` in it replaces the settings
-    read from the environment (tests give a Settings pointing at a temporary instance).
+    read from the environment (tests give a Settings pointing at a temporary instance), and
+    ``EDU_ENGINE`` an engine already opened on them (the CLI opens it to report a database
+    it cannot reach in one line).
     """
     from flask import Flask
 
@@ -26,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     config = dict(test_config or {})
     settings: Settings = config.pop("EDU_SETTINGS", None) or Settings.from_env()
+    engine = config.pop("EDU_ENGINE", None)
     instance = settings.ensure_instance()
     app = Flask(
         __name__,
@@ -46,8 +49,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.from_pyfile("web.cfg", silent=True)
     app.config.update(config)
-    engine = make_engine(settings.database_url)
-    create_schema(engine)
+    if engine is None:
+        engine = make_engine(settings.database_url)
+        create_schema(engine)
     app.extensions["edu.engine"] = engine
     app.extensions["edu.inventory"] = Inventory.open(engine, settings)
     app.extensions["edu.scans"] = ScanTracker()

@@ -58,7 +58,7 @@ def store_demo(
         if not serve:
             emit(rows, as_json, render_devices)
             return
-        _serve(ctx.settings, shop, host, port, as_json)
+        _serve(ctx, shop, host, port, as_json)
 
 
 def urls(host: str, port: int) -> dict[str, str]:
@@ -67,13 +67,13 @@ def urls(host: str, port: int) -> dict[str, str]:
     return {"board": f"{root}/demo/", "kiosk": f"{root}/demo/kiosk", "signin": f"{root}/signin"}
 
 
-def _serve(settings: Settings, shop: Shop, host: str, port: int, as_json: bool) -> None:
+def _serve(ctx: Context, shop: Shop, host: str, port: int, as_json: bool) -> None:
     from edu import create_app
     from edu.cli_web import run_server
 
-    app = create_app({"EDU_SETTINGS": settings})
+    app = create_app({"EDU_SETTINGS": ctx.settings, "EDU_ENGINE": ctx.engine})
     where = urls(host, port)
-    _announce(shop, where, settings, as_json)
+    _announce(shop, where, ctx.settings, as_json)
     run_server(app, host, port)  # with the demo timeout, device polls and tips running
 
 

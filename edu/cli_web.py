@@ -110,7 +110,7 @@ def register(main: click.Group) -> None:
         if not is_loopback(host) and not settings.secret_key:
             fail(f"refusing to serve on {host} without a secret: set EDU_SECRET_KEY first")
         check_port_free(host, port)
-        app = create_app({"EDU_SETTINGS": settings})
+        app = create_app({"EDU_SETTINGS": settings, "EDU_ENGINE": ctx.engine})
         click.echo(
             f"Feature Coach is at http://{host if is_loopback(host) else '<this computer>'}:{port}/ "
             "(Ctrl-C to stop)",
@@ -176,11 +176,11 @@ def register(main: click.Group) -> None:
             if not serve:
                 emit(rows, as_json, render_devices)
                 return
-            _serve_demo(ctx.settings, people, host, port, as_json, rows)
+            _serve_demo(ctx, people, host, port, as_json, rows)
 
 
 def _serve_demo(
-    settings: Any,
+    ctx: Context,
     people: list[Any],
     host: str,
     port: int,
@@ -189,7 +189,7 @@ def _serve_demo(
 ) -> None:
     from edu import create_app
 
-    app = create_app({"EDU_SETTINGS": settings})
+    app = create_app({"EDU_SETTINGS": ctx.settings, "EDU_ENGINE": ctx.engine})
     url = f"http://{host}:{port}/"
     if as_json:
         emit(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -17,6 +18,15 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
 
 
+def _networks(value: str | None) -> tuple[str, ...]:
+    from devices.networks import parse_networks
+
+    try:
+        return tuple(str(network) for network in parse_networks(_split(value)))
+    except ValueError as exc:
+        raise ValueError(f"EDU_NETWORKS: {exc}") from None
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -25,6 +35,8 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a number of seconds, not {raw!r}")
     if value <= 0:
         raise ValueError(f"{name} must be positive")
     return value
@@ -56,7 +68,7 @@ class Settings:
         settings = cls(
             instance=instance,
             database_url=env.get("EDU_DATABASE_URL") or "",
-            networks=_split(env.get("EDU_NETWORKS")),
+            networks=_networks(env.get("EDU_NETWORKS")),
             secret_key=env.get("EDU_SECRET_KEY") or None,
             bind=env.get("EDU_BIND") or DEFAULT_BIND,
             device_timeout=_float(env, "EDU_DEVICE_TIMEOUT", 2.0),

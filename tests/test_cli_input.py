@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,21 @@ def test_init_creates_the_household(run) -> None:  # type: ignore[no-untyped-def
 def test_a_database_that_cannot_be_opened_is_one_line(run, url: str, says: str) -> None:  # type: ignore[no-untyped-def]
     line = one_line_error(run("--database-url", url, "people", "list"))
     assert line.startswith("error: cannot open the database: ") and says in line
+
+
+@pytest.mark.parametrize("command", [["serve"], ["worker"]])
+def test_serve_with_a_database_it_cannot_reach_says_so_in_one_line(
+    tmp_path: Path, command: list[str]
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    url = f"postgresql+psycopg://nobody:hunter22@127.0.0.1:{port}/x"
+    result = CliRunner().invoke(
+        main,
+        ["--instance", str(tmp_path / "instance"), "--database-url", url, *command]
+        + (["--port", str(port)] if command == ["serve"] else []),
+    )
+    line = one_line_error(result)
+    assert line.startswith("error: cannot open the database:") and "refused" in line
+    assert "hunter22" not in line

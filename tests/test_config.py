@@ -40,6 +40,32 @@ def test_bad_number_is_one_line_error(tmp_path: Path) -> None:
         Settings.from_env({"EDU_INSTANCE": str(tmp_path), "EDU_DEVICE_TIMEOUT": "soon"})
 
 
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("garbage", "not a network: 'garbage'"),
+        ("127.0.0.0/24, 10.0.0.0/8", "too large to sweep"),
+        ("fe80::/64", "not an IPv4 network"),
+    ],
+)
+def test_a_bad_network_is_refused_at_start_not_at_the_first_scan(
+    tmp_path: Path, value: str, reason: str
+) -> None:
+    with pytest.raises(ValueError, match=f"^EDU_NETWORKS: .*{reason}"):
+        Settings.from_env({"EDU_INSTANCE": str(tmp_path), "EDU_NETWORKS": value})
+
+
+def test_networks_are_kept_in_their_canonical_form(tmp_path: Path) -> None:
+    env = {"EDU_INSTANCE": str(tmp_path), "EDU_NETWORKS": "127.0.3.7/24; 127.0.9.1 ,127.0.3.0/24"}
+    assert Settings.from_env(env).networks == ("127.0.3.0/24", "127.0.9.1/32")
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", "-inf", "0", "-5"])
+def test_a_number_of_seconds_must_be_finite_and_positive(tmp_path: Path, raw: str) -> None:
+    with pytest.raises(ValueError, match=r"^EDU_POLL_INTERVAL must be"):
+        Settings.from_env({"EDU_INSTANCE": str(tmp_path), "EDU_POLL_INTERVAL": raw})
+
+
 def test_timestamps_come_back_timezone_aware_utc(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     create_schema(engine)
