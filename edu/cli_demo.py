@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from edu.cli import Context, emit, render_devices
+from edu.cli_common import Context, emit, render_devices
 
 if TYPE_CHECKING:
     from edu.config import Settings

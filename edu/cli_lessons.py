@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from edu.cli import Context, emit, expected_errors, lines, pass_ctx
+from edu.cli_common import Context, emit, expected_errors, lines, pass_ctx
 
 
 def parse_when(text: str | None, tz: str) -> datetime | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from edu.cli import Context, emit, expected_errors, pass_ctx
+from edu.cli_common import Context, emit, expected_errors, pass_ctx
 
 
 def quiet_apprise() -> None:

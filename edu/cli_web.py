@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from edu.cli import Context, emit, expected_errors, fail, fleet_options, render_devices
+from edu.cli_common import Context, emit, expected_errors, fail, fleet_options, render_devices
 
 if TYPE_CHECKING:
     from flask import Flask

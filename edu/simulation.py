@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from devices.fleet import Fleet
-    from edu.cli import Context
+    from edu.cli_common import Context
 
 
 def check_loopback(address: str) -> None:
