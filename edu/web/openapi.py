@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from devices import MAX_DID
 from edu.web.accounts import TOKEN_PREFIX
+from edu.web.openapi_schemas import DID, OBJ, STR, ref, schemas
 from edu.web.paging import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
 
 JSON = "application/json"
@@ -36,10 +36,6 @@ _NEXT = {
 }
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
 def _op(
     summary: str,
     schema: dict[str, Any] | None,
@@ -62,7 +58,7 @@ def _op(
     for code in (*errors, *(("403",) if admin else ())):
         responses[code] = {
             "description": _ERRORS[code],
-            "content": {JSON: {"schema": _ref("Error")}},
+            "content": {JSON: {"schema": ref("Error")}},
         }
     op: dict[str, Any] = {
         "summary": summary + (" (admin only)" if admin else ""),
@@ -74,7 +70,7 @@ def _op(
             "name": p,
             "in": "path",
             "required": True,
-            "schema": _DID if p == "did" else _str,
+            "schema": DID if p == "did" else STR,
         }
         for p in params
     ]
@@ -100,196 +96,16 @@ _ERRORS = {
     "502": "The device did not do it; nothing was changed",
 }
 
-_obj = {"type": "object"}
-_str = {"type": "string"}
-_nstr = {"type": ["string", "null"]}
-_int = {"type": "integer"}
-_bool = {"type": "boolean"}
-# a miIO device id is an unsigned 32-bit number
-_DID = {"type": "integer", "minimum": 0, "maximum": MAX_DID}
-
-
-def _schemas() -> dict[str, Any]:
-    strings = {"type": "array", "items": _str}
-    return {
-        "Error": {
-            "type": "object",
-            "required": ["error", "message"],
-            "properties": {"error": _str, "message": _str},
-        },
-        "Me": {
-            "type": "object",
-            "properties": {"id": _int, "name": _str, "role": _str, "language": _str},
-        },
-        "Recommendation": {
-            "type": "object",
-            "properties": {
-                "lesson": _str,
-                "capability": _str,
-                "device": _int,
-                "device_name": _str,
-                "family": _nstr,
-                "title": _str,
-                "summary": _str,
-                "level": _str,
-                "minutes": _int,
-                "reason": _str,
-                "reason_text": _str,
-                "reason_code": _str,
-                "reason_params": _obj,
-                "community": _int,
-                "people": _int,
-                "automatic": _bool,
-                "can_try": _bool,
-                "lang": _str,
-            },
-        },
-        "DeviceProgress": {
-            "type": "object",
-            "properties": {
-                "device": _int,
-                "name": _str,
-                "family": _nstr,
-                "status": _str,
-                "in_use": strings,
-                "not_used": strings,
-                "total": _int,
-            },
-        },
-        "DeviceAdoption": {
-            "type": "object",
-            "properties": {
-                "did": _int,
-                "name": _str,
-                "family": _nstr,
-                "status": _str,
-                "people": strings,
-                "features": {"type": "array", "items": _obj},
-                "used": _int,
-                "total": _int,
-                "unused": strings,
-            },
-        },
-        "Diagnosis": {
-            "type": "object",
-            "properties": {
-                "code": {
-                    "type": "string",
-                    "enum": [
-                        "ok",
-                        "new",
-                        "needs-token",
-                        "wrong-token",
-                        "other-subnet",
-                        "offline",
-                        "unsupported",
-                        "error",
-                    ],
-                },
-                "tone": _str,
-                "words": _str,
-                "title": _str,
-                "explanation": _str,
-                "steps": strings,
-            },
-        },
-        "Device": {
-            "type": "object",
-            "description": "A device; its token is never included.",
-            "properties": {
-                "did": _int,
-                "ip": _str,
-                "mac": _nstr,
-                "name": _str,
-                "model": _nstr,
-                "family": _nstr,
-                "firmware": _nstr,
-                "implementation": _nstr,
-                "status": _str,
-                "status_words": _str,
-                "detail": _str,
-                "token_known": _bool,
-                "source": _nstr,
-                "capabilities": strings,
-                "unmapped": strings,
-                "doctor": _ref("Diagnosis"),
-            },
-        },
-        "ScanState": {
-            "type": "object",
-            "properties": {
-                "phase": {
-                    "type": "string",
-                    "enum": ["idle", "looking", "reading", "done", "failed"],
-                },
-                "networks": strings,
-                "total": _int,
-                "done": _int,
-                "found": _int,
-                "online": _int,
-                "needs_token": _int,
-                "percent": _int,
-                "running": _bool,
-                "error": _str,
-            },
-        },
-        "Lesson": {
-            "type": "object",
-            "properties": {
-                "id": _str,
-                "lang": _str,
-                "capability": _str,
-                "title": _str,
-                "summary": _str,
-                "level": _str,
-                "minutes": _int,
-                "html": {"type": "string", "description": "sanitised HTML"},
-                "automatic": _bool,
-                "device": {"type": ["integer", "null"]},
-                "in_use": _bool,
-                "can_try": _bool,
-            },
-        },
-        "TryOutcome": {
-            "type": "object",
-            "properties": {
-                "status": {
-                    "type": "string",
-                    "enum": ["changed", "already", "done", "unconfirmed", "failed"],
-                },
-                "ok": _bool,
-                "lesson": _str,
-                "capability": _str,
-                "device": _int,
-                "device_name": _str,
-                "value": {},
-                "before": {},
-                "after": {},
-                "revert_at": {"type": ["string", "null"]},
-                "recorded": _bool,
-                "reason": _str,
-            },
-        },
-        "Mark": {
-            "type": "object",
-            "properties": {"lesson": _str, "state": _str, "until": {"type": ["string", "null"]}},
-        },
-        "Token": {
-            "type": "object",
-            "properties": {"id": _int, "name": _str, "hint": _str, "created_at": _str},
-        },
-    }
-
 
 def _array(name: str) -> dict[str, Any]:
-    return {"type": "array", "items": _ref(name)}
+    return {"type": "array", "items": ref(name)}
 
 
 @lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     """Return the OpenAPI document."""
     paths = {
-        "/api/v1/me": {"get": _op("Who is signed in", _ref("Me"), tag="people")},
+        "/api/v1/me": {"get": _op("Who is signed in", ref("Me"), tag="people")},
         "/api/v1/recommendations": {
             "get": _op(
                 "What to learn next, ranked, with reasons",
@@ -324,7 +140,7 @@ def document() -> dict[str, Any]:
             ),
             "post": _op(
                 "Add a device by address and token",
-                _ref("Device"),
+                ref("Device"),
                 tag="devices",
                 admin=True,
                 status="201",
@@ -335,7 +151,7 @@ def document() -> dict[str, Any]:
                     "properties": {
                         "ip": {"type": "string", "format": "ipv4"},
                         "token": {"type": "string", "pattern": "^[0-9a-fA-F]{32}$"},
-                        "name": _str,
+                        "name": STR,
                     },
                 },
             ),
@@ -343,23 +159,23 @@ def document() -> dict[str, Any]:
         "/api/v1/devices/{did}": {
             "get": _op(
                 "One device with the network doctor's advice",
-                _ref("Device"),
+                ref("Device"),
                 tag="devices",
                 params=["did"],
                 errors=("401", "404"),
             ),
             "patch": _op(
                 "Rename a device",
-                _ref("Device"),
+                ref("Device"),
                 tag="devices",
                 admin=True,
                 params=["did"],
                 errors=("401", "404"),
-                body={"type": "object", "properties": {"name": _str}},
+                body={"type": "object", "properties": {"name": STR}},
             ),
             "delete": _op(
                 "Remove a device",
-                _obj,
+                OBJ,
                 tag="devices",
                 admin=True,
                 params=["did"],
@@ -368,11 +184,11 @@ def document() -> dict[str, Any]:
         },
         "/api/v1/devices/scan": {
             "get": _op(
-                "How the current scan is going", _ref("ScanState"), tag="devices", admin=True
+                "How the current scan is going", ref("ScanState"), tag="devices", admin=True
             ),
             "post": _op(
                 "Scan the configured networks",
-                _ref("ScanState"),
+                ref("ScanState"),
                 tag="devices",
                 admin=True,
                 status="202",
@@ -382,7 +198,7 @@ def document() -> dict[str, Any]:
         "/api/v1/lessons/{lesson_id}": {
             "get": _op(
                 "A lesson in the person's language",
-                _ref("Lesson"),
+                ref("Lesson"),
                 tag="learning",
                 params=["lesson_id"],
                 query={"device": "integer"},
@@ -392,17 +208,17 @@ def document() -> dict[str, Any]:
         "/api/v1/lessons/{lesson_id}/try": {
             "post": _op(
                 "Try the lesson's feature on a device; it is put back after a while",
-                _ref("TryOutcome"),
+                ref("TryOutcome"),
                 tag="learning",
                 params=["lesson_id"],
                 errors=("400", "401", "404", "409", "502"),
-                body={"type": "object", "required": ["device"], "properties": {"device": _DID}},
+                body={"type": "object", "required": ["device"], "properties": {"device": DID}},
             )
         },
         "/api/v1/lessons/{lesson_id}/known": {
             "post": _op(
                 "I already know this",
-                _ref("Mark"),
+                ref("Mark"),
                 tag="learning",
                 params=["lesson_id"],
                 errors=("401", "404"),
@@ -411,7 +227,7 @@ def document() -> dict[str, Any]:
         "/api/v1/lessons/{lesson_id}/later": {
             "post": _op(
                 "Remind me later",
-                _ref("Mark"),
+                ref("Mark"),
                 tag="learning",
                 params=["lesson_id"],
                 errors=("401", "404"),
@@ -456,7 +272,7 @@ def document() -> dict[str, Any]:
                 },
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "edu_session"},
             },
-            "schemas": _schemas(),
+            "schemas": schemas(),
         },
         "paths": paths,
     }
