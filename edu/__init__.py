@@ -24,6 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from edu.db import create_schema, make_engine
     from edu.inventory import Inventory
     from edu.web import errors, i18n, security, session
+    from edu.web.routing import CONVERTERS
     from edu.web.scans import ScanTracker
 
     config = dict(test_config or {})
@@ -59,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
+    app.url_map.converters.update(CONVERTERS)
     _register_blueprints(app)
     return app
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from demo_fixtures import STAFF, STAFF_PIN
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from schemathesis import Case, GenerationMode
@@ -102,6 +103,8 @@ def _fuzz(
 def _known_ids(operation: APIOperation, fleet: Fleet) -> dict[str, Any] | None:
     """Path parameters naming a real device or lesson, for operations that take one."""
     names = {p.name for p in operation.path_parameters}
+    if "did" in names and operation.path.startswith("/api/v1/demo/"):
+        return {"path_parameters": {"did": fleet.by_model("zhimi.fan.za4").did}}
     if "did" in names:
         return {"path_parameters": {"did": fleet.by_model("chuangmi.plug.v3").did}}
     if "lesson_id" in names:
@@ -109,18 +112,20 @@ def _known_ids(operation: APIOperation, fleet: Fleet) -> dict[str, Any] | None:
     return None
 
 
-@pytest.mark.slow
-def test_api_answers_every_generated_request_within_its_schema(
-    fleet_app: Flask, fleet: Fleet, api_token: str
-) -> None:
+def _fuzz_all(app: Flask, token: str, fleet: Fleet, paths: str = "/api/v1/") -> list[str]:
+    """Fuzz every operation under *paths*; return what failed, one entry per operation run."""
     loaded = schemathesis.openapi.from_wsgi(
-        "/api/v1/openapi.json", fleet_app, config=schemathesis.Config.from_dict(CONFIG)
+        "/api/v1/openapi.json", app, config=schemathesis.Config.from_dict(CONFIG)
     )
-    headers = {"Authorization": f"Bearer {api_token}"}
+    headers = {"Authorization": f"Bearer {token}"}
     failures: list[str] = []
+    tried = 0
     for result in loaded.get_all_operations():
         assert isinstance(result, Ok), f"the document has a broken operation: {result}"
         operation = result.ok()
+        if not operation.path.startswith(paths):
+            continue
+        tried += 1
         runs: list[tuple[str, GenerationMode, int, dict[str, Any]]] = [
             (mode.value, mode, count, {}) for mode, count in EXAMPLES.items()
         ]
@@ -132,6 +137,27 @@ def test_api_answers_every_generated_request_within_its_schema(
                 _fuzz(operation, mode, count, headers, fleet, **fixed)
             except (Exception, BaseExceptionGroup) as exc:  # collect every operation's failures
                 failures.append(f"{operation.label} [{label}]: {exc}")
+    assert tried, f"no operation under {paths}"
+    return failures
+
+
+@pytest.mark.slow
+def test_api_answers_every_generated_request_within_its_schema(
+    fleet_app: Flask, fleet: Fleet, api_token: str
+) -> None:
+    failures = _fuzz_all(fleet_app, api_token, fleet)
+    assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.slow
+def test_the_demo_api_answers_shop_staff_within_its_schema(store_app: Flask, fleet: Fleet) -> None:
+    # On a shop the demo operations do real work: start, show a step, end, reset (loopback).
+    web = Web(store_app.test_client())
+    web.sign_in(store_app, STAFF, STAFF_PIN)
+    page = web.post("/me", {"action": "token", "name": "fuzzer"}).get_data(as_text=True)
+    match = re.search(r'<code class="token-once">([^<]+)</code>', page)
+    assert match, "the new token is shown once"
+    failures = _fuzz_all(store_app, match.group(1), fleet, paths="/api/v1/demo/")
     assert not failures, "\n\n".join(failures)
 
 

@@ -162,3 +162,43 @@ def test_typed_text_is_escaped_everywhere_it_is_shown(fleet: Fleet, tmp_path: Pa
         shown += body.count("&lt;script&gt;")
     assert shown > 5  # the payloads were shown back, escaped
     close_app(app)
+
+
+def test_an_id_past_its_columns_range_is_not_found_on_every_route(
+    fleet_web: Web, fleet_app: Flask
+) -> None:
+    # SQLite cannot bind such a number and PostgreSQL refuses it: it must never reach a query.
+    fleet_web.sign_in(fleet_app, "Mia")
+    huge = [str(2**31), str(2**32), "9" * 40]
+    for n in huge:
+        for method, url in (
+            ("GET", f"/people/{n}"),
+            ("POST", f"/people/{n}"),
+            ("POST", f"/tips/channels/{n}/test"),
+            ("POST", f"/tips/channels/{n}/remove"),
+        ):
+            answer = fleet_web.client.open(
+                url, method=method, data={"csrf_token": fleet_web.csrf()}
+            )
+            assert answer.status_code == 404, (method, url, answer.status_code)
+        read = fleet_web.post(f"/tips/{n}/read")  # marking no tip read: back to the inbox
+        assert read.status_code == 302 and read.headers["Location"].endswith("/tips/")
+        signed_out = Web(fleet_app.test_client())
+        unknown = signed_out.get(f"/signin/{n}")  # no such profile: back to the list
+        assert unknown.status_code == 302 and unknown.headers["Location"].endswith("/signin")
+    for n in huge[1:]:  # 2**31 is a valid miIO device id; these are not
+        for method, url in (
+            ("GET", f"/devices/{n}"),
+            ("POST", f"/devices/{n}"),
+            ("GET", f"/demo/device/{n}"),
+            ("GET", f"/api/v1/devices/{n}"),
+            ("DELETE", f"/api/v1/devices/{n}"),
+            ("GET", f"/api/v1/demo/devices/{n}"),
+        ):
+            answer = fleet_web.client.open(
+                url,
+                method=method,
+                data={"csrf_token": fleet_web.csrf()},
+                headers={"X-CSRF-Token": fleet_web.csrf()},
+            )
+            assert answer.status_code == 404, (method, url, answer.status_code)

@@ -7,6 +7,7 @@ steps of a device's script can be run from here; nothing takes a free-form comma
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
@@ -31,7 +32,7 @@ from werkzeug.wrappers import Response
 from edu.db import utcnow
 from edu.demo import audit, board, script, sessions
 from edu.demo.audit import Staff
-from edu.demo.models import DemoStep
+from edu.demo.models import DemoSession, DemoStep
 from edu.demo.sessions import DemoError, Desk
 from edu.web import demo_kiosk
 from edu.web.demo_words import (
@@ -91,8 +92,60 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
-def _rows() -> list[board.BoardRow]:
+def board_rows() -> list[board.BoardRow]:
+    """Every device on the signed-in staff member's demo table."""
     return board.board(db(), staff().household_id, timeout=desk().timeout)
+
+
+def board_views() -> list[dict[str, Any]]:
+    """The board's rows with the words the page shows, after demos left idle are put back."""
+    sessions.expire_idle(desk(), now=clock())
+    now = clock()
+    home = household()
+    return [row_view(row, now, home.timezone if home else "UTC") for row in board_rows()]
+
+
+def board_view(did: int) -> dict[str, Any]:
+    """One device's board row with its words."""
+    return next(view for view in board_views() if view["did"] == did)
+
+
+def device_or_404(did: int) -> Any:
+    """The shop's device with this id, or 404."""
+    try:
+        return sessions.store_device(db(), staff().household_id, did)
+    except DemoError:
+        abort(404)
+
+
+@dataclass(frozen=True)
+class DeviceDemo:
+    """A device's guided demo as staff see it: the run (if one is on), the steps, what was shown."""
+
+    run: DemoSession | None
+    steps: list[script.Step]
+    shown: dict[str, int]  # lesson id -> times shown in this run
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "running": self.run is not None,
+            "steps": [{**s.to_dict(), "shown": self.shown.get(s.lesson, 0)} for s in self.steps],
+        }
+
+
+def device_demo(found: Any) -> DeviceDemo:
+    """Read the guided demo of *found* in the signed-in person's language."""
+    person = current_person()
+    lang = person.language if person else "en"
+    run = sessions.running(db(), found.id)
+    saved = sessions.restorable(db(), found.id)
+    steps = script.script(db(), found, lang=lang, restorable=saved if run else None)
+    shown: dict[str, int] = {}
+    if run is not None:
+        for step in db().exec(select(DemoStep).where(DemoStep.session_id == run.id)):
+            if step.status != "failed":
+                shown[step.lesson] = shown.get(step.lesson, 0) + 1
+    return DeviceDemo(run, steps, shown)
 
 
 # -- the board --------------------------------------------------------------------------
@@ -102,27 +155,21 @@ def _rows() -> list[board.BoardRow]:
 @staff_required
 def board_page() -> str:
     """Every device on the demo table with its state, refreshed live."""
-    sessions.expire_idle(desk(), now=clock())
-    now = clock()
-    home = household()
-    rows = [row_view(row, now, home.timezone if home else "UTC") for row in _rows()]
-    return render_template("demo_board.html", rows=rows, shop=home, timeout=desk().timeout)
+    rows = board_views()
+    return render_template("demo_board.html", rows=rows, shop=household(), timeout=desk().timeout)
 
 
 @bp.route("/status.json")
 @staff_required
 def status() -> Response:
     """The board's state as JSON, for the page to refresh itself (never a token)."""
-    sessions.expire_idle(desk(), now=clock())
-    now = clock()
-    home = household()
-    rows = [row_view(row, now, home.timezone if home else "UTC") for row in _rows()]
+    rows = board_views()
     return jsonify(
         {
             "devices": rows,
             "running": sum(1 for r in rows if r["demo"] == "in-demo"),
             "flagged": sum(1 for r in rows if r["demo"] == "flagged"),
-            "now": now.isoformat(),
+            "now": clock().isoformat(),
         }
     )
 
@@ -153,60 +200,41 @@ def reset_all() -> Response:
 # -- one device -------------------------------------------------------------------------
 
 
-def _device_or_404(did: int) -> Any:
-    try:
-        return sessions.store_device(db(), staff().household_id, did)
-    except DemoError:
-        abort(404)
-
-
-@bp.route("/device/<int:did>")
+@bp.route("/device/<did:did>")
 @staff_required
 def device(did: int) -> str:
     """The guided demo of one device: its script, one big "show it" per step."""
-    sessions.expire_idle(desk(), now=clock())
-    found = _device_or_404(did)
-    person = current_person()
-    lang = person.language if person else "en"
-    run = sessions.running(db(), found.id)
-    saved = sessions.restorable(db(), found.id)
-    steps = script.script(db(), found, lang=lang, restorable=saved if run else None)
-    shown: dict[str, int] = {}
-    if run is not None:
-        for step in db().exec(select(DemoStep).where(DemoStep.session_id == run.id)):
-            if step.status != "failed":
-                shown[step.lesson] = shown.get(step.lesson, 0) + 1
-    now = clock()
-    home = household()
-    row = next(r for r in _rows() if r.did == did)
+    found = device_or_404(did)
+    row = board_view(did)  # after demos left idle are put back
+    demo = device_demo(found)
     return render_template(
         "demo_device.html",
         device=found,
-        row=row_view(row, now, home.timezone if home else "UTC"),
-        run=run,
-        steps=steps,
-        shown=shown,
+        row=row,
+        run=demo.run,
+        steps=demo.steps,
+        shown=demo.shown,
         timeout=desk().timeout,
     )
 
 
-@bp.route("/device/<int:did>/start", methods=["POST"])
+@bp.route("/device/<did:did>/start", methods=["POST"])
 @staff_required
 def start(did: int) -> Response:
     """Save the device's settings, then start its demo."""
-    _device_or_404(did)
+    device_or_404(did)
     try:
         sessions.start(desk(), staff(), did, now=clock())
     except DemoError as exc:
-        flash(error_message(exc, _device_or_404(did).display_name), "bad")
+        flash(error_message(exc, device_or_404(did).display_name), "bad")
     return redirect(url_for("demo.device", did=did))
 
 
-@bp.route("/device/<int:did>/show/<lesson_id>", methods=["POST"])
+@bp.route("/device/<did:did>/show/<lesson_id>", methods=["POST"])
 @staff_required
 def show(did: int, lesson_id: str) -> Response | tuple[Response, int]:
     """Run one step of the script on the device and say what the device now shows."""
-    name = _device_or_404(did).display_name
+    name = device_or_404(did).display_name
     person = current_person()
     try:
         shown = sessions.show(
@@ -219,7 +247,7 @@ def show(did: int, lesson_id: str) -> Response | tuple[Response, int]:
         message, tone = step_message(shown.outcome)
         ok, status = shown.outcome.ok, 200
     if _wants_json():
-        words, state = status_words(next(r.status for r in _rows() if r.did == did))
+        words, state = status_words(next(r.status for r in board_rows() if r.did == did))
         return jsonify(
             {
                 "ok": ok,
@@ -235,7 +263,7 @@ def show(did: int, lesson_id: str) -> Response | tuple[Response, int]:
 
 
 def _restore(did: int, action: Callable[..., sessions.Reset]) -> Response:
-    _device_or_404(did)
+    device_or_404(did)
     result = action(desk(), staff(), did, now=clock())
     flash(reset_message(result), "good" if result.ok else "bad")
     target = request.form.get("next", "")
@@ -244,14 +272,14 @@ def _restore(did: int, action: Callable[..., sessions.Reset]) -> Response:
     return redirect(url_for("demo.board_page"))
 
 
-@bp.route("/device/<int:did>/end", methods=["POST"])
+@bp.route("/device/<did:did>/end", methods=["POST"])
 @staff_required
 def end(did: int) -> Response:
     """End the demo: put every setting back and check it by reading the device."""
     return _restore(did, sessions.end)
 
 
-@bp.route("/device/<int:did>/reset", methods=["POST"])
+@bp.route("/device/<did:did>/reset", methods=["POST"])
 @staff_required
 def reset(did: int) -> Response:
     """Put the device back to its snapshot (a flagged device, or a demo left running)."""

@@ -197,6 +197,6 @@ def init(bp: Blueprint) -> None:
 
     bp.add_url_rule("/kiosk/open", "kiosk_open", staff_required(open_kiosk), methods=["POST"])
     bp.add_url_rule("/kiosk", "kiosk", kiosk_page)
-    bp.add_url_rule("/kiosk/<int:did>/<lesson_id>", "kiosk_feature", kiosk_feature)
+    bp.add_url_rule("/kiosk/<did:did>/<lesson_id>", "kiosk_feature", kiosk_feature)
     bp.add_url_rule("/kiosk/exit", "kiosk_exit", kiosk_exit, methods=["GET", "POST"])
     bp.before_app_request(_hold)

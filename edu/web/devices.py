@@ -197,7 +197,7 @@ def import_tokens() -> Response:
     return redirect(url_for("devices.index") + "#scan")
 
 
-@bp.route("/<int:did>", methods=["GET", "POST"])
+@bp.route("/<did:did>", methods=["GET", "POST"])
 @admin_required
 def detail(did: int) -> str | Response:
     """One device: its doctor, features, name and the people who use it."""

@@ -144,7 +144,7 @@ def people() -> str | Response | tuple[str, int]:
     ), status
 
 
-@bp.route("/people/<int:person_id>", methods=["GET", "POST"])
+@bp.route("/people/<id:person_id>", methods=["GET", "POST"])
 @admin_required
 def person(person_id: int) -> str | Response | tuple[str, int]:
     """Change someone's role, language, PIN and devices, or remove them."""

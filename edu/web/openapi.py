@@ -48,10 +48,13 @@ def _op(
     query: dict[str, str] | None = None,
     errors: tuple[str, ...] = ("401",),
     paged: bool = False,
+    outcomes: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    responses: dict[str, Any] = {
-        status: {"description": "OK", **({"content": {JSON: {"schema": schema}}} if schema else {})}
-    }
+    """One operation; *outcomes* are other statuses that answer with the same schema."""
+    content = {"content": {JSON: {"schema": schema}}} if schema else {}
+    responses: dict[str, Any] = {status: {"description": "OK", **content}}
+    for code, description in (outcomes or {}).items():
+        responses[code] = {"description": description, **content}
     if paged:
         responses[status]["headers"] = _NEXT
         errors = ("400", *errors)
@@ -93,6 +96,7 @@ _ERRORS = {
     "404": "Not found (or not yours)",
     "409": "Cannot be done now",
     "422": "No device answered",
+    "429": "The device is still busy with the last command; try again after Retry-After seconds",
     "502": "The device did not do it; nothing was changed",
 }
 
@@ -211,7 +215,8 @@ def document() -> dict[str, Any]:
                 ref("TryOutcome"),
                 tag="learning",
                 params=["lesson_id"],
-                errors=("400", "401", "404", "409", "502"),
+                errors=("400", "401", "404", "409"),
+                outcomes={"502": _ERRORS["502"]},
                 body={"type": "object", "required": ["device"], "properties": {"device": DID}},
             )
         },
@@ -233,6 +238,7 @@ def document() -> dict[str, Any]:
                 errors=("401", "404"),
             )
         },
+        **_demo_paths(),
         "/api/v1/tokens": {
             "get": _op(
                 "Your API tokens (never the tokens themselves)", _array("Token"), tag="people"
@@ -275,4 +281,72 @@ def document() -> dict[str, Any]:
             "schemas": schemas(),
         },
         "paths": paths,
+    }
+
+
+def _demo_paths() -> dict[str, Any]:
+    """The store demo: staff and admins of a shop (a home answers 404)."""
+    staff = ("401", "403", "404")
+    device = "/api/v1/demo/devices/{did}"
+    restored = {"502": "Not every setting came back; the device is flagged on the board"}
+
+    def one(summary: str, schema: dict[str, Any], **more: Any) -> dict[str, Any]:
+        """An operation on one device of the table."""
+        return _op(summary, schema, tag="demo", params=["did"], **{"errors": staff, **more})
+
+    return {
+        "/api/v1/demo/devices": {
+            "get": _op(
+                "Every device on the demo table, with its state in plain words",
+                _array("DemoDevice"),
+                tag="demo",
+                errors=staff,
+                paged=True,
+            )
+        },
+        device: {
+            "get": one(
+                "One device's state and guided demo, most impressive step first",
+                ref("DemoScript"),
+            )
+        },
+        device + "/start": {
+            "post": one(
+                "Save the device's settings, then start its demo",
+                ref("DemoScript"),
+                errors=(*staff, "409", "429"),
+            )
+        },
+        device + "/show": {
+            "post": one(
+                "Run one step of the demo and say what the device now shows",
+                ref("DemoShown"),
+                errors=("400", *staff, "409", "429"),
+                outcomes={"502": "The device did not do it"},
+                body={"type": "object", "required": ["lesson"], "properties": {"lesson": STR}},
+            )
+        },
+        device + "/end": {
+            "post": one(
+                "End the demo: put every setting back and check it by reading the device",
+                ref("DemoReset"),
+                outcomes=restored,
+            )
+        },
+        device + "/reset": {
+            "post": one(
+                "Put the device back to its snapshot (a flagged device, or a demo left on)",
+                ref("DemoReset"),
+                outcomes=restored,
+            )
+        },
+        "/api/v1/demo/reset-all": {
+            "post": _op(
+                "Put back every device in a demo or flagged",
+                _array("DemoReset"),
+                tag="demo",
+                errors=staff,
+                outcomes=restored,
+            )
+        },
     }

@@ -186,8 +186,92 @@ def schemas() -> dict[str, Any]:
             "type": "object",
             "properties": {"lesson": STR, "state": STR, "until": {"type": ["string", "null"]}},
         },
+        **_demo_schemas(strings),
         "Token": {
             "type": "object",
             "properties": {"id": _int, "name": STR, "hint": STR, "created_at": STR},
+        },
+    }
+
+
+def _demo_schemas(strings: dict[str, Any]) -> dict[str, Any]:
+    """The store demo's schemas: a device on the demo table, a step, a step shown, a reset."""
+    words = {"type": "string", "description": "in the signed-in person's language"}
+    tone = {"type": "string", "enum": ["good", "bad", "warn", "neutral", "accent"]}
+    problems = {"type": "array", "items": OBJ}
+    return {
+        "DemoDevice": {
+            "type": "object",
+            "description": "A device on the demo table; its token is never included.",
+            "properties": {
+                "did": _int,
+                "name": STR,
+                "family": _nstr,
+                "model": _nstr,
+                "status": STR,
+                "status_text": words,
+                "status_tone": tone,
+                "token_ok": _bool,
+                "demo": {"type": "string", "enum": ["ready", "in-demo", "flagged"]},
+                "demo_text": words,
+                "demo_tone": tone,
+                "problem_text": words,
+                "last_reset_text": words,
+                "can_reset": _bool,
+                "can_demo": _bool,
+                "timeout_in": {"type": "integer", "description": "seconds until it is put back"},
+            },
+        },
+        "DemoStep": {
+            "type": "object",
+            "properties": {
+                "lesson": STR,
+                "capability": STR,
+                "feature": STR,
+                "title": STR,
+                "summary": STR,
+                "points": {**strings, "description": "talking points for staff"},
+                "rank": {"type": ["integer", "null"]},
+                "can_show": _bool,
+                "shown": {"type": "integer", "description": "times shown in this demo"},
+            },
+        },
+        "DemoScript": {
+            "allOf": [
+                ref("DemoDevice"),
+                {
+                    "type": "object",
+                    "properties": {
+                        "running": _bool,
+                        "steps": {"type": "array", "items": ref("DemoStep")},
+                    },
+                },
+            ]
+        },
+        "DemoShown": {
+            "allOf": [
+                ref("TryOutcome"),
+                {
+                    "type": "object",
+                    "properties": {
+                        "again": {"type": "boolean", "description": "shown before in this demo"},
+                        "message": words,
+                        "tone": tone,
+                    },
+                },
+            ]
+        },
+        "DemoReset": {
+            "type": "object",
+            "properties": {
+                "device": _int,
+                "device_name": STR,
+                "ok": _bool,
+                "reason": STR,
+                "problems": problems,
+                "written": {"type": "integer", "description": "settings written back"},
+                "undone": strings,
+                "message": words,
+            },
         },
     }

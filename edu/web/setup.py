@@ -101,7 +101,7 @@ def signin() -> str:
     return render_template("signin.html", people=people, next=request.args.get("next", ""))
 
 
-@bp.route("/signin/<int:person_id>", methods=["GET", "POST"])
+@bp.route("/signin/<id:person_id>", methods=["GET", "POST"])
 def pin(person_id: int) -> str | Response | tuple[str, int]:
     """Ask for one profile's PIN."""
     home = household()

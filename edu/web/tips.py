@@ -81,7 +81,7 @@ def index() -> str:
     return render_template("tips_inbox.html", items=items, status_text=status_text)
 
 
-@bp.route("/<int:item_id>/read", methods=["POST"])
+@bp.route("/<id:item_id>/read", methods=["POST"])
 @login_required
 def read(item_id: int) -> Response:
     """Mark one tip read."""
@@ -193,7 +193,7 @@ def _channel(channel_id: int) -> TipChannel:
     return row
 
 
-@bp.route("/channels/<int:channel_id>/test", methods=["POST"])
+@bp.route("/channels/<id:channel_id>/test", methods=["POST"])
 @login_required
 def test_channel(channel_id: int) -> Response:
     """Send a test message on one channel and say how it went."""
@@ -211,7 +211,7 @@ def test_channel(channel_id: int) -> Response:
     return redirect(url_for("tips.settings_page"))
 
 
-@bp.route("/channels/<int:channel_id>/remove", methods=["POST"])
+@bp.route("/channels/<id:channel_id>/remove", methods=["POST"])
 @login_required
 def remove_channel(channel_id: int) -> Response:
     """Remove one channel."""
