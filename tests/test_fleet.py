@@ -517,12 +517,16 @@ def test_stuck_device_says_ok_but_nothing_it_is_told_changes_it(fleet: Fleet) ->
 
 def test_slow_device_answers_late_and_times_out_a_hasty_client(fleet: Fleet) -> None:
     fan = fleet.by_model("zhimi.fan.za4")
-    client = miio_client(fan, timeout=0.3)
+    # A patient client gets the late answer: its timeout leaves room for a busy machine,
+    # where the fleet's thread adds its own delay to the device's 0.1 s.
+    client = miio_client(fan, timeout=2.0)
     client.info()
     fan.fault, fan.slow_seconds = "slow", 0.1
     started = time.monotonic()
     assert client.send("get_prop", ["power"]) == ["on"]
     assert time.monotonic() - started >= 0.1
+    # A hasty one gives up first: the device waits 0.6 s however fast the machine is.
+    client._protocol._timeout = 0.3
     fan.slow_seconds = 0.6
     with pytest.raises(DeviceException):
         client.send("get_prop", ["power"])
