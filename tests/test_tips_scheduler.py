@@ -20,8 +20,8 @@ from tips_fixtures import TipsDB
 
 from edu.db import utcnow
 from edu.tips import scheduler
-from edu.tips.models import InboxItem, SchedulerRun
-from edu.tips.scheduler import Worker, acquire_lease, lease_holder, release_lease
+from edu.tips.models import InboxItem, SchedulerLease, SchedulerRun
+from edu.tips.scheduler import LEASE, Worker, acquire_lease, lease_holder, release_lease
 
 T0 = datetime(2025, 6, 2, 8, 30, tzinfo=UTC)  # 10:30 in Berlin
 
@@ -224,10 +224,15 @@ def test_two_workers_run_the_jobs_in_one_and_the_other_takes_over_when_it_dies(
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     killed_at = utcnow()
+    with Session(tips_db.engine) as session:
+        lease = session.get(SchedulerLease, LEASE)
+        assert lease is not None and lease.owner == "first"
+        first_lease_ends = lease.expires_at
+    # The lease lasts 2 s and the second worker bids every 2/3 s; how soon its jobs then
+    # start depends on the machine, so the test checks the order, not the seconds.
     assert wait_until(lambda: any(r.owner == "second" for r in runs(tips_db)), 15), "no takeover"
     taken_over = min(r.started_at for r in runs(tips_db) if r.owner == "second")
-    # The lease lasts 2 s; the second worker bids every 2/3 s and starts its jobs at once.
-    assert taken_over - killed_at < timedelta(seconds=2 + 1.5), taken_over - killed_at
+    assert taken_over >= first_lease_ends, "the second worker ran a job inside the first's lease"
     assert all(r.started_at < killed_at for r in runs(tips_db) if r.owner == "first")
     assert lease_holder(tips_db.engine) == "second"
 
