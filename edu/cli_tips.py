@@ -347,7 +347,11 @@ def worker(
     job_worker.start()
     click.echo(f"worker {job_worker.owner} started (lease {lease_seconds:g} s)")
     sys.stdout.flush()
-    stop.wait()
+    # A short wait, not stop.wait(): Python runs a signal handler only in the main thread,
+    # when it next runs; the kernel may hand SIGTERM to another thread, and a main thread
+    # blocked in a lock for good would never see it (as Fleet.serve_forever does).
+    while not stop.wait(0.5):
+        pass
     job_worker.stop()
     click.echo(f"worker {job_worker.owner} stopped")
 

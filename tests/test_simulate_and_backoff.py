@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,14 +18,34 @@ from sqlmodel import Session, select
 from devices.coordinator import BACKOFF_MAX, backoff
 from devices.discovery import sweep
 from devices.fleet import Fleet
+from devices.fleet_device import PORT
 from edu.inventory import Inventory
 from edu.models import Device
 
 pytestmark = pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning")
 
 
+def free_block(count: int) -> int:
+    """Return N for a 127.0.N.10 block (N in 200-239) whose first *count* miIO ports are free.
+
+    `edu simulate --base` refuses a taken address, as it should; another test run on this
+    machine may hold some of these blocks, so pick one nobody holds now.
+    """
+    for step in range(40):
+        block = 200 + (os.getpid() + step) % 40
+        with ExitStack() as held:
+            try:
+                for host in range(10, 10 + count):
+                    probe = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+                    probe.bind((f"127.0.{block}.{host}", PORT))
+            except OSError:
+                continue
+        return block
+    pytest.fail("no free 127.0.2xx.10 block for `edu simulate`")
+
+
 def test_edu_simulate_runs_a_fleet_a_sweep_finds(tmp_path: Path) -> None:
-    block = 200 + os.getpid() % 40
+    block = free_block(len(Fleet.load("household").devices))
     base = f"127.0.{block}.10"
     command = [str(Path(sys.executable).with_name("edu")), "simulate", "--base", base, "--json"]
     with subprocess.Popen(
