@@ -15,8 +15,8 @@ def plain_text(value: object, limit: int = 60) -> str:
 def whole_number(value: object, maximum: int) -> int | None:
     """Return *value* as a whole number from 0 to *maximum*, or None for anything else.
 
-    Only ASCII digits count: ``str.isdigit`` also accepts "²" and "٣", which int() refuses
-    or reads, and a number past a column's range fails in the database, not here.
+    Only ASCII digits count (``str.isdigit`` also accepts "²", which int() refuses), and a
+    number past *maximum*, a column's range, is None here instead of an error in the database.
     """
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # JSON Schema counts 7.0 as an integer
