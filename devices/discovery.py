@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
-from devices.networks import MAX_PREFIX, check_ip, parse_networks
+from devices.networks import check_ip, parse_networks
 from devices.protocol import HELLO, PORT, PacketError, parse_hello
 
 logger = logging.getLogger(__name__)
@@ -202,18 +202,10 @@ Networks = Iterable[IPv4Network | str] | IPv4Network | str
 
 
 def _networks(networks: Networks) -> list[IPv4Network]:
-    """Check ranges given as text or IPv4Network objects, as parse_networks does."""
+    """Check ranges given as text or IPv4Network objects, with parse_networks's rules."""
     if isinstance(networks, str | IPv4Network):
         networks = [networks]
-    parsed: list[IPv4Network] = []
-    for network in networks:
-        if isinstance(network, IPv4Network):
-            if network.prefixlen < MAX_PREFIX:
-                raise ValueError(f"network {network} is too large to sweep (at most /{MAX_PREFIX})")
-            parsed.append(network)
-        else:
-            parsed.extend(parse_networks([network]))
-    return parsed
+    return parse_networks([str(network) for network in networks])
 
 
 def _hosts(networks: Networks) -> list[str]:

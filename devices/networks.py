@@ -6,8 +6,9 @@ settings can be checked at start-up at no cost.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from ipaddress import IPv4Address, IPv4Network, ip_address, ip_network
+from collections.abc import Callable, Iterable
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+from typing import Any
 
 #: The largest range a sweep accepts: a /16 is 65,534 hellos.
 MAX_PREFIX = 16
@@ -18,21 +19,24 @@ def _shown(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _ipv4(value: object, parse: Callable[[str], Any], what: str, kind: str, example: str) -> Any:
+    """Parse *value* with *parse* (an ipaddress constructor); refuse what is not IPv4."""
+    try:
+        parsed = parse(str(value).strip())
+    except ValueError:
+        raise ValueError(f"not {what}: {_shown(value)} (expected {example})") from None
+    if parsed.version != 4:
+        raise ValueError(f"not an IPv4 {kind}: {_shown(value)} (miIO devices use IPv4)")
+    return parsed
+
+
 def parse_networks(values: Iterable[str]) -> list[IPv4Network]:
     """Parse CIDR ranges to sweep; raise a one-line ValueError for a bad or huge one."""
     if isinstance(values, str):
         values = [values]
     networks: list[IPv4Network] = []
     for value in values:
-        text = str(value).strip()
-        try:
-            network = ip_network(text, strict=False)
-        except ValueError:
-            raise ValueError(
-                f"not a network: {_shown(value)} (expected CIDR like 192.168.1.0/24)"
-            ) from None
-        if not isinstance(network, IPv4Network):
-            raise ValueError(f"not an IPv4 network: {_shown(value)} (miIO devices use IPv4)")
+        network = _ipv4(value, _cidr, "a network", "network", "CIDR like 192.168.1.0/24")
         if network.prefixlen < MAX_PREFIX:
             raise ValueError(
                 f"network {network} is too large to sweep ({network.num_addresses:,} addresses);"
@@ -43,14 +47,10 @@ def parse_networks(values: Iterable[str]) -> list[IPv4Network]:
     return networks
 
 
+def _cidr(text: str) -> IPv4Network | IPv6Network:
+    return ip_network(text, strict=False)
+
+
 def check_ip(ip: str) -> str:
     """Return *ip* as an IPv4 address; raise a one-line ValueError for anything else."""
-    try:
-        address = ip_address(str(ip).strip())
-    except ValueError:
-        raise ValueError(
-            f"not an IP address: {_shown(ip)} (expected one like 192.168.1.20)"
-        ) from None
-    if not isinstance(address, IPv4Address):
-        raise ValueError(f"not an IPv4 address: {_shown(ip)} (miIO devices use IPv4)")
-    return str(address)
+    return str(_ipv4(ip, ip_address, "an IP address", "address", "one like 192.168.1.20"))

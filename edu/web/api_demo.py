@@ -31,10 +31,9 @@ def _refused(exc: DemoError, name: str) -> tuple[Response, int]:
     return response, status
 
 
-def _device(did: int) -> dict[str, Any]:
+def _device(found: Any) -> dict[str, Any]:
     """One device's board row and its guided demo."""
-    found = demo.device_or_404(did)
-    return {**demo.board_view(did), **demo.device_demo(found).to_dict()}
+    return {**demo.board_view(found.did), **demo.device_demo(found).to_dict()}
 
 
 def _reset(result: sessions.Reset) -> tuple[Response, int]:
@@ -56,7 +55,7 @@ def demo_devices() -> Response:
 @demo.staff_required
 def demo_device(did: int) -> Response:
     """One device: its state and its guided demo, step by step."""
-    return jsonify(_device(did))
+    return jsonify(_device(demo.device_or_404(did)))
 
 
 @bp.route("/demo/devices/<did:did>/start", methods=["POST"])
@@ -68,7 +67,7 @@ def demo_start(did: int) -> Response | tuple[Response, int]:
         sessions.start(demo.desk(), demo.staff(), did, now=demo.clock())
     except DemoError as exc:
         return _refused(exc, found.display_name)
-    return jsonify(_device(did))
+    return jsonify(_device(found))
 
 
 @bp.route("/demo/devices/<did:did>/show", methods=["POST"])
