@@ -1,4 +1,4 @@
-"""Usage detection: the detect-rule language, flat status snapshots, and "in use" detections."""
+"""The detect-rule language and flat status snapshots: what a device state says, as data."""
 
 from __future__ import annotations
 
@@ -11,12 +11,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from devices.vocabulary import Vocabulary
-
-__all__ = ["Detection", "Rule", "RuleError", "compile_rule", "detect", "read_status", "snapshot"]
+__all__ = ["Rule", "RuleError", "compile_rule", "read_status", "resolve_keys", "snapshot"]
 
 logger = logging.getLogger(__name__)
 
@@ -318,59 +315,3 @@ def snapshot(status: Any, *, extra: Mapping[str, Any] | None = None) -> dict[str
     if extra:
         fields.update((str(k), v) for k, v in extra.items())
     return dict(_json_fields(fields))
-
-
-# ---------------------------------------------------------------- detection
-
-
-@dataclass(frozen=True, order=True)
-class Detection:
-    """A capability seen in use: by a detect rule ("state") or a setting change ("change")."""
-
-    capability: str
-    how: str
-
-
-def detect(
-    snapshot: Snapshot,
-    previous: Snapshot | None,
-    *,
-    capabilities: Iterable[str],
-    settings: Mapping[str, str] | None = None,
-    own_writes: Iterable[str] = (),
-    vocabulary: Vocabulary | None = None,
-) -> list[Detection]:
-    """Return the device's capabilities in use, sorted and deduplicated.
-
-    *settings* maps capability ids to the descriptor id that writes them (the extract()
-    report); *own_writes* lists what Feature Coach wrote since *previous* (capability ids,
-    descriptor ids, snapshot keys or setter names), whose changes are not a person's use.
-    """
-    if vocabulary is None:
-        from devices.vocabulary import Vocabulary
-
-        vocabulary = Vocabulary.load()
-    settings = settings or {}
-    ours = set(own_writes)
-    found: set[Detection] = set()
-    for cap_id in sorted(set(capabilities)):
-        if cap_id not in vocabulary:
-            logger.debug("Ignoring unknown capability %s", cap_id)
-            continue
-        cap = vocabulary[cap_id]
-        if cap.detect is not None and cap.detect(snapshot):
-            found.add(Detection(cap_id, "state"))
-        if previous is None or not cap.detect_changes:
-            continue
-        patterns = [settings[cap_id], *cap.change_keys] if cap_id in settings else cap.change_keys
-        changed = [
-            key
-            for key in resolve_keys(patterns, snapshot, previous)
-            if snapshot.get(key) is not None
-            and previous.get(key) is not None
-            and snapshot[key] != previous[key]
-        ]
-        written = {cap_id, settings.get(cap_id), *changed, *cap.setting_methods}
-        if changed and not ours & written:
-            found.add(Detection(cap_id, "change"))
-    return sorted(found)

@@ -10,14 +10,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import yaml
 
 from devices import detectors
-
-if TYPE_CHECKING:
-    from devices.capabilities import _Item
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +32,14 @@ class VocabularyError(ValueError):
     """The vocabulary file is broken; the message is one line naming the file and entry."""
 
 
+class SpecItem(Protocol):
+    """What a MIoT rule reads of a descriptor: its kind, (service, type name) and choices."""
+
+    kind: str
+    miot: tuple[str, str] | None
+    choices: list[str] | None
+
+
 @dataclass(frozen=True)
 class MiotRule:
     """Matches a MIoT property or action (or any item of a service) by its type name."""
@@ -44,7 +49,7 @@ class MiotRule:
     service: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
 
-    def matches(self, item: _Item) -> bool:
+    def matches(self, item: SpecItem) -> bool:
         """Return True when the descriptor *item* has the MIoT type this rule names."""
         if item.miot is None or (self.service and item.miot[0] not in self.service):
             return False

@@ -89,7 +89,7 @@ def store_poll(
 ) -> dict[str, Any]:
     """Record one poll of *device*: status, back-off, snapshot, and the usage it shows."""
     from devices.coordinator import backoff
-    from devices.detectors import detect
+    from devices.usage import detect
 
     device.last_polled = now
     if result.identity is not None and result.identity.status == "online":

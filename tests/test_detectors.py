@@ -11,12 +11,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from devices.detectors import Detection, RuleError, compile_rule, detect, snapshot
+from devices.detectors import RuleError, compile_rule, snapshot
+from devices.usage import Detection
+from devices.usage import detect as detect_with
 from devices.vocabulary import Vocabulary
 
 FAN_CAPS = ["buzzer", "child-lock", "indicator-light", "natural-wind", "off-timer", "oscillation",
             "oscillation-angle", "speed-level"]  # fmt: skip
 TOKEN = "0" * 32
+
+
+def detect(*args: Any, **kwargs: Any) -> list[Detection]:
+    """Detect with the shipped vocabulary unless the test gives its own."""
+    kwargs.setdefault("vocabulary", Vocabulary.load())
+    return detect_with(*args, **kwargs)
 
 
 def za4_status(**changes: Any) -> Any:
