@@ -116,8 +116,8 @@ def main() -> None:
 
     from devices.discovery import Discovered
     from edu.config import Settings
-    from edu.db import create_schema, make_engine
-    from edu.inventory import Inventory
+    from edu.schema import create_schema, make_engine
+    from edu.services.inventory import Inventory
 
     with tempfile.TemporaryDirectory(prefix="edu-bench-poll-") as tmp:
         folder = Path(tmp)

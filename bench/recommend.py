@@ -21,9 +21,10 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from devices.vocabulary import Vocabulary
-from edu.db import create_schema, key, make_engine, unit_of_work, utcnow
+from edu.db import key, unit_of_work, utcnow
 from edu.models import Device, DeviceCapability, Household, Person, UsageEvent
-from edu.recommend import recommend
+from edu.schema import create_schema, make_engine
+from edu.services.recommend import recommend
 from edu.state import clear_state_cache
 from lessons.catalogue import Catalogue, Lesson
 

@@ -42,9 +42,10 @@ def build(instance: Path, devices: int) -> int:
     from devices.tokens import TokenVault
     from devices.vocabulary import Vocabulary
     from edu.config import Settings
-    from edu.db import create_schema, make_engine, unit_of_work, utcnow
+    from edu.db import unit_of_work, utcnow
     from edu.models import Device, DeviceCapability, Household, Person
-    from edu.people import hash_pin
+    from edu.schema import create_schema, make_engine
+    from edu.services.people import hash_pin
 
     settings = Settings.from_env({"EDU_INSTANCE": str(instance)})
     settings.ensure_instance()

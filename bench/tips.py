@@ -39,8 +39,8 @@ def rss_mb() -> float:
 def build(url: str, people: int, seed: int = 7) -> dict[str, int]:
     """Fill an empty database with households, devices, capabilities, usage and progress."""
     from edu.catalogue import catalogue
-    from edu.db import create_schema, make_engine
     from edu.models import Device, DeviceCapability, FeatureUse, Household, LessonProgress, Person
+    from edu.schema import create_schema, make_engine
 
     rng = random.Random(seed)
     book = catalogue()
@@ -145,7 +145,7 @@ def build(url: str, people: int, seed: int = 7) -> dict[str, int]:
 def child(url: str, instance: str) -> None:
     """Run the tip run once (in this fresh process) and print its figures as JSON."""
     from edu.config import Settings
-    from edu.db import make_engine
+    from edu.schema import make_engine
     from edu.tips.run import run_tips
 
     settings = Settings.from_env({"EDU_INSTANCE": instance, "EDU_DATABASE_URL": url})

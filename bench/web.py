@@ -73,13 +73,13 @@ def big_catalogue() -> Any:
 def patch_catalogue(book: Any) -> None:
     """Make the application use *book* as its lesson catalogue (in this process)."""
     import edu.catalogue
-    import edu.recommend
+    import edu.services.recommend
 
     def replacement(root: str | None = None) -> Any:
         return book
 
     edu.catalogue.catalogue = replacement  # type: ignore[assignment]
-    edu.recommend.catalogue = replacement  # type: ignore[assignment]
+    edu.services.recommend.catalogue = replacement  # type: ignore[assignment]
 
 
 def build(instance: Path) -> dict[str, Any]:
@@ -89,9 +89,10 @@ def build(instance: Path) -> dict[str, Any]:
 
     from devices.vocabulary import Vocabulary
     from edu.config import Settings
-    from edu.db import create_schema, make_engine, utcnow
+    from edu.db import utcnow
     from edu.models import Device, DeviceCapability, FeatureUse, Household, Person, UsageEvent
-    from edu.people import hash_pin
+    from edu.schema import create_schema, make_engine
+    from edu.services.people import hash_pin
 
     settings = Settings.from_env({"EDU_INSTANCE": str(instance)})
     settings.ensure_instance()

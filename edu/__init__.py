@@ -21,11 +21,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from flask import Flask
 
     from edu.config import Settings
-    from edu.db import create_schema, make_engine
-    from edu.inventory import Inventory
-    from edu.web import errors, i18n, security, session
+    from edu.schema import create_schema, make_engine
+    from edu.services.inventory import Inventory
+    from edu.services.scans import ScanTracker
+    from edu.web import errors, i18n, security, session, store_desk
     from edu.web.routing import CONVERTERS
-    from edu.web.scans import ScanTracker
 
     config = dict(test_config or {})
     settings: Settings = config.pop("EDU_SETTINGS", None) or Settings.from_env()
@@ -56,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["edu.engine"] = engine
     app.extensions["edu.inventory"] = Inventory.open(engine, settings)
     app.extensions["edu.scans"] = ScanTracker()
+    store_desk.install_desk(app)
     session.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
@@ -66,7 +67,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from edu.web import api, demo, devices, household, lessons, setup, tips
+    """Register every blueprint of the app: the pages, then the JSON API."""
+    from edu.web.api import household as household_api
+    from edu.web.api import store as store_api
+    from edu.web.pages import devices, household, kiosk, lessons, setup, store, tips
 
-    for module in (setup, household, devices, lessons, tips, demo, api):
+    for module in (setup, household, devices, lessons, tips, store, kiosk):
+        app.register_blueprint(module.bp)
+    for module in (household_api, store_api):
         app.register_blueprint(module.bp)

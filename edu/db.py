@@ -72,27 +72,17 @@ def _write_ahead_log(cursor: Any) -> None:
             time.sleep(0.02)
 
 
-def make_engine(url: str) -> Engine:
-    """Build an engine for *url* (SQLite file or PostgreSQL)."""
+def build_engine(url: str) -> Engine:
+    """Build a bare engine for *url* (SQLite file or PostgreSQL); edu.schema opens the app's."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 5}
     engine = create_engine(url, **kwargs)
-    from edu.state import track_revisions
-
-    track_revisions()
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
-
-
-def create_schema(engine: Engine) -> None:
-    """Bring the database to the current schema: every table, every migration (edu.migrations)."""
-    from edu.migrations import upgrade
-
-    upgrade(engine)
 
 
 @contextmanager
@@ -100,6 +90,21 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
     """Open a session and commit everything done in the block, or nothing."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+@contextmanager
+def unit(session: Session) -> Iterator[Session]:
+    """Commit what the block does, or nothing; works whether or not a read already began."""
+    if not session.in_transaction():
+        with session.begin():
+            yield session
+        return
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
 
 
 class _HasId(Protocol):

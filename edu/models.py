@@ -1,4 +1,4 @@
-"""SQLModel tables: households, devices, their capabilities, snapshots and usage."""
+"""SQLModel tables: households, people, devices, their capabilities, snapshots, usage and sign-ins."""
 
 from __future__ import annotations
 
@@ -192,3 +192,26 @@ class PendingRevert(SQLModel, table=True):
     done: bool = False
     attempts: int = 0
     last_error: str = ""
+
+
+class ApiToken(SQLModel, table=True):
+    """A person's token for the JSON API; only its SHA-256 digest is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
+    name: str = ""
+    digest: str = Field(index=True, unique=True, repr=False)
+    hint: str = ""  # the last four characters, so a person can tell tokens apart
+    created_at: datetime = _when(default_factory=utcnow)
+    last_used: datetime | None = _when(default=None)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One PIN entered for a profile, right or wrong: the sign-in rate limit counts these."""
+
+    __table_args__ = (Index("ix_login_attempt_person_at", "person_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
+    at: datetime = _when(default_factory=utcnow)
+    ok: bool = False

@@ -26,14 +26,14 @@ from web_fixtures import close_app
 from devices.capabilities import snapshot as flatten
 from devices.fleet import Fleet, SimulatedDevice
 from edu.config import Settings
-from edu.db import create_schema, make_engine
-from edu.demo.audit import Staff
-from edu.demo.seed import seed_people
-from edu.demo.sessions import Desk
-from edu.demo.throttle import Throttle
-from edu.demo_household import find_and_scan
-from edu.inventory import Inventory
 from edu.models import Device, Person
+from edu.schema import create_schema, make_engine
+from edu.services.inventory import Inventory
+from edu.simulated.household import find_and_scan
+from edu.store.audit import Staff
+from edu.store.seed import seed_people
+from edu.store.sessions import Desk
+from edu.store.throttle import Throttle
 
 SHOP = "Corner Electronics"
 STAFF, STAFF_PIN = "Sam", "2468"
@@ -184,8 +184,8 @@ def demo_app(
     settings = store_settings(instance)
     app = make_app(settings, **config)
     ticks = ticks or FakeTime()
-    app.extensions["edu.demo.clock"] = clock or Clock()
-    app.extensions["edu.demo.desk"] = Desk(
+    app.extensions["edu.store.clock"] = clock or Clock()
+    app.extensions["edu.store.desk"] = Desk(
         app.extensions["edu.inventory"],
         throttle=Throttle(clock=ticks, sleep=ticks.sleep),
         timeout=timedelta(seconds=settings.demo_timeout),

@@ -12,9 +12,9 @@ import pytest
 from devices.discovery import discover
 from devices.fleet import Fleet
 from edu.config import Settings
-from edu.db import create_schema, make_engine
-from edu.inventory import Inventory
-from edu.simulation import token_file_for
+from edu.schema import create_schema, make_engine
+from edu.services.inventory import Inventory
+from edu.simulated.fleet import token_file_for
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from web_fixtures import Web, close_app, make_app, settings_for
 
 from edu.db import key, unit_of_work
 from edu.models import Device, Person, PersonDevice
-from edu.people import hash_pin
+from edu.services.people import hash_pin
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVICES = 230  # five pages of 50 on the devices page, three of 100 in the API

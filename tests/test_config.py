@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import Session
 
 from edu.config import Settings
-from edu.db import create_schema, make_engine
 from edu.models import Household
+from edu.schema import create_schema, make_engine
 
 
 @pytest.mark.default_database

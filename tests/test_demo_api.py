@@ -11,8 +11,8 @@ from flask import Flask
 from web_fixtures import Web
 
 from devices.fleet import Fleet
-from edu.demo import sessions
-from edu.demo.sessions import DemoError
+from edu.store import sessions
+from edu.store.sessions import DemoError
 
 FAN = "Study fan"
 

@@ -23,8 +23,8 @@ from sqlmodel import Session, select
 
 from devices.capabilities import snapshot as flatten
 from devices.fleet import Fleet, SimulatedDevice
-from edu.demo.models import DemoDevice
 from edu.models import Device
+from edu.store.models import DemoDevice
 
 pytestmark = pytest.mark.slow
 

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from process_helpers import get_when_up, running_demo
 
 from edu.cli import main
-from edu.cli_demo import _announce, urls
+from edu.cli.demos import _announce, urls
 from edu.config import Settings
-from edu.demo.seed import Shop
+from edu.store.seed import Shop
 
 
 @pytest.mark.slow

@@ -8,10 +8,10 @@ import pytest
 from demo_fixtures import MANAGER_PIN, STAFF_PIN, T0, Store, store_settings
 from sqlmodel import col, select
 
-from edu.demo import board, script, sessions, snapshot
-from edu.demo.models import DemoDevice, DemoSession, DemoStep, StaffAction
-from edu.demo.sessions import DemoError, Desk
 from edu.models import Device, Household
+from edu.store import board, script, sessions, snapshot
+from edu.store.models import DemoDevice, DemoSession, DemoStep, StaffAction
+from edu.store.sessions import DemoError, Desk
 
 FAN, LIGHT, PURIFIER = "Study fan", "Kitchen ceiling light", "Bedroom purifier"
 
@@ -255,7 +255,7 @@ def test_steps_are_recorded_with_their_outcome(store: Store) -> None:
 def test_the_worker_applies_the_timeout_in_the_background(store: Store) -> None:
     import time
 
-    from edu.demo.worker import DemoWorker
+    from edu.store.worker import DemoWorker
 
     did = store.did(FAN)
     sessions.start(store.desk, store.staff, did, now=T0)

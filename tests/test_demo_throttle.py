@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from demo_fixtures import T0, FakeTime, Store
 
-from edu.demo import sessions
-from edu.demo.sessions import DemoError
-from edu.demo.throttle import DeviceBusy, Throttle
+from edu.store import sessions
+from edu.store.sessions import DemoError
+from edu.store.throttle import DeviceBusy, Throttle
 
 
 def test_a_second_command_within_a_second_waits_for_its_turn() -> None:

@@ -13,9 +13,9 @@ from sqlmodel import Session, col, select
 from web_fixtures import Web
 
 from devices.fleet import Fleet
-from edu.demo import board, script, sessions
-from edu.demo.models import DemoDevice, StaffAction
 from edu.models import Device, DeviceCapability, Household, Person
+from edu.store import board, script, sessions
+from edu.store.models import DemoDevice, StaffAction
 
 VACUUM, SPOT, HOME = "Living room vacuum", "vacuum-spot-cleaning", "vacuum-return-to-dock"
 # python-miio's Roborock state codes for a robot that is cleaning somewhere

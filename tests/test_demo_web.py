@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from web_fixtures import Web
 
 from devices.fleet import Fleet
-from edu.demo.models import DemoStep, KioskView, StaffAction
+from edu.store.models import DemoStep, KioskView, StaffAction
 
 FAN = "Study fan"
 
@@ -97,7 +97,7 @@ def test_a_home_has_no_demo_pages(store_web: Web, store_app: Flask) -> None:
 
 def test_members_cannot_use_the_board(store_web: Web, store_app: Flask) -> None:
     from edu.models import Household
-    from edu.people import add_person
+    from edu.services.people import add_person
 
     with Session(store_app.extensions["edu.engine"]) as session, session.begin():
         shop = session.exec(select(Household)).one()
@@ -109,7 +109,7 @@ def test_members_cannot_use_the_board(store_web: Web, store_app: Flask) -> None:
 def test_the_timeout_runs_when_the_board_refreshes(
     store_web: Web, store_app: Flask, fleet: Fleet
 ) -> None:
-    clock: Clock = store_app.extensions["edu.demo.clock"]
+    clock: Clock = store_app.extensions["edu.store.clock"]
     sign_in_staff(store_web, store_app)
     did = _did(fleet, FAN)
     store_web.post(f"/demo/device/{did}/start")

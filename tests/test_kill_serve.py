@@ -32,8 +32,9 @@ from tips_fixtures import HttpReceiver
 from web_fixtures import PINS, settings_for
 
 from devices.fleet import Fleet
-from edu.db import key, make_engine, unit_of_work
+from edu.db import key, unit_of_work
 from edu.models import Household, Person
+from edu.schema import make_engine
 from edu.tips.channels import ChannelVault, describe
 from edu.tips.models import TipChannel, TipPolicy
 

@@ -15,9 +15,9 @@ from sqlmodel import Session, select
 from devices.discovery import discover
 from devices.fleet import Fleet
 from edu.cli import main
-from edu.inventory import Inventory
 from edu.models import UsageEvent
-from edu.simulation import token_file_for
+from edu.services.inventory import Inventory
+from edu.simulated.fleet import token_file_for
 
 pytestmark = pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning")
 

@@ -20,9 +20,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from tips_fixtures import create_postgres_database, postgres_available
 
-from edu.db import create_schema, make_engine, unit_of_work, utcnow
+from edu.db import unit_of_work, utcnow
 from edu.migrations import config, current, head, metadata, migrating
 from edu.models import Device, DeviceCapability, Household
+from edu.schema import create_schema, make_engine
 
 LATER_TABLES = {"tipdelivery", "inboxitem", "demo_step"}  # as if added after the database
 ID_COLUMNS = (("device", "did"), ("tipdelivery", "device_did"), ("inboxitem", "device_did"))

@@ -30,7 +30,7 @@ from miio.devtools.simulators.miotsimulator import MiotSimulator, SimulatedDevic
 
 from devices.discovery import discover
 from devices.fleet_sim import DATA
-from edu.inventory import Inventory
+from edu.services.inventory import Inventory
 
 INTEGRATIONS = Path(miio.__file__).parent / "integrations"
 ZERO_TOKEN = "0" * 32  # python-miio's simulators answer to this token only

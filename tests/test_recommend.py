@@ -16,11 +16,11 @@ from devices.fleet import Fleet
 from edu.catalogue import catalogue
 from edu.cli import main
 from edu.db import unit_of_work, utcnow
-from edu.inventory import Inventory
 from edu.models import Device, Person
-from edu.people import NotFound, add_person, find_person, mark_lesson, set_devices
-from edu.recommend import Recommendation, device_progress, recommend
-from edu.simulation import token_file_for
+from edu.services.inventory import Inventory
+from edu.services.people import NotFound, add_person, find_person, mark_lesson, set_devices
+from edu.services.recommend import Recommendation, device_progress, recommend
+from edu.simulated.fleet import token_file_for
 
 pytestmark = pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning")
 

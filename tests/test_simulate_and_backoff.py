@@ -19,8 +19,8 @@ from devices.coordinator import BACKOFF_MAX, backoff
 from devices.discovery import sweep
 from devices.fleet import Fleet
 from devices.fleet_device import PORT
-from edu.inventory import Inventory
 from edu.models import Device
+from edu.services.inventory import Inventory
 
 pytestmark = pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning")
 

@@ -1,4 +1,4 @@
-"""The tip run's fast chooser agrees with `edu.recommend` on varied households."""
+"""The tip run's fast chooser agrees with `edu.services.recommend` on varied households."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from edu.models import (
     Person,
     PersonDevice,
 )
-from edu.recommend import recommend
+from edu.services.recommend import recommend
 from edu.state import read_state, read_states
 from edu.tips.pick import Picker
 

@@ -11,8 +11,8 @@ from tips_fixtures import TipsDB
 from edu.catalogue import catalogue
 from edu.db import unit_of_work
 from edu.models import Device, Person
-from edu.people import mark_lesson
-from edu.recommend import recommend
+from edu.services.people import mark_lesson
+from edu.services.recommend import recommend
 from edu.tips import service
 from edu.tips.links import unsubscribe_token
 from edu.tips.models import InboxItem, TipDelivery

@@ -18,10 +18,10 @@ from sqlalchemy import inspect, text
 from sqlmodel import Session, col, select
 from tips_fixtures import TipsDB
 
+from edu import jobs as scheduler
 from edu.db import utcnow
-from edu.tips import scheduler
+from edu.jobs import LEASE, Worker, acquire_lease, lease_holder, release_lease
 from edu.tips.models import InboxItem, SchedulerLease, SchedulerRun
-from edu.tips.scheduler import LEASE, Worker, acquire_lease, lease_holder, release_lease
 
 T0 = datetime(2025, 6, 2, 8, 30, tzinfo=UTC)  # 10:30 in Berlin
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from web_fixtures import Web
 
 from devices.fleet import Fleet
-from edu.web.models import ApiToken
+from edu.models import ApiToken
 
 STUDY_FAN = "zhimi.fan.za4"
 

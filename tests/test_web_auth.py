@@ -10,8 +10,7 @@ from sqlmodel import Session, select
 from web_fixtures import Web
 
 from edu.db import utcnow
-from edu.models import Household, Person
-from edu.web.models import LoginAttempt
+from edu.models import Household, LoginAttempt, Person
 
 
 def test_every_page_leads_to_setup_until_the_household_exists(web: Web) -> None:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from process_helpers import get_when_up, running_demo
 
 from edu.cli import main
-from edu.cli_web import is_loopback, split_bind
+from edu.cli.serve import is_loopback, split_bind
 
 
 def test_serve_refuses_a_public_address_without_a_secret(

@@ -13,7 +13,7 @@ from web_fixtures import Web, close_app, make_app, settings_for
 
 from devices.fleet import Fleet
 from edu.models import Device, Person, PersonDevice
-from edu.simulation import token_file_for
+from edu.simulated.fleet import token_file_for
 
 STUDY_FAN = "zhimi.fan.za4"
 

@@ -13,7 +13,7 @@ from web_fixtures import Web, make_app, settings_for
 from devices.fleet import Fleet
 from edu.db import utcnow
 from edu.models import FeatureUse, PendingRevert, UsageEvent
-from edu.tryit import pending_reverts, run_due_reverts
+from edu.services.tryit import pending_reverts, run_due_reverts
 
 STUDY_FAN = "zhimi.fan.za4"
 LESSON = "fan-child-lock"

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from web_fixtures import Web
 
 from edu.models import Device, Person
-from edu.people import used_devices
+from edu.services.people import used_devices
 
 _SHOWN = re.compile(r'name="shown" value="(\d+)"')
 _TICKED = re.compile(r'name="device" value="(\d+)" checked')

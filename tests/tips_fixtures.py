@@ -31,8 +31,9 @@ from sqlalchemy.engine import Engine
 
 from edu.catalogue import catalogue
 from edu.config import Settings
-from edu.db import create_schema, make_engine, unit_of_work
+from edu.db import unit_of_work
 from edu.models import Device, DeviceCapability, FeatureUse, Household, Person
+from edu.schema import create_schema, make_engine
 
 POSTGRES_SERVER = os.environ.get("EDU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 ARRIVED = datetime(2024, 1, 1, tzinfo=UTC)  # the devices are not "new" at any test clock

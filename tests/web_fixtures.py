@@ -155,7 +155,7 @@ def web(client: FlaskClient) -> Web:
 def seed_household(app: Flask, fleet: Fleet) -> None:
     """Set up the household with Mia (admin), Leo and Ana, each using their devices."""
     from edu.models import Device
-    from edu.web import accounts
+    from edu.services import accounts
     from edu.web.security import household
 
     with app.test_request_context():
@@ -190,7 +190,7 @@ def seed_household(app: Flask, fleet: Fleet) -> None:
 def scanned_instance(fleet_session: Fleet, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An instance with the whole fleet scanned, tokens imported, polled once, people seeded."""
     from devices.discovery import discover
-    from edu.simulation import token_file_for
+    from edu.simulated.fleet import token_file_for
 
     fleet_session.reset()
     instance = tmp_path_factory.mktemp("scanned") / "instance"

@@ -1,6 +1,6 @@
 """Schema migrations (Alembic): every database, new or old, is brought to the current schema.
 
-``upgrade(engine)`` is what ``edu.db.create_schema`` runs at start-up:
+``upgrade(engine)`` is what ``edu.schema.create_schema`` runs at start-up:
 
 - an empty database gets every table at once (``create_all``) and is stamped as current;
 - any other database is upgraded to the newest revision; one from before migrations existed
@@ -41,10 +41,9 @@ def metadata() -> MetaData:
     """Every table of the project, registered by importing the model modules."""
     from sqlmodel import SQLModel
 
-    from edu import models  # noqa: F401  (households, devices, people, progress)
-    from edu.demo import models as demo_models  # noqa: F401  (store demo)
+    from edu import models  # noqa: F401  (households, devices, people, progress, API tokens)
+    from edu.store import models as demo_models  # noqa: F401  (store demo)
     from edu.tips import models as tip_models  # noqa: F401  (tip policy, ledger, inbox, lease)
-    from edu.web import models as web_models  # noqa: F401  (API tokens, pending reverts ...)
 
     return SQLModel.metadata
 
@@ -132,7 +131,7 @@ def revision(message: str) -> Path:
 
     from alembic import command
 
-    from edu.db import make_engine
+    from edu.db import build_engine as make_engine
 
     with tempfile.TemporaryDirectory(prefix="edu-revision-") as tmp:
         engine = make_engine(f"sqlite:///{tmp}/head.db")

@@ -1,11 +1,11 @@
-"""Choose each person's next tip fast: `edu.recommend`'s ranking, batched over many households.
+"""Choose each person's next tip fast: `edu.services.recommend`'s ranking, batched over many households.
 
 `recommend()` builds and ranks every candidate lesson of a person (close to a millisecond
 each with a few devices); a tip run for 100,000 people needs only the best candidate that
 may be sent. So this module reads many households in a handful of queries
 (`edu.state.read_states`), computes the ranking key alone per candidate,
 sharing per household what its people have in common, and builds the `Recommendation`
-through `edu.recommend.rank` for the winner only. The result equals taking `recommend()`
+through `edu.services.recommend.rank` for the winner only. The result equals taking `recommend()`
 in order and keeping the first item the tip filters allow; `tests/test_tips_pick.py`
 holds the two side by side.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from edu.recommend import Recommendation, candidates, hidden, rank, rank_key
+from edu.services.recommend import Recommendation, candidates, hidden, rank, rank_key
 from edu.state import DeviceRow, HouseholdState, PersonRow
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ class Picker:
         return found
 
     def key(self, pid: int, device: DeviceRow, lesson: Lesson) -> tuple[Any, ...]:
-        """Return the ranking key `edu.recommend.rank` gives this candidate for this person."""
+        """Return the ranking key `edu.services.recommend.rank` gives this candidate for this person."""
         prerequisites = [p for p in (self.book.get(r) for r in lesson.requires) if p]
         unmet = any(not self._knows(pid, p) for p in prerequisites)
         knowers = self._who_knows(lesson)

@@ -30,7 +30,7 @@ from edu.catalogue import catalogue
 from edu.config import Settings
 from edu.db import utcnow
 from edu.models import Household, Person
-from edu.recommend import Recommendation
+from edu.services.recommend import Recommendation
 from edu.state import DeviceRow, PersonRow, read_states
 from edu.tips import policy as rules
 from edu.tips.delivery import CLAIM, Outcome, deliver_due, send_claimed

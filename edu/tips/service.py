@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from edu.config import Settings
 from edu.db import key, unit_of_work, utcnow
 from edu.models import Device, Household, Person
-from edu.people import NotFound
+from edu.services.people import NotFound
 from edu.tips import policy as rules
 from edu.tips.channels import ChannelError, ChannelVault, SendResult, describe, send_test
 from edu.tips.links import read_unsubscribe_token, unsubscribe_link

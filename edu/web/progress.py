@@ -13,9 +13,15 @@ from sqlmodel import Session
 
 from edu.catalogue import capability_titles
 from edu.models import Household, Person
-from edu.recommend import DeviceProgress, Recommendation, device_progress, load_state, recommend
+from edu.paging import Page, page_of
+from edu.services.recommend import (
+    DeviceProgress,
+    Recommendation,
+    device_progress,
+    load_state,
+    recommend,
+)
 from edu.state import DeviceRow, HouseholdState, PersonRow
-from edu.web.paging import Page, page_of
 
 
 def feature_title(capability: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import secrets
@@ -45,11 +44,6 @@ def instance_secret(instance: Path) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
-def token_digest(token: str) -> str:
-    """Return the stored form of an API token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 # -- CSRF -------------------------------------------------------------------------------
 
 
@@ -86,7 +80,7 @@ def _load_identity() -> Response | None:
     g.via_token = False
     token = _bearer() if is_api() else None
     if token is not None:
-        from edu.web.accounts import person_for_token
+        from edu.services.accounts import person_for_token
 
         person = person_for_token(db(), token)
         if person is None:

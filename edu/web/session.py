@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, g
+from flask_babel import gettext as _
 from sqlmodel import Session
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from edu.config import Settings
-    from edu.inventory import Inventory
+    from edu.services.inventory import Inventory
+    from edu.services.scans import ScanTracker
 
 
 def engine() -> Engine:
@@ -31,26 +31,31 @@ def settings() -> Settings:
     return current_app.config["EDU_SETTINGS"]  # type: ignore[no-any-return]
 
 
+def scans() -> ScanTracker:
+    """Return the app's scan tracker (one scan at a time)."""
+    return current_app.extensions["edu.scans"]  # type: ignore[no-any-return]
+
+
+def start_scan() -> tuple[bool, str | None]:
+    """Start a scan of the configured networks; return (started, problem)."""
+    networks = settings().networks
+    if not networks:
+        return False, _(
+            "No networks are configured. Set EDU_NETWORKS to the range your devices "
+            "live in (for example 192.168.1.0/24), or add a device by its address."
+        )
+    try:
+        started = scans().start(inventory(), networks)
+    except ValueError as exc:
+        return False, str(exc)
+    return started, None
+
+
 def db() -> Session:
     """Return this request's session, opening it on first use."""
     if "edu_db" not in g:
         g.edu_db = Session(engine(), expire_on_commit=False)
     return g.edu_db  # type: ignore[no-any-return]
-
-
-@contextmanager
-def unit(session: Session) -> Iterator[Session]:
-    """Commit what the block does, or nothing; works whether or not a read already began."""
-    if not session.in_transaction():
-        with session.begin():
-            yield session
-        return
-    try:
-        yield session
-    except BaseException:
-        session.rollback()
-        raise
-    session.commit()
 
 
 def _close(_exc: BaseException | None = None) -> None:

@@ -1,0 +1,259 @@
+"""What every `edu` command shares: one-line errors, the lazy context, output and flags."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class DatabaseError(OSError):
+    """The database cannot be opened or brought to the current schema."""
+
+
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ValueError, OSError)
+
+
+def fail(message: str) -> None:
+    """Print a one-line error and exit non-zero."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def expected_errors(fn: F) -> F:
+    """Turn expected failures into one-line errors, never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except click.exceptions.Exit:
+            raise
+        except EXPECTED_ERRORS as exc:
+            fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Context:
+    """What every command shares: settings and, lazily, the database and inventory."""
+
+    def __init__(self, **overrides: Any) -> None:
+        self.overrides = overrides
+        self._settings: Any = None
+        self._engine: Any = None
+
+    @property
+    def settings(self) -> Any:
+        if self._settings is None:
+            from edu.config import Settings
+
+            self._settings = Settings.from_env(**self.overrides)
+        return self._settings
+
+    @property
+    def engine(self) -> Any:
+        if self._engine is None:
+            from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+            from edu.schema import create_schema, make_engine
+
+            self.settings.ensure_instance()
+            try:
+                engine = make_engine(self.settings.database_url)
+                create_schema(engine)
+            except SQLAlchemyError as exc:  # a bad URL, a server away, a file locked too long
+                reason = exc.orig if isinstance(exc, DBAPIError) else exc
+                raise DatabaseError(f"cannot open the database: {reason}") from None
+            self._engine = engine
+        return self._engine
+
+    def close(self) -> None:
+        """Release the database connections (at the end of the command)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def inventory(self) -> Any:
+        from edu.services.inventory import Inventory
+
+        return Inventory.open(self.engine, self.settings)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def emit(data: Any, as_json: bool, render: Callable[[Any], object]) -> None:
+    """Print *data* as JSON or through *render*."""
+    if as_json:
+        click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+    else:
+        render(data)
+
+
+def lines(template: Callable[[dict[str, Any]], str]) -> Callable[[list[dict[str, Any]]], None]:
+    """Return a renderer that prints one line per row."""
+
+    def render(rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            click.echo(template(row))
+
+    return render
+
+
+@contextmanager
+def progress_bar(total: int, label: str, quiet: bool) -> Iterator[Callable[[int], None]]:
+    """Yield an advance(n) callback; draws a bar only on a terminal and when not quiet."""
+    if quiet or total == 0 or not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def fleet_options(fn: F) -> F:
+    """The simulated fleet's flags shared by `simulate` and `demo`."""
+    fn = click.option(
+        "--base", default="127.0.0.10", show_default=True, help="First loopback address to bind."
+    )(fn)
+    return click.option(
+        "--fleet",
+        "fleet_name",
+        default="household",
+        show_default=True,
+        help="A shipped fleet name or a fleet YAML file.",
+    )(fn)
+
+
+def network_options(fn: F) -> F:
+    """The discovery flags shared by `discover` and `scan`."""
+    options = [
+        click.option(
+            "--network",
+            "networks",
+            multiple=True,
+            help="CIDR range to sweep with unicast hellos (repeatable; default EDU_NETWORKS).",
+        ),
+        click.option(
+            "--ip", "ips", multiple=True, help="A device address to probe directly (repeatable)."
+        ),
+        click.option(
+            "--broadcast", is_flag=True, help="Also send a broadcast hello on the local network."
+        ),
+        click.option("--mdns", is_flag=True, help="Also browse mDNS for _miio._udp.local."),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0.05, max=60),
+            default=None,
+            help="Seconds to wait for hello replies (default EDU_DISCOVERY_TIMEOUT or 2).",
+        ),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def ip_order(ip: str | None) -> tuple[int, ...]:
+    """Sort key for addresses in numeric order (an unknown address first)."""
+    return tuple(int(part) for part in ip.split(".")) if ip else (0,)
+
+
+def render_devices(rows: list[dict[str, Any]]) -> None:
+    """Print devices as a table a person can read."""
+    click.echo(f"{len(rows)} device(s)")
+    for row in rows:
+        caps = ", ".join(row["capabilities"]) or "-"
+        click.echo(
+            f"  {row['ip'] or '?':<15} {row['model'] or 'unknown model':<26} {row['family'] or '-':<12} "
+            f"{row['status']:<12} {len(row['capabilities'])} features"
+        )
+        if row["detail"]:
+            click.echo(f"      {row['detail']}")
+        if row["capabilities"]:
+            click.echo(f"      {caps}")
+
+
+# -- serving the page ----------------------------------------------------------------------
+
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 5000
+
+
+def is_loopback(host: str) -> bool:
+    """Tell whether *host* is a loopback address (or localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def split_bind(bind: str) -> tuple[str, int]:
+    """Split EDU_BIND ("host:port") into its parts."""
+    host, _, port = bind.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"EDU_BIND must look like 127.0.0.1:5000, not {bind!r}")
+    return host, int(port)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail early, in one line, when the port is taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise ValueError(
+                f"port {port} on {host} is in use (choose another with --port)"
+            ) from None
+
+
+def check_demo(base: str, host: str, port: int, *, serve: bool) -> None:
+    """Check a demo's fleet address, then where it will serve, before anything starts."""
+    from edu.simulated.fleet import check_loopback
+
+    check_loopback(base)
+    if serve:
+        if not is_loopback(host):
+            fail("the demo serves on a loopback address only (127.0.0.1)")
+        check_port_free(host, port)
+
+
+def run_server(app: Flask, host: str, port: int, *, threads: int = 8) -> None:
+    """Serve *app* with waitress, running due reverts in the background, until Ctrl-C."""
+    from waitress import serve
+
+    from edu.jobs import start_background, stop_background
+    from edu.services.tryit import RevertWorker
+    from edu.store.worker import DemoWorker
+
+    inventory = app.extensions["edu.inventory"]
+    reverts = RevertWorker(inventory)
+    demos = DemoWorker(app.extensions["edu.store.desk"])
+    reverts.start()
+    demos.start()
+    # device polls and tip runs; with several processes on one database, the lease holder only
+    start_background(app.extensions["edu.engine"], inventory.settings, inventory=inventory)
+    try:
+        serve(app, host=host, port=port, threads=threads, ident="Feature Coach", _quiet=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_background()
+        for worker in (demos, reverts):
+            worker.stop()
+        for worker in (demos, reverts):
+            worker.join(timeout=10)  # let a revert or demo reset under way reach the device

@@ -1,0 +1,319 @@
+"""The worker: APScheduler jobs (device poll, tip run) that run in one process only, by lease.
+
+Every worker process competes for one lease row in the database (owner, expires_at). The
+holder renews it every third of its lifetime and runs an APScheduler 3 BackgroundScheduler
+whose jobs live in the project database (SQLAlchemyJobStore); the others only keep trying
+the lease. When the holder dies, its lease runs out and another worker takes over, with the
+persisted jobs: missed runs are coalesced into one. Each job checks the lease again before
+doing anything, so a holder that stalled past its lease never runs a job beside the new one.
+
+`start_background(engine, settings)` is what `edu serve` calls; `edu worker` runs the same in
+the foreground. Neither the app factory nor an import ever starts a scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, col
+
+from edu.config import Settings
+from edu.db import unit_of_work, utcnow
+from edu.tips.models import SchedulerLease, SchedulerRun
+
+logger = logging.getLogger(__name__)
+
+LEASE = "edu-worker"
+DEFAULT_LEASE_SECONDS = 60.0
+POLL_JOB_SECONDS = 60.0
+RUN_HISTORY = timedelta(days=7)
+Clock = Callable[[], datetime]
+
+
+# -- the lease -------------------------------------------------------------------------------
+
+
+def acquire_lease(
+    engine: Engine, owner: str, seconds: float, *, now: datetime | None = None, name: str = LEASE
+) -> bool:
+    """Take or renew the lease for *seconds*; return whether *owner* holds it now."""
+    now = now or utcnow()
+    until = now + timedelta(seconds=seconds)
+    try:
+        with Session(engine) as session, session.begin():
+            result = session.execute(
+                update(SchedulerLease)
+                .where(col(SchedulerLease.name) == name)
+                .where(
+                    or_(col(SchedulerLease.owner) == owner, col(SchedulerLease.expires_at) < now)
+                )
+                .values(owner=owner, expires_at=until)
+            )
+            if getattr(result, "rowcount", 0) == 1:
+                return True
+            if session.get(SchedulerLease, name) is not None:
+                return False
+            session.add(SchedulerLease(name=name, owner=owner, acquired_at=now, expires_at=until))
+        return True
+    except IntegrityError:
+        return False  # another worker created the row at the same moment
+
+
+def release_lease(engine: Engine, owner: str, *, name: str = LEASE) -> None:
+    """Give the lease up at once (on a clean stop), so another worker need not wait."""
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(SchedulerLease)
+            .where(col(SchedulerLease.name) == name, col(SchedulerLease.owner) == owner)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+
+
+def lease_holder(engine: Engine, *, now: datetime | None = None, name: str = LEASE) -> str | None:
+    """Return the owner of an unexpired lease, or None."""
+    now = now or utcnow()
+    with Session(engine) as session:
+        row = session.get(SchedulerLease, name)
+        return row.owner if row is not None and row.expires_at > now else None
+
+
+# -- the worker ------------------------------------------------------------------------------
+
+
+class Worker:
+    """One process's bid to run the scheduled jobs."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        owner: str | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        tip_interval: float | None = None,
+        poll_interval: float | None = None,
+        clock: Clock = utcnow,
+        inventory: Any = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.lease_seconds = lease_seconds
+        self.tip_interval = tip_interval or settings.tip_interval
+        self.poll_interval = poll_interval or min(settings.poll_interval, POLL_JOB_SECONDS)
+        self.clock = clock
+        self._scheduler: Any = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        # one Inventory (one coordinator, one handle per device) per process: the app's
+        # when the web page runs beside the scheduler, else our own
+        self._inventory: Any = inventory
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Worker({self.owner!r})"
+
+    @property
+    def scheduling(self) -> bool:
+        """Is this worker's scheduler running (it holds the lease)?"""
+        return self._scheduler is not None
+
+    def holds_lease(self) -> bool:
+        """Does this worker hold an unexpired lease right now?"""
+        return lease_holder(self.engine, now=self.clock()) == self.owner
+
+    def tick(self) -> bool:
+        """Take or renew the lease; start or stop the scheduler to match. Return whether held."""
+        try:
+            held = acquire_lease(self.engine, self.owner, self.lease_seconds, now=self.clock())
+        except OperationalError as exc:  # the database is busy or away: try again next tick
+            logger.warning(
+                "worker %s could not renew its lease: %s", self.owner, type(exc).__name__
+            )
+            held = False
+        with self._lock:
+            if held and self._scheduler is None and not self._stop.is_set():
+                logger.info("worker %s holds the lease; starting the jobs", self.owner)
+                self._scheduler = self._start_scheduler()
+            elif not held and self._scheduler is not None:
+                logger.info("worker %s lost the lease; stopping the jobs", self.owner)
+                self._stop_scheduler()
+        return held
+
+    def start(self) -> Worker:
+        """Keep bidding for the lease in a background thread."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._loop, name=f"edu-worker-{self.owner}", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        every = max(self.lease_seconds / 3, 0.05)
+        while not self._stop.is_set():
+            self.tick()
+            self._stop.wait(every)
+
+    def stop(self) -> None:
+        """Stop the jobs and hand the lease back."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.lease_seconds)
+        with self._lock:
+            # wait for a job that is running: it must not outlive the worker (or its database)
+            self._stop_scheduler(wait=True)
+        with _current_lock:
+            if self in _current:
+                _current.remove(self)
+        try:
+            release_lease(self.engine, self.owner)
+        except OperationalError:
+            logger.warning(
+                "worker %s could not release its lease; it expires by itself", self.owner
+            )
+
+    def _start_scheduler(self) -> Any:
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+        from apscheduler.schedulers.background import BackgroundScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        _register(self)
+        scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=self.engine)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+            timezone="UTC",
+        )
+        scheduler.start(paused=True)
+        jobs = {
+            "poll": (self.poll_interval, min(self.poll_interval / 6, 30.0)),
+            "tips": (self.tip_interval, min(self.tip_interval / 10, 30.0)),
+        }
+        for job_id, (seconds, jitter) in jobs.items():
+            existing = scheduler.get_job(job_id)
+            trigger = IntervalTrigger(seconds=seconds, jitter=jitter or None, timezone="UTC")
+            if (
+                existing is not None
+                and getattr(existing.trigger, "interval", None) == trigger.interval
+            ):
+                continue  # keep the persisted schedule: missed runs coalesce into one
+            scheduler.add_job(
+                f"{__name__}:run_job",
+                trigger,
+                args=[job_id],
+                id=job_id,
+                name=job_id,
+                replace_existing=True,
+                misfire_grace_time=max(int(seconds), 1),
+                next_run_time=self.clock(),
+            )
+        scheduler.resume()
+        return scheduler
+
+    def _stop_scheduler(self, *, wait: bool = False) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=wait)
+            self._scheduler = None
+
+    # -- the jobs ----------------------------------------------------------------------------
+
+    def run(self, job: str) -> dict[str, Any] | None:
+        """Run one job now if this worker holds the lease; record the run. None when it does not."""
+        if not self.holds_lease():
+            logger.info("worker %s skipped %s: not the lease holder", self.owner, job)
+            return None
+        started = self.clock()
+        with unit_of_work(self.engine) as session:
+            record = SchedulerRun(job=job, owner=self.owner, started_at=started)
+            session.add(record)
+            session.flush()
+            run_id = record.id
+        ok, detail = False, ""
+        try:
+            result = self._poll() if job == "poll" else self._tips()
+            ok, detail = True, result
+        except (
+            Exception
+        ) as exc:  # a failed run is recorded and retried next time; never kills the worker
+            logger.exception("job %s failed in worker %s", job, self.owner)
+            detail = f"{type(exc).__name__}"
+        with unit_of_work(self.engine) as session:
+            stored = session.get(SchedulerRun, run_id)
+            if stored is not None:
+                stored.finished_at, stored.ok, stored.detail = self.clock(), ok, detail[:500]
+            if job == "tips":
+                old = col(SchedulerRun.started_at) < started - RUN_HISTORY
+                session.execute(delete(SchedulerRun).where(old))
+        return {"job": job, "ok": ok, "detail": detail}
+
+    def _poll(self) -> str:
+        from edu.services.inventory import Inventory
+
+        if self._inventory is None:
+            self._inventory = Inventory.open(self.engine, self.settings)
+        rows = self._inventory.poll(due_only=True, now=self.clock())
+        return f"{len(rows)} device(s) polled"
+
+    def _tips(self) -> str:
+        from edu.tips.run import run_tips
+
+        report = run_tips(self.engine, self.settings, self.clock(), collect=False)
+        return f"{report.sent} tip(s) to {report.people} people"
+
+
+# -- one worker per process ------------------------------------------------------------------
+
+_current: list[Worker] = []
+_current_lock = threading.Lock()
+
+
+def _register(worker: Worker) -> None:
+    with _current_lock:
+        if worker not in _current:
+            _current[:] = [worker]
+
+
+def run_job(job: str) -> None:
+    """The scheduler's entry point (by reference, so the job store holds no engine or secret)."""
+    with _current_lock:
+        worker = _current[0] if _current else None
+    if worker is None:
+        logger.warning("job %s fired with no worker in this process", job)
+        return
+    worker.run(job)
+
+
+def start_background(
+    engine: Engine, settings: Settings, *, reloader: bool = False, **options: Any
+) -> Worker | None:
+    """Start this process's worker (once); `edu serve` calls it.
+
+    Under Werkzeug's reloader the watching parent process starts nothing: only the child
+    that serves (``WERKZEUG_RUN_MAIN=true``) does, so two schedulers never start together.
+    """
+    if reloader and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        return None
+    with _current_lock:
+        if _current:
+            return _current[0]
+    worker = Worker(engine, settings, **options)
+    _register(worker)
+    return worker.start()
+
+
+def stop_background() -> None:
+    """Stop this process's worker, if one was started."""
+    with _current_lock:
+        worker = _current[0] if _current else None
+    if worker is not None:
+        worker.stop()

@@ -1,0 +1,1 @@
+"""The JSON API under /api/v1 (household and store demo) and its OpenAPI document."""
