@@ -203,9 +203,7 @@ Networks = Iterable[IPv4Network | str] | IPv4Network | str
 
 def _networks(networks: Networks) -> list[IPv4Network]:
     """Check ranges given as text or IPv4Network objects, with parse_networks's rules."""
-    if isinstance(networks, str | IPv4Network):
-        networks = [networks]
-    return parse_networks([str(network) for network in networks])
+    return parse_networks(networks)
 
 
 def _hosts(networks: Networks) -> list[str]:

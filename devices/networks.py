@@ -30,13 +30,18 @@ def _ipv4(value: object, parse: Callable[[str], Any], what: str, kind: str, exam
     return parsed
 
 
-def parse_networks(values: Iterable[str]) -> list[IPv4Network]:
-    """Parse CIDR ranges to sweep; raise a one-line ValueError for a bad or huge one."""
-    if isinstance(values, str):
+def parse_networks(values: Iterable[str | IPv4Network] | str | IPv4Network) -> list[IPv4Network]:
+    """Parse CIDR ranges to sweep (text, or ranges parsed before: only checked again, not
+    re-read); raise a one-line ValueError for a bad or huge one."""
+    if isinstance(values, str | IPv4Network):
         values = [values]
     networks: list[IPv4Network] = []
     for value in values:
-        network = _ipv4(value, _cidr, "a network", "network", "CIDR like 192.168.1.0/24")
+        network = (
+            value
+            if isinstance(value, IPv4Network)
+            else _ipv4(value, _cidr, "a network", "network", "CIDR like 192.168.1.0/24")
+        )
         if network.prefixlen < MAX_PREFIX:
             raise ValueError(
                 f"network {network} is too large to sweep ({network.num_addresses:,} addresses);"

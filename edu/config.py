@@ -6,6 +6,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,11 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
 
 
-def _networks(value: str | None) -> tuple[str, ...]:
+def _networks(value: str | None) -> tuple[IPv4Network, ...]:
     from devices.networks import parse_networks
 
     try:
-        return tuple(str(network) for network in parse_networks(_split(value)))
+        return tuple(parse_networks(_split(value)))
     except ValueError as exc:
         raise ValueError(f"EDU_NETWORKS: {exc}") from None
 
@@ -48,7 +49,7 @@ class Settings:
 
     instance: Path
     database_url: str
-    networks: tuple[str, ...] = ()
+    networks: tuple[IPv4Network, ...] = ()  # parsed once, here
     secret_key: str | None = field(default=None, repr=False)
     bind: str = DEFAULT_BIND
     device_timeout: float = 2.0

@@ -1,4 +1,5 @@
-"""The worker: APScheduler jobs (device poll, tip run) that run in one process only, by lease.
+"""All background work: one APScheduler of jobs (device polls, tip runs, try-it reverts, store-demo
+timeouts) that runs in one process only, by lease.
 
 Every worker process competes for one lease row in the database (owner, expires_at). The
 holder renews it every third of its lifetime and runs an APScheduler 3 BackgroundScheduler
@@ -6,6 +7,9 @@ whose jobs live in the project database (SQLAlchemyJobStore); the others only ke
 the lease. When the holder dies, its lease runs out and another worker takes over, with the
 persisted jobs: missed runs are coalesced into one. Each job checks the lease again before
 doing anything, so a holder that stalled past its lease never runs a job beside the new one.
+The quick jobs (due try-it reverts every 2 s, store demos left idle every 5 s) keep their
+schedule in memory and no run history: their work is rows in the database, so whichever
+process holds the lease does it.
 
 `start_background(engine, settings)` is what `edu serve` calls; `edu worker` runs the same in
 the foreground. Neither the app factory nor an import ever starts a scheduler.
@@ -29,13 +33,16 @@ from sqlmodel import Session, col
 
 from edu.config import Settings
 from edu.db import unit_of_work, utcnow
-from edu.tips.models import SchedulerLease, SchedulerRun
+from edu.models import SchedulerLease, SchedulerRun
 
 logger = logging.getLogger(__name__)
 
 LEASE = "edu-worker"
 DEFAULT_LEASE_SECONDS = 60.0
 POLL_JOB_SECONDS = 60.0
+REVERT_JOB_SECONDS = 2.0
+STORE_JOB_SECONDS = 5.0
+RECORDED = ("poll", "tips")  # jobs whose runs are kept in the history (SchedulerRun)
 RUN_HISTORY = timedelta(days=7)
 Clock = Callable[[], datetime]
 
@@ -104,6 +111,8 @@ class Worker:
         poll_interval: float | None = None,
         clock: Clock = utcnow,
         inventory: Any = None,
+        desk: Any = None,
+        quick_jobs: bool = True,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -118,6 +127,10 @@ class Worker:
         # one Inventory (one coordinator, one handle per device) per process: the app's
         # when the web page runs beside the scheduler, else our own
         self._inventory: Any = inventory
+        self._desk: Any = (
+            desk  # the store demo desk (its per-device throttle), the app's when given
+        )
+        self.quick_jobs = quick_jobs
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -184,13 +197,17 @@ class Worker:
             )
 
     def _start_scheduler(self) -> Any:
+        from apscheduler.jobstores.memory import MemoryJobStore
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
         from apscheduler.schedulers.background import BackgroundScheduler
         from apscheduler.triggers.interval import IntervalTrigger
 
         _register(self)
         scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=self.engine)},
+            jobstores={
+                "default": SQLAlchemyJobStore(engine=self.engine),
+                "memory": MemoryJobStore(),
+            },
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone="UTC",
         )
@@ -217,6 +234,17 @@ class Worker:
                 misfire_grace_time=max(int(seconds), 1),
                 next_run_time=self.clock(),
             )
+        if self.quick_jobs:
+            for job_id, seconds in (("reverts", REVERT_JOB_SECONDS), ("store", STORE_JOB_SECONDS)):
+                scheduler.add_job(
+                    f"{__name__}:run_job",
+                    IntervalTrigger(seconds=seconds, timezone="UTC"),
+                    args=[job_id],
+                    id=job_id,
+                    name=job_id,
+                    jobstore="memory",
+                    misfire_grace_time=max(int(seconds), 1),
+                )
         scheduler.resume()
         return scheduler
 
@@ -232,6 +260,12 @@ class Worker:
         if not self.holds_lease():
             logger.info("worker %s skipped %s: not the lease holder", self.owner, job)
             return None
+        if job not in RECORDED:
+            try:
+                return {"job": job, "ok": True, "detail": self._quick(job)}
+            except Exception as exc:  # a bad row must not end the worker: next round retries
+                logger.exception("job %s failed in worker %s", job, self.owner)
+                return {"job": job, "ok": False, "detail": type(exc).__name__}
         started = self.clock()
         with unit_of_work(self.engine) as session:
             record = SchedulerRun(job=job, owner=self.owner, started_at=started)
@@ -242,9 +276,7 @@ class Worker:
         try:
             result = self._poll() if job == "poll" else self._tips()
             ok, detail = True, result
-        except (
-            Exception
-        ) as exc:  # a failed run is recorded and retried next time; never kills the worker
+        except Exception as exc:  # a failed run is recorded and retried next time
             logger.exception("job %s failed in worker %s", job, self.owner)
             detail = f"{type(exc).__name__}"
         with unit_of_work(self.engine) as session:
@@ -256,12 +288,27 @@ class Worker:
                 session.execute(delete(SchedulerRun).where(old))
         return {"job": job, "ok": ok, "detail": detail}
 
-    def _poll(self) -> str:
+    def inventory(self) -> Any:
+        """This process's Inventory: the app's when the page runs beside the jobs, else our own."""
         from edu.services.inventory import Inventory
 
         if self._inventory is None:
             self._inventory = Inventory.open(self.engine, self.settings)
-        rows = self._inventory.poll(due_only=True, now=self.clock())
+        return self._inventory
+
+    def _quick(self, job: str) -> str:
+        if job == "reverts":
+            from edu.services.tryit import run_due_reverts
+
+            return f"{len(run_due_reverts(self.inventory(), now=self.clock()))} revert(s)"
+        from edu.store.sessions import Desk, expire_idle
+
+        if self._desk is None:
+            self._desk = Desk.for_inventory(self.inventory())
+        return f"{len(expire_idle(self._desk, now=self.clock()))} idle demo(s) put back"
+
+    def _poll(self) -> str:
+        rows = self.inventory().poll(due_only=True, now=self.clock())
         return f"{len(rows)} device(s) polled"
 
     def _tips(self) -> str:

@@ -1,4 +1,5 @@
-"""SQLModel tables: households, people, devices, their capabilities, snapshots, usage and sign-ins."""
+"""SQLModel tables: households, people, devices, their capabilities, snapshots, usage, sign-ins
+and the background jobs' lease and history."""
 
 from __future__ import annotations
 
@@ -215,3 +216,26 @@ class LoginAttempt(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
     at: datetime = _when(default_factory=utcnow)
     ok: bool = False
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Who may run the scheduled jobs, until when; a second worker waits for it to expire."""
+
+    name: str = Field(primary_key=True)
+    owner: str
+    acquired_at: datetime = _when(default_factory=utcnow)
+    expires_at: datetime = _when(default_factory=utcnow)
+
+
+class SchedulerRun(SQLModel, table=True):
+    """One run of a scheduled job: which worker ran it, when, and how it went."""
+
+    __table_args__ = (Index("ix_schedulerrun_job_started", "job", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str
+    owner: str
+    started_at: datetime = _when(default_factory=utcnow)
+    finished_at: datetime | None = _when(default=None)
+    ok: bool | None = None
+    detail: str = ""

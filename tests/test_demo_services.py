@@ -252,22 +252,30 @@ def test_steps_are_recorded_with_their_outcome(store: Store) -> None:
     )
 
 
-def test_the_worker_applies_the_timeout_in_the_background(store: Store) -> None:
+def test_the_job_worker_applies_the_timeout_in_the_background(store: Store) -> None:
     import time
 
-    from edu.store.worker import DemoWorker
+    from edu.jobs import Worker
 
     did = store.did(FAN)
     sessions.start(store.desk, store.staff, did, now=T0)
     sessions.show(store.desk, store.staff, did, "fan-child-lock", now=T0)
-    worker = DemoWorker(store.desk, interval=0.05, clock=lambda: T0 + timedelta(minutes=10))
+    later = T0 + timedelta(minutes=10)
+    worker = Worker(
+        store.inventory.engine,
+        store.inventory.settings,
+        inventory=store.inventory,
+        desk=store.desk,
+        clock=lambda: later,
+        lease_seconds=30,
+    )
     worker.start()
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 20  # the store job runs every 5 s once the lease is held
         while _row(store, FAN).demo != "ready" and time.monotonic() < deadline:
-            worker.join(0.05)  # wait on the worker, not a sleep
+            time.sleep(0.05)
+        assert worker.scheduling
     finally:
         worker.stop()
-        worker.join(5)
     assert _row(store, FAN).demo == "ready"
     assert_back_to_snapshot(store, FAN)

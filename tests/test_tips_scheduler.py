@@ -21,7 +21,8 @@ from tips_fixtures import TipsDB
 from edu import jobs as scheduler
 from edu.db import utcnow
 from edu.jobs import LEASE, Worker, acquire_lease, lease_holder, release_lease
-from edu.tips.models import InboxItem, SchedulerLease, SchedulerRun
+from edu.models import SchedulerLease, SchedulerRun
+from edu.tips.models import InboxItem
 
 T0 = datetime(2025, 6, 2, 8, 30, tzinfo=UTC)  # 10:30 in Berlin
 

@@ -113,14 +113,40 @@ def lines(template: Callable[[dict[str, Any]], str]) -> Callable[[list[dict[str,
     return render
 
 
+class ProgressBar:
+    """A progress bar on stderr, drawn once its total is known, only on a terminal."""
+
+    def __init__(self, label: str, quiet: bool) -> None:
+        self.label, self.quiet = label, quiet or not sys.stderr.isatty()
+        self._bar: Any = None
+
+    def start(self, total: int) -> None:
+        """Draw the bar for *total* steps (nothing for none)."""
+        if not self.quiet and total and self._bar is None:
+            self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self._bar.__enter__()
+
+    def advance(self, n: int) -> None:
+        """Move the bar on by *n* steps."""
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
 @contextmanager
-def progress_bar(total: int, label: str, quiet: bool) -> Iterator[Callable[[int], None]]:
-    """Yield an advance(n) callback; draws a bar only on a terminal and when not quiet."""
-    if quiet or total == 0 or not sys.stderr.isatty():
-        yield lambda n: None
-        return
-    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
-        yield bar.update
+def progress_bar(label: str, quiet: bool, total: int | None = None) -> Iterator[ProgressBar]:
+    """Yield a ProgressBar (started when *total* is given); it is closed on the way out."""
+    bar = ProgressBar(label, quiet)
+    if total is not None:
+        bar.start(total)
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 def fleet_options(fn: F) -> F:
@@ -233,27 +259,23 @@ def check_demo(base: str, host: str, port: int, *, serve: bool) -> None:
 
 
 def run_server(app: Flask, host: str, port: int, *, threads: int = 8) -> None:
-    """Serve *app* with waitress, running due reverts in the background, until Ctrl-C."""
+    """Serve *app* with waitress and this process's bid for the background jobs, until Ctrl-C."""
     from waitress import serve
 
     from edu.jobs import start_background, stop_background
-    from edu.services.tryit import RevertWorker
-    from edu.store.worker import DemoWorker
 
     inventory = app.extensions["edu.inventory"]
-    reverts = RevertWorker(inventory)
-    demos = DemoWorker(app.extensions["edu.store.desk"])
-    reverts.start()
-    demos.start()
-    # device polls and tip runs; with several processes on one database, the lease holder only
-    start_background(app.extensions["edu.engine"], inventory.settings, inventory=inventory)
+    # polls, tips, reverts and store timeouts; with several processes on one database, the
+    # lease holder only. The app's inventory and demo desk: one handle and throttle per device.
+    start_background(
+        app.extensions["edu.engine"],
+        inventory.settings,
+        inventory=inventory,
+        desk=app.extensions["edu.store.desk"],
+    )
     try:
         serve(app, host=host, port=port, threads=threads, ident="Feature Coach", _quiet=True)
     except KeyboardInterrupt:
         pass
     finally:
-        stop_background()
-        for worker in (demos, reverts):
-            worker.stop()
-        for worker in (demos, reverts):
-            worker.join(timeout=10)  # let a revert or demo reset under way reach the device
+        stop_background()  # waits for a job under way (a revert or a demo reset on a device)

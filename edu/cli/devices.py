@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from ipaddress import IPv4Network
 
 from edu.cli.common import (
     Context,
@@ -20,30 +23,18 @@ from edu.cli.common import (
 )
 
 
-def run_discovery(
-    ctx: Context,
-    networks: tuple[str, ...],
-    ips: tuple[str, ...],
-    broadcast: bool,
-    mdns: bool,
-    timeout: float | None,
-) -> list[Any]:
-    """Discover devices the way the flags ask, validating user input first."""
-    from devices.discovery import discover, parse_networks
+def chosen_networks(
+    ctx: Context, networks: tuple[str, ...], ips: tuple[str, ...], broadcast: bool, mdns: bool
+) -> list[IPv4Network]:
+    """Parse the --network ranges once (else EDU_NETWORKS, parsed at start-up); refuse nothing."""
+    from devices.networks import parse_networks
 
-    chosen = networks or ctx.settings.networks
-    parsed = parse_networks(chosen)
+    parsed = parse_networks(networks) if networks else list(ctx.settings.networks)
     if not parsed and not ips and not broadcast and not mdns:
         raise ValueError(
             "nothing to search: give --network CIDR, --ip, --broadcast or --mdns (or set EDU_NETWORKS)"
         )
-    return discover(
-        [str(n) for n in parsed],
-        broadcast=broadcast,
-        mdns=mdns,
-        ips=ips,
-        timeout=timeout or ctx.settings.discovery_timeout,
-    )
+    return parsed
 
 
 @click.command()
@@ -112,7 +103,15 @@ def discover(
     as_json: bool,
 ) -> None:
     """Find miIO devices on the network (nothing is stored)."""
-    found = run_discovery(ctx, networks, ips, broadcast, mdns, timeout)
+    from devices.discovery import discover
+
+    found = discover(
+        chosen_networks(ctx, networks, ips, broadcast, mdns),
+        broadcast=broadcast,
+        mdns=mdns,
+        ips=ips,
+        timeout=timeout or ctx.settings.discovery_timeout,
+    )
     rows = [
         {"ip": f.ip, "did": f.did, "token_known": f.token_known, "source": f.source}
         for f in sorted(found, key=lambda f: ip_order(f.ip))
@@ -141,10 +140,20 @@ def scan(
     as_json: bool,
 ) -> None:
     """Discover, identify, read capabilities and store every device found."""
-    found = run_discovery(ctx, networks, ips, broadcast, mdns, timeout)
-    inventory = ctx.inventory()
-    with progress_bar(len(found), "Scanning", as_json) as advance:
-        rows = inventory.scan(found, progress=advance)
+    from edu.services.scans import scan_networks
+
+    parsed = chosen_networks(ctx, networks, ips, broadcast, mdns)
+    with progress_bar("Scanning", as_json) as bar:
+        rows = scan_networks(
+            ctx.inventory(),
+            parsed,
+            ips=ips,
+            broadcast=broadcast,
+            mdns=mdns,
+            timeout=timeout,
+            found=bar.start,
+            progress=bar.advance,
+        )
     rows.sort(key=lambda r: ip_order(r["ip"]))
     emit(rows, as_json, render_devices)
 
@@ -202,8 +211,8 @@ def poll(ctx: Context, as_json: bool, due: bool) -> None:
     """Read every stored device once, store what changed and detect feature use."""
     inventory = ctx.inventory()
     total = inventory.device_count()
-    with progress_bar(total, "Polling", as_json) as advance:
-        rows = inventory.poll(due_only=due, progress=advance)
+    with progress_bar("Polling", as_json, total) as bar:
+        rows = inventory.poll(due_only=due, progress=bar.advance)
 
     def render(data: list[dict[str, Any]]) -> None:
         for row in data:

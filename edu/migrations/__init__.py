@@ -41,9 +41,9 @@ def metadata() -> MetaData:
     """Every table of the project, registered by importing the model modules."""
     from sqlmodel import SQLModel
 
-    from edu import models  # noqa: F401  (households, devices, people, progress, API tokens)
+    from edu import models  # noqa: F401  (households, devices, people, progress, API tokens, job lease)
     from edu.store import models as demo_models  # noqa: F401  (store demo)
-    from edu.tips import models as tip_models  # noqa: F401  (tip policy, ledger, inbox, lease)
+    from edu.tips import models as tip_models  # noqa: F401  (tip policy, ledger, inbox)
 
     return SQLModel.metadata
 

@@ -18,7 +18,14 @@ from devices.tokens import TokenVault
 from edu.config import Settings
 from edu.db import key, unit_of_work, utcnow
 from edu.models import Device, DeviceCapability, Household, OwnWrite
-from edu.services.records import public_status, store_capabilities, store_poll, store_snapshot
+from edu.services.records import (
+    describe_device,
+    find_device,
+    store_capabilities,
+    store_poll,
+    store_snapshot,
+    store_tokenless,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -76,18 +83,6 @@ class Inventory:
             return None
         return self.vault.decrypt(device.token_ciphertext)
 
-    def _find(
-        self, session: Session, household: Household, *, did: int | None, mac: str | None = None
-    ) -> Device | None:
-        query = select(Device).where(Device.household_id == household.id)
-        if did is not None:
-            found = session.exec(query.where(Device.did == did)).first()
-            if found is not None:
-                return found
-        if mac:
-            return session.exec(query.where(Device.mac == mac.lower())).first()
-        return None
-
     def import_tokens(self, path: Path) -> list[dict[str, Any]]:
         """Store the tokens listed in *path*; devices not seen yet are remembered for later."""
         from devices.tokens import parse_token_file
@@ -97,7 +92,7 @@ class Inventory:
         with unit_of_work(self.engine) as session:
             household = self.household(session)
             for record in records:
-                device = self._find(session, household, did=record.did, mac=record.mac)
+                device = find_device(session, household, did=record.did, mac=record.mac)
                 if device is None:
                     if record.did is None:
                         rows.append(
@@ -192,7 +187,7 @@ class Inventory:
                 for r in results
             ]
             for item in without_token:
-                rows.append(self._store_tokenless(session, household, item, names))
+                rows.append(store_tokenless(session, household, item, names))
         return rows
 
     def _store_scan(
@@ -206,7 +201,7 @@ class Inventory:
     ) -> dict[str, Any]:
         identity = result.identity
         did = identity.did if identity.did is not None else (item.did if item else 0)
-        device = self._find(session, household, did=did, mac=identity.mac)
+        device = find_device(session, household, did=did, mac=identity.mac)
         now = utcnow()
         if device is None:
             device = Device(household_id=key(household), did=did, ip=identity.ip)
@@ -242,25 +237,7 @@ class Inventory:
             store_capabilities(session, device, result.report)
         if result.snapshot is not None:
             store_snapshot(session, device, result.snapshot, now)
-        return self.describe(session, device)
-
-    def _store_tokenless(
-        self, session: Session, household: Household, item: Discovered, names: dict[int, str]
-    ) -> dict[str, Any]:
-        device = self._find(session, household, did=item.did)
-        if device is None:
-            device = Device(household_id=key(household), did=item.did, ip=item.ip)
-            session.add(device)
-        device.ip = item.ip
-        device.discovered_via = item.source
-        if item.did in names:
-            device.name = names[item.did]
-        device.status = "auth-failed"
-        device.status_detail = (
-            "the device hides its token: add it with `edu add` or `edu tokens import`"
-        )
-        session.flush()
-        return self.describe(session, device)
+        return describe_device(session, device)
 
     # -- adding by hand ------------------------------------------------------------------
 
@@ -318,7 +295,7 @@ class Inventory:
         with unit_of_work(self.engine) as session:
             household = self.household(session)
             for did in targets:
-                polled = self._find(session, household, did=did)
+                polled = find_device(session, household, did=did)
                 if polled is None:  # removed while we polled
                     continue
                 rows.append(store_poll(session, polled, results[did], now, interval, vocabulary))
@@ -328,7 +305,7 @@ class Inventory:
 
     def _reach(self, session: Session, did: int) -> Device:
         """Find device *did* and make sure the coordinator holds a link to it."""
-        device = self._find(session, self.household(session), did=did)
+        device = find_device(session, self.household(session), did=did)
         if device is None:
             raise InventoryError(f"no device with id {did}")
         token = self.token_of(device)
@@ -384,30 +361,7 @@ class Inventory:
         self, session: Session, device: Device, caps: list[DeviceCapability] | None = None
     ) -> dict[str, Any]:
         """Return the public view of *device* (never its token); *caps* when already read."""
-        if caps is None:
-            caps = list(
-                session.exec(
-                    select(DeviceCapability)
-                    .where(DeviceCapability.device_id == device.id)
-                    .order_by(col(DeviceCapability.capability))
-                )
-            )
-        return {
-            "did": device.did,
-            "ip": device.ip,
-            "mac": device.mac,
-            "name": device.display_name,
-            "model": device.model,
-            "family": device.family,
-            "firmware": device.firmware,
-            "implementation": device.implementation,
-            "status": public_status(device.status),
-            "detail": device.status_detail,
-            "token_known": device.token_known,
-            "source": device.discovered_via,
-            "capabilities": [c.capability for c in caps if c.mapped],
-            "unmapped": [c.capability for c in caps if not c.mapped],
-        }
+        return describe_device(session, device, caps)
 
     def devices(self) -> list[dict[str, Any]]:
         """Return the public view of every known device."""
@@ -424,7 +378,7 @@ class Inventory:
                 .order_by(col(DeviceCapability.capability))
             ):
                 caps[cap.device_id].append(cap)
-            return [self.describe(session, d, caps[d.id]) for d in rows]
+            return [describe_device(session, d, caps[d.id]) for d in rows]
 
     def device_count(self) -> int:
         """Return how many devices the household has."""

@@ -1,7 +1,8 @@
 """What a scan or a poll tells about a device, written into its tables.
 
 ``edu.services.inventory`` talks to the devices; these functions keep what they said: the capability
-rows a scan found, the latest status snapshot, and a poll's status, back-off and usage.
+rows a scan found, the latest status snapshot, a poll's status, back-off and usage, and the
+public view of a stored device (never its token).
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session, col, select
 
 from edu.db import key
-from edu.models import Device, DeviceCapability, OwnWrite, StatusSnapshot
+from edu.models import Device, DeviceCapability, Household, OwnWrite, StatusSnapshot
 from edu.services.usage import record_usage
 
 if TYPE_CHECKING:
     from devices.capabilities import CapabilityReport
     from devices.coordinator import PollResult
+    from devices.discovery import Discovered
 
 PUBLIC_STATUSES = ("online", "offline", "auth-failed", "unsupported")
 
@@ -155,3 +157,67 @@ def in_use(session: Session, device: Device) -> list[str]:
         )
     ).all()
     return sorted(c.capability for c in caps)
+
+
+def find_device(
+    session: Session, household: Household, *, did: int | None, mac: str | None = None
+) -> Device | None:
+    """Return the household's device with this did, else with this MAC (a device that moved)."""
+    query = select(Device).where(Device.household_id == household.id)
+    if did is not None:
+        found = session.exec(query.where(Device.did == did)).first()
+        if found is not None:
+            return found
+    if mac:
+        return session.exec(query.where(Device.mac == mac.lower())).first()
+    return None
+
+
+def describe_device(
+    session: Session, device: Device, caps: list[DeviceCapability] | None = None
+) -> dict[str, Any]:
+    """Return the public view of *device* (never its token); *caps* when already read."""
+    if caps is None:
+        caps = list(
+            session.exec(
+                select(DeviceCapability)
+                .where(DeviceCapability.device_id == device.id)
+                .order_by(col(DeviceCapability.capability))
+            )
+        )
+    return {
+        "did": device.did,
+        "ip": device.ip,
+        "mac": device.mac,
+        "name": device.display_name,
+        "model": device.model,
+        "family": device.family,
+        "firmware": device.firmware,
+        "implementation": device.implementation,
+        "status": public_status(device.status),
+        "detail": device.status_detail,
+        "token_known": device.token_known,
+        "source": device.discovered_via,
+        "capabilities": [c.capability for c in caps if c.mapped],
+        "unmapped": [c.capability for c in caps if not c.mapped],
+    }
+
+
+def store_tokenless(
+    session: Session, household: Household, item: Discovered, names: dict[int, str]
+) -> dict[str, Any]:
+    """Store a device found without its token: it needs one before it can be read."""
+    device = find_device(session, household, did=item.did)
+    if device is None:
+        device = Device(household_id=key(household), did=item.did, ip=item.ip)
+        session.add(device)
+    device.ip = item.ip
+    device.discovered_via = item.source
+    if item.did in names:
+        device.name = names[item.did]
+    device.status = "auth-failed"
+    device.status_detail = (
+        "the device hides its token: add it with `edu add` or `edu tokens import`"
+    )
+    session.flush()
+    return describe_device(session, device)

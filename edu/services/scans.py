@@ -1,17 +1,56 @@
-"""A network scan in a background thread, with progress the devices page polls."""
+"""From networks to stored devices: one scan path (discover, then identify and store, then poll),
+run by the CLI, the simulated household and, in a background thread with progress, the page."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from edu.services.inventory import Inventory
+    from ipaddress import IPv4Network
+
+    from edu.services.inventory import Inventory, Progress
 
 logger = logging.getLogger(__name__)
+
+
+def scan_networks(
+    inventory: Inventory,
+    networks: Sequence[IPv4Network],
+    *,
+    ips: Iterable[str] = (),
+    broadcast: bool = False,
+    mdns: bool = False,
+    timeout: float | None = None,
+    names: dict[int, str] | None = None,
+    found: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
+    poll: bool = False,
+) -> list[dict[str, Any]]:
+    """Discover devices on *networks* (parsed once, by the caller) and the other ways asked,
+    identify and store every one, and poll them once when *poll*; return the stored rows.
+
+    *found* hears how many devices answered before they are read; *progress* each one read.
+    """
+    from devices.discovery import discover
+
+    answered = discover(
+        networks,
+        ips=ips,
+        broadcast=broadcast,
+        mdns=mdns,
+        timeout=inventory.settings.discovery_timeout if timeout is None else timeout,
+    )
+    if found is not None:
+        found(len(answered))
+    rows = inventory.scan(answered, names=names, progress=progress)
+    if poll:
+        inventory.poll()
+    return rows
 
 
 @dataclass(frozen=True)
@@ -66,15 +105,16 @@ class ScanTracker:
         with self._lock:
             self._state = replace(self._state, **changes)
 
+    def _reading(self, found: int) -> None:
+        self._set(phase="reading", total=found, found=found)
+
     def _advance(self, n: int) -> None:
         with self._lock:
             self._state = replace(self._state, done=min(self._state.done + n, self._state.total))
 
-    def start(self, inventory: Inventory, networks: tuple[str, ...]) -> bool:
+    def start(self, inventory: Inventory, networks: Sequence[IPv4Network]) -> bool:
         """Start scanning *networks* unless a scan runs already; return whether it started."""
-        from devices.discovery import parse_networks
-
-        parsed = parse_networks(networks)  # raises ValueError before any packet leaves
+        parsed = list(networks)
         with self._lock:
             if self._state.running:
                 return False
@@ -92,21 +132,16 @@ class ScanTracker:
             thread.join(timeout)
         return self.state
 
-    def _run(self, inventory: Inventory, networks: list[Any]) -> None:
-        from devices.discovery import discover
-
+    def _run(self, inventory: Inventory, networks: list[IPv4Network]) -> None:
         try:
-            found = discover(
-                [str(n) for n in networks], timeout=inventory.settings.discovery_timeout
+            rows = scan_networks(
+                inventory, networks, found=self._reading, progress=self._advance, poll=True
             )
-            self._set(phase="reading", total=len(found), found=len(found))
-            rows = inventory.scan(found, progress=self._advance)
-            inventory.poll()
             online = sum(1 for r in rows if r["status"] == "online")
             hidden = sum(1 for r in rows if r["status"] == "auth-failed")
             self._set(
                 phase="done",
-                done=len(found),
+                done=self.state.total,
                 online=online,
                 needs_token=hidden,
                 finished=time.time(),

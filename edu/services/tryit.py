@@ -1,14 +1,13 @@
 """ "Try it now": run a lesson's try_it on a device, read it back, and put it back later.
 
 Independent of Flask: the household page and the store demo call the same service.
-Pending reverts are rows in the database, so a restart still restores them; `RevertWorker`
-runs them in `edu serve`, and tests call `run_due_reverts` with a fixed clock.
+Pending reverts are rows in the database, so a restart still restores them; the "reverts" job
+of edu.jobs runs them every two seconds, and tests call `run_due_reverts` with a fixed clock.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -361,25 +360,3 @@ def _finish(inventory: Inventory, revert_id: int | None, error: str | None) -> N
         row.attempts += 1
         row.last_error = error or ""
         row.done = error is None or row.attempts >= MAX_REVERT_ATTEMPTS
-
-
-class RevertWorker(threading.Thread):
-    """Run due reverts every few seconds until stopped (started by `edu serve` and `edu demo`)."""
-
-    def __init__(self, inventory: Inventory, *, interval: float = 2.0) -> None:
-        super().__init__(name="edu-reverts", daemon=True)
-        self.inventory = inventory
-        self.interval = interval
-        self._stop_event = threading.Event()
-
-    def run(self) -> None:
-        while not self._stop_event.is_set():
-            try:
-                run_due_reverts(self.inventory)
-            except Exception:  # a bad row must not end the worker
-                logger.exception("running due reverts failed")
-            self._stop_event.wait(self.interval)
-
-    def stop(self) -> None:
-        """Ask the worker to finish after its current round."""
-        self._stop_event.set()

@@ -81,11 +81,11 @@ DEVICE_HISTORY = (
 
 
 def find_and_scan(inventory: Inventory, fleet: Fleet) -> list[dict[str, Any]]:
-    """Sweep the fleet's /24, import the hidden tokens as an admin would, scan and poll once."""
-    from devices.discovery import discover
+    """Import the hidden tokens as an admin would, then sweep the fleet's /24, scan and poll once."""
+    from devices.networks import parse_networks
+    from edu.services.scans import scan_networks
     from edu.simulated.fleet import token_file_for
 
-    found = discover([fleet.network], timeout=inventory.settings.discovery_timeout)
     path = inventory.settings.ensure_instance() / "demo-tokens.json"
     path.touch(mode=0o600)
     path.write_text(json.dumps(token_file_for(fleet)), encoding="utf-8")
@@ -93,8 +93,8 @@ def find_and_scan(inventory: Inventory, fleet: Fleet) -> list[dict[str, Any]]:
         inventory.import_tokens(path)
     finally:
         path.unlink(missing_ok=True)
-    inventory.scan(found, names={d.did: d.name for d in fleet.devices})  # as people name them
-    inventory.poll()
+    names = {d.did: d.name for d in fleet.devices}  # as people name them
+    scan_networks(inventory, parse_networks(fleet.network), names=names, poll=True)
     return inventory.devices()
 
 

@@ -25,8 +25,7 @@ from edu.models import Household, Person
 from edu.tips import policy as rules
 from edu.tips.channels import ChannelError, ChannelVault, TipMessage, send
 from edu.tips.links import LinkMaker
-from edu.tips.models import TipChannel, TipDelivery, TipPolicy
-from edu.tips.service import policy_of
+from edu.tips.models import TipChannel, TipDelivery, TipPolicy, policy_of
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +48,8 @@ class Outcome:
         return asdict(self)
 
 
-def _local_and_utc(now: datetime, tz: str) -> tuple[datetime, datetime]:
-    local = rules.to_local(now, tz)
-    return local, rules.to_utc(local, tz)
-
-
 def claim_due(
-    engine: Engine, run_id: str, now: datetime, *, after: int = 0, limit: int = 500
+    engine: Engine, run_id: str, when: rules.RunTime, *, after: int = 0, limit: int = 500
 ) -> tuple[list[int], int | None]:
     """Claim ledger rows due for a retry and rows a crashed run left ``sending``.
 
@@ -67,7 +61,7 @@ def claim_due(
     last: int | None = None
     with Session(engine) as session, session.begin():
         # A generous UTC window: a naive *now* is local time, up to 14 hours either way.
-        horizon = rules.to_utc(now, "UTC") + timedelta(hours=15)
+        horizon = when.as_utc + timedelta(hours=15)
         retry_due = and_(
             col(TipDelivery.status) == "retry", col(TipDelivery.next_attempt_at) <= horizon
         )
@@ -86,7 +80,7 @@ def claim_due(
         for row, household, policy_row in rows:
             assert row.id is not None
             last = row.id
-            local, at = _local_and_utc(now, household.timezone)
+            local, at = when.at(household.timezone)
             due_at = row.next_attempt_at if row.status == "retry" else row.claimed_until
             if due_at is None or due_at > at:
                 continue
@@ -118,7 +112,11 @@ def _rowcount(result: Any) -> int:
 
 
 def send_claimed(
-    engine: Engine, settings: Settings, run_id: str, now: datetime, ids: list[int] | None = None
+    engine: Engine,
+    settings: Settings,
+    run_id: str,
+    when: rules.RunTime,
+    ids: list[int] | None = None,
 ) -> list[Outcome]:
     """Send every row this run claimed (or the given ones), marking each as soon as it is done."""
     with Session(engine, expire_on_commit=False) as session:
@@ -141,7 +139,7 @@ def send_claimed(
     urls: dict[int, str] = {}
     outcomes = []
     for row, channel, person, household, policy_row in rows:
-        _, at = _local_and_utc(now, household.timezone)
+        _, at = when.at(household.timezone)
         if channel is None or channel.id is None or person.id is None:
             outcomes.append(
                 _mark(
@@ -222,14 +220,16 @@ def _mark(
     return Outcome(row.id, row.person_id, row.lesson, label, status, row.attempts, error)
 
 
-def deliver_due(engine: Engine, settings: Settings, run_id: str, now: datetime) -> list[Outcome]:
+def deliver_due(
+    engine: Engine, settings: Settings, run_id: str, when: rules.RunTime
+) -> list[Outcome]:
     """Retry what is due and recover what a crash left half-sent; return what happened."""
     outcomes: list[Outcome] = []
     after = 0
     while True:
-        claimed, last = claim_due(engine, run_id, now, after=after)
+        claimed, last = claim_due(engine, run_id, when, after=after)
         if claimed:
-            outcomes.extend(send_claimed(engine, settings, run_id, now, claimed))
+            outcomes.extend(send_claimed(engine, settings, run_id, when, claimed))
         if last is None:
             return outcomes
         after = last

@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from edu.db import UTCDateTime, utcnow
+from edu.tips import policy as rules
 
 INBOX = "inbox"
 DELIVERY_STATES = ("sending", "sent", "retry", "failed", "cancelled")
@@ -32,6 +33,23 @@ class TipPolicy(SQLModel, table=True):
     snooze_until: datetime | None = _when(default=None)
     unsubscribed_at: datetime | None = _when(default=None)
     updated_at: datetime = _when(default_factory=utcnow)
+
+
+def policy_of(row: TipPolicy | None) -> rules.Policy:
+    """Return the policy a stored row says (the defaults when there is no row)."""
+    if row is None:
+        return rules.Policy()
+    return rules.Policy(
+        cadence=row.cadence,
+        weekday=row.weekday,
+        at=rules.parse_clock(row.at),
+        quiet_start=rules.parse_clock(row.quiet_start),
+        quiet_end=rules.parse_clock(row.quiet_end),
+        daily_cap=row.daily_cap,
+        weekly_cap=row.weekly_cap,
+        snooze_until=row.snooze_until,
+        unsubscribed=row.unsubscribed_at is not None,
+    )
 
 
 class TipMute(SQLModel, table=True):
@@ -110,26 +128,3 @@ class InboxItem(SQLModel, table=True):
     reason: str = ""
     created_at: datetime = _when(default_factory=utcnow)
     read_at: datetime | None = _when(default=None)
-
-
-class SchedulerLease(SQLModel, table=True):
-    """Who may run the scheduled jobs, until when; a second worker waits for it to expire."""
-
-    name: str = Field(primary_key=True)
-    owner: str
-    acquired_at: datetime = _when(default_factory=utcnow)
-    expires_at: datetime = _when(default_factory=utcnow)
-
-
-class SchedulerRun(SQLModel, table=True):
-    """One run of a scheduled job: which worker ran it, when, and how it went."""
-
-    __table_args__ = (Index("ix_schedulerrun_job_started", "job", "started_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    job: str
-    owner: str
-    started_at: datetime = _when(default_factory=utcnow)
-    finished_at: datetime | None = _when(default=None)
-    ok: bool | None = None
-    detail: str = ""

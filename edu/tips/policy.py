@@ -141,6 +141,28 @@ def to_utc(now: datetime, tz: str) -> datetime:
     return to_local(now, tz).astimezone(UTC)
 
 
+class RunTime:
+    """One run's moment on every household's wall clock, each time zone worked out once.
+
+    A naive *now* is each household's local time (``edu tips run --now 10:30``); an aware one
+    is the same instant everywhere.
+    """
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        #: *now* read as UTC: within 14 hours of every household's moment, for generous bounds
+        self.as_utc = to_utc(now, "UTC")
+        self._zones: dict[str, tuple[datetime, datetime]] = {}
+
+    def at(self, tz: str) -> tuple[datetime, datetime]:
+        """Return the moment in zone *tz* as (local wall-clock time, UTC)."""
+        moment = self._zones.get(tz)
+        if moment is None:
+            local = to_local(self.now, tz)
+            moment = self._zones[tz] = (local, local.astimezone(UTC))
+        return moment
+
+
 def _midnight(day: date, tz: str) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=zone(tz)).astimezone(UTC)
 

@@ -18,7 +18,7 @@ import logging
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert
@@ -31,13 +31,12 @@ from edu.config import Settings
 from edu.db import utcnow
 from edu.models import Household, Person
 from edu.services.recommend import Recommendation
-from edu.state import DeviceRow, PersonRow, read_states
+from edu.state import PersonRow, read_states
 from edu.tips import policy as rules
 from edu.tips.delivery import CLAIM, Outcome, deliver_due, send_claimed
 from edu.tips.links import LinkMaker
-from edu.tips.models import INBOX, InboxItem, TipChannel, TipDelivery, TipMute, TipPolicy
+from edu.tips.models import INBOX, InboxItem, TipChannel, TipDelivery, TipMute, TipPolicy, policy_of
 from edu.tips.pick import Picker
-from edu.tips.service import policy_of
 
 logger = logging.getLogger(__name__)
 
@@ -94,10 +93,11 @@ def run_tips(
 ) -> TipReport:
     """Run the tip run once at *now* (naive: each household's local time); return what it did."""
     now = now or utcnow()
+    when = rules.RunTime(now)
     run_id = uuid.uuid4().hex
     report = TipReport(run_id, now.isoformat())
     if send_external:
-        for outcome in deliver_due(engine, settings, run_id, now):
+        for outcome in deliver_due(engine, settings, run_id, when):
             report.deliveries[outcome.status] += 1
             report.retried.append(outcome.to_dict())
     book = catalogue()
@@ -108,7 +108,7 @@ def run_tips(
         ]
     for start in range(0, len(household_ids), chunk):
         ids = household_ids[start : start + chunk]
-        done = _run_chunk(engine, ids, now, run_id, book, links)
+        done = _run_chunk(engine, ids, when, run_id, book, links)
         report.people += done.people
         report.decisions.update(done.decisions)
         report.sent += len(done.inbox)
@@ -117,7 +117,7 @@ def run_tips(
             report.tips.extend(done.tips)
         if done.external and send_external:
             _record(
-                report, done.tips if collect else None, send_claimed(engine, settings, run_id, now)
+                report, done.tips if collect else None, send_claimed(engine, settings, run_id, when)
             )
     logger.info("tip run %s: %d tip(s) to %d people", run_id[:8], report.sent, report.people)
     return report
@@ -133,12 +133,12 @@ def _record(report: TipReport, tips: list[dict[str, Any]] | None, outcomes: list
 
 
 def _run_chunk(
-    engine: Engine, ids: list[int], now: datetime, run_id: str, book: Any, links: LinkMaker
+    engine: Engine, ids: list[int], when: rules.RunTime, run_id: str, book: Any, links: LinkMaker
 ) -> _Chunk:
     for attempt in range(3):
         try:
             with Session(engine, expire_on_commit=False) as session, session.begin():
-                done = _plan_chunk(session, ids, now, run_id, book, links)
+                done = _plan_chunk(session, ids, when, run_id, book, links)
                 if done.inbox:
                     session.execute(insert(InboxItem), done.inbox)
                     session.execute(insert(TipDelivery), done.ledger)
@@ -156,7 +156,12 @@ def _run_chunk(
 
 
 def _plan_chunk(
-    session: Session, ids: list[int], now: datetime, run_id: str, book: Any, links: LinkMaker
+    session: Session,
+    ids: list[int],
+    when: rules.RunTime,
+    run_id: str,
+    book: Any,
+    links: LinkMaker,
 ) -> _Chunk:
     in_chunk = col(Household.id).in_(ids)
     households = list(session.exec(select(Household).where(in_chunk).order_by(col(Household.id))))
@@ -165,43 +170,56 @@ def _plan_chunk(
     done = _Chunk()
     if not person_ids:
         return done
-    extras = _PeopleExtras.load(session, ids, now)
+    extras = _PeopleExtras.load(session, ids, when)
     for household in households:
         assert household.id is not None
         state = states[household.id]
-        local = rules.to_local(now, household.timezone)
-        at = local.astimezone(UTC)
-        picker: Picker | None = None
+        local, at = when.at(household.timezone)
+        picker = Picker(state, book, at)  # builds its ranking lazily, on the first pick
         for person in state.people:
-            pid = person.id
-            assert pid is not None
+            assert person.id is not None
             done.people += 1
-            decision = rules.decide(
-                policy_of(extras.policies.get(pid)),
-                local,
-                rules.count_tips(extras.history.get(pid, ()), local),
-            )
+            decision, pick = next_tip(person, extras, local, picker)
             if not decision:
                 done.decisions[decision.reason] += 1
                 continue
-            picker = picker or Picker(state, book, at)
-            sent = extras.lessons.get(pid, set())
-            muted = extras.muted.get(pid, set())
-
-            def allowed(
-                device: DeviceRow, lesson: str, sent: set[str] = sent, muted: set[int] = muted
-            ) -> bool:
-                return device.status == "online" and device.id not in muted and lesson not in sent
-
-            pick = picker.pick(person, allowed)
             if pick is None:
                 done.decisions["nothing-to-teach"] += 1
                 continue
             done.decisions["due"] += 1
-            _add_tip(
-                done, household.id, person, pick, at, run_id, links, extras.channels.get(pid, [])
-            )
+            channels = extras.channels.get(person.id, [])
+            _add_tip(done, household.id, person, pick, at, run_id, links, channels)
     return done
+
+
+def next_tip(
+    person: PersonRow,
+    extras: _PeopleExtras,
+    local: datetime,
+    picker: Picker,
+    *,
+    even_if_not_due: bool = False,
+) -> tuple[rules.Decision, Recommendation | None]:
+    """Decide whether *person* is due a tip now and choose it: the run's choice and the preview's.
+
+    The tip is the best recommendation about an online, unmuted device that was never tipped;
+    none is chosen when the person is not due, unless *even_if_not_due* (the preview shows it).
+    """
+    pid = person.id
+    assert pid is not None
+    policy = policy_of(extras.policies.get(pid))
+    decision = rules.decide(policy, local, rules.count_tips(extras.history.get(pid, ()), local))
+    if not decision and not even_if_not_due:
+        return decision, None
+    sent = extras.lessons.get(pid, set())
+    muted = extras.muted.get(pid, set())
+    pick = picker.pick(
+        person,
+        lambda device, lesson: (
+            device.status == "online" and device.id not in muted and lesson not in sent
+        ),
+    )
+    return decision, pick
 
 
 def _add_tip(
@@ -299,7 +317,7 @@ class _PeopleExtras:
     channels: dict[int, list[tuple[int, str]]]
 
     @classmethod
-    def load(cls, session: Session, household_ids: list[int], now: datetime) -> _PeopleExtras:
+    def load(cls, session: Session, household_ids: list[int], when: rules.RunTime) -> _PeopleExtras:
         in_chunk = col(Person.household_id).in_(household_ids)
         by_person = col(Person.id)
         policies = {
@@ -310,7 +328,7 @@ class _PeopleExtras:
                 .where(in_chunk)
             )
         }
-        since = rules.to_utc(now, "UTC") - HISTORY - timedelta(days=1)
+        since = when.as_utc - HISTORY - timedelta(days=1)
         history: dict[int, list[datetime]] = defaultdict(list)
         lessons: dict[int, set[str]] = defaultdict(set)
         tipped = session.exec(
@@ -352,21 +370,12 @@ def preview(
         household = session.get(Household, person.household_id)
         assert household is not None
         state = read_states(session, [household])[person.household_id]
-        extras = _PeopleExtras.load(session, [person.household_id], now)
-        local = rules.to_local(now, household.timezone)
-        policy = policy_of(extras.policies.get(person_id))
-        decision = rules.decide(
-            policy, local, rules.count_tips(extras.history.get(person_id, ()), local)
-        )
-        sent = extras.lessons.get(person_id, set())
-        muted = extras.muted.get(person_id, set())
+        when = rules.RunTime(now)
+        extras = _PeopleExtras.load(session, [person.household_id], when)
+        local, at = when.at(household.timezone)
         me = next(p for p in state.people if p.id == person_id)
-        pick = Picker(state, catalogue(), local.astimezone(UTC)).pick(
-            me,
-            lambda device, lesson: (
-                device.status == "online" and device.id not in muted and lesson not in sent
-            ),
-        )
+        picker = Picker(state, catalogue(), at)
+        decision, pick = next_tip(me, extras, local, picker, even_if_not_due=True)
         links = LinkMaker(settings)
         tip = None
         if pick is not None:

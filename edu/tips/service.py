@@ -22,7 +22,7 @@ from edu.services.people import NotFound
 from edu.tips import policy as rules
 from edu.tips.channels import ChannelError, ChannelVault, SendResult, describe, send_test
 from edu.tips.links import read_unsubscribe_token, unsubscribe_link
-from edu.tips.models import TipChannel, TipDelivery, TipMute, TipPolicy
+from edu.tips.models import TipChannel, TipDelivery, TipMute, TipPolicy, policy_of
 
 PENDING = ("sending", "retry")
 
@@ -37,23 +37,6 @@ def cancel_pending(session: Session, which: Any, reason: str) -> None:
 
 
 # -- policy ----------------------------------------------------------------------------------
-
-
-def policy_of(row: TipPolicy | None) -> rules.Policy:
-    """Return the policy a stored row says (the defaults when there is no row)."""
-    if row is None:
-        return rules.Policy()
-    return rules.Policy(
-        cadence=row.cadence,
-        weekday=row.weekday,
-        at=rules.parse_clock(row.at),
-        quiet_start=rules.parse_clock(row.quiet_start),
-        quiet_end=rules.parse_clock(row.quiet_end),
-        daily_cap=row.daily_cap,
-        weekly_cap=row.weekly_cap,
-        snooze_until=row.snooze_until,
-        unsubscribed=row.unsubscribed_at is not None,
-    )
 
 
 def get_policy(session: Session, person: Person) -> rules.Policy:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network
 from typing import Any
 
 from flask_babel import gettext as _
@@ -34,7 +36,7 @@ class Diagnosis:
         }
 
 
-def in_networks(ip: str, networks: tuple[str, ...] | list[str]) -> bool | None:
+def in_networks(ip: str, networks: Sequence[str | IPv4Network]) -> bool | None:
     """Tell whether *ip* lies in one of *networks* (None when that cannot be said)."""
     try:
         address = ipaddress.ip_address(ip)
@@ -61,7 +63,7 @@ def status_words(code: str) -> str:
     }.get(code, _("Not answering"))
 
 
-def diagnose(device: Any, networks: tuple[str, ...] | list[str]) -> Diagnosis:
+def diagnose(device: Any, networks: Sequence[str | IPv4Network]) -> Diagnosis:
     """Explain *device* (a Device row) in words a non-engineer follows."""
     status, name, ip = device.status, device.display_name, device.ip or "?"
     if status == "online":
@@ -144,7 +146,7 @@ def diagnose(device: Any, networks: tuple[str, ...] | list[str]) -> Diagnosis:
                 "Its address %(ip)s is outside the networks Feature Coach searches (%(networks)s). "
                 "Mesh routers, guest Wi-Fi and separate networks for smart devices do this.",
                 ip=ip,
-                networks=", ".join(networks),
+                networks=", ".join(str(n) for n in networks),
             ),
             [
                 _("Connect the device to the same Wi-Fi as this computer, or"),
@@ -168,7 +170,7 @@ def diagnose(device: Any, networks: tuple[str, ...] | list[str]) -> Diagnosis:
     )
 
 
-def diagnose_address(ip: str, networks: tuple[str, ...] | list[str]) -> Diagnosis:
+def diagnose_address(ip: str, networks: Sequence[str | IPv4Network]) -> Diagnosis:
     """Explain why nothing answered at *ip* when adding a device by hand."""
     inside = in_networks(ip, networks)
     steps = [
@@ -182,7 +184,7 @@ def diagnose_address(ip: str, networks: tuple[str, ...] | list[str]) -> Diagnosi
                 "%(ip)s is outside the networks Feature Coach searches (%(networks)s): "
                 "the device may be on another network.",
                 ip=ip,
-                networks=", ".join(networks),
+                networks=", ".join(str(n) for n in networks),
             ),
         )
     return Diagnosis(
