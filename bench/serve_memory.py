@@ -14,19 +14,19 @@ Prints one JSON object. Usage: python bench/serve_memory.py [--devices 10000]
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import platform
-import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/_http.py
+from _http import free_port, request, sign_in
 
 EDU = str(Path(sys.executable).with_name("edu"))
 PIN = "2468"
@@ -127,47 +127,6 @@ def capability_row(device_id: int, capability: str, *, mapped: bool) -> dict[str
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def request(
-    port: int, method: str, path: str, *, cookie: str = "", body: str | None = None
-) -> tuple[int, str, str]:
-    """Make one request; return (status, Set-Cookie value, body text)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-    headers = {"Cookie": cookie} if cookie else {}
-    if body is not None:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    try:
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        text = response.read().decode("utf-8", "replace")
-        return response.status, (response.getheader("Set-Cookie") or "").split(";")[0], text
-    finally:
-        conn.close()
-
-
-def sign_in(port: int, person: int) -> str:
-    """Sign the admin in; return the session cookie."""
-    status, cookie, page = request(port, "GET", f"/signin/{person}")
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    if status != 200 or match is None:
-        raise RuntimeError(f"the sign-in page answered {status}")
-    status, signed_in, _ = request(
-        port,
-        "POST",
-        f"/signin/{person}",
-        cookie=cookie,
-        body=f"csrf_token={match.group(1)}&pin={PIN}",
-    )
-    if status != 302:
-        raise RuntimeError(f"signing in answered {status}")
-    return signed_in
-
-
 def memory_of(pid: int) -> dict[str, float]:
     """Return VmRSS and VmHWM of *pid* in MiB."""
     values: dict[str, float] = {}
@@ -198,7 +157,7 @@ def measure(devices: int) -> dict[str, Any]:
             deadline = time.monotonic() + 60
             while True:
                 try:
-                    cookie = sign_in(port, admin)
+                    cookie = sign_in(port, admin, PIN)
                     break
                 except OSError:
                     if time.monotonic() > deadline or server.poll() is not None:

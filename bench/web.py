@@ -18,7 +18,6 @@ import http.client
 import json
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/_http.py
+from _http import free_port, sign_in  # noqa: E402
 
 DEVICES, LESSONS, EVENTS, PEOPLE = 30, 1000, 100_000, 4
 LARGE = 2000  # devices of the large household (a shop)
@@ -267,12 +268,6 @@ def large_household(folder: Path, samples: int) -> dict[str, Any]:
     return {"devices": LARGE, "samples": samples, "routes": result}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def serve(instance: str, port: int) -> None:
     """The server process: the same app under waitress."""
     import logging
@@ -284,27 +279,6 @@ def serve(instance: str, port: int) -> None:
     waitress_serve(make_app(instance), host="127.0.0.1", port=port, threads=8, _quiet=True)
 
 
-def sign_in(port: int, person: int) -> str:
-    """Return the session cookie of a signed-in person."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request("GET", f"/signin/{person}")
-    page = conn.getresponse()
-    html = page.read().decode()
-    cookie = page.getheader("Set-Cookie", "").split(";")[0]
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
-    conn.request(
-        "POST",
-        f"/signin/{person}",
-        body=f"csrf_token={token}&pin={PIN}",
-        headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
-    )
-    answer = conn.getresponse()
-    answer.read()
-    conn.close()
-    assert answer.status == 302, answer.status
-    return answer.getheader("Set-Cookie", "").split(";")[0]
-
-
 def throughput(instance: str, person: int, seconds: float, clients: int) -> dict[str, Any]:
     """Run the server in another process and hammer the home page from *clients* threads."""
     port = free_port()
@@ -313,7 +287,7 @@ def throughput(instance: str, person: int, seconds: float, clients: int) -> dict
         deadline = time.monotonic() + 30
         while True:
             try:
-                cookie = sign_in(port, person)
+                cookie = sign_in(port, person, PIN)
                 break
             except OSError:
                 if time.monotonic() > deadline:

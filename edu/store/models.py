@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from edu.db import UTCDateTime, utcnow
 
@@ -101,3 +101,28 @@ class StaffAction(SQLModel, table=True):
     device_id: int | None = Field(default=None, foreign_key="device.id", ondelete="SET NULL")
     detail: str = ""
     at: datetime = _when(default_factory=utcnow)
+
+
+# -- small queries over these tables -----------------------------------------------------
+
+
+def running(session: Session, device_id: int) -> DemoSession | None:
+    """Return the demo running on a device, if any."""
+    return session.exec(
+        select(DemoSession).where(
+            DemoSession.device_id == device_id, col(DemoSession.ended_at).is_(None)
+        )
+    ).first()
+
+
+def demo_device(session: Session, device_id: int) -> DemoDevice | None:
+    """Return the demo record of a device (None before its first demo)."""
+    return session.exec(select(DemoDevice).where(DemoDevice.device_id == device_id)).first()
+
+
+def restorable(session: Session, device_id: int) -> set[str] | None:
+    """Return the capabilities the device's snapshot can put back (None: no snapshot yet)."""
+    row = demo_device(session, device_id)
+    if row is None or row.snapshot is None:
+        return None
+    return set(row.snapshot.get("capabilities", {}))

@@ -20,7 +20,7 @@ from edu.models import Device, Household, PendingRevert
 from edu.services.tryit import TryItError, TryOutcome, try_lesson
 from edu.store import audit, script, snapshot, undo
 from edu.store.audit import Staff
-from edu.store.models import DemoDevice, DemoSession, DemoStep
+from edu.store.models import DemoDevice, DemoSession, DemoStep, demo_device, restorable, running
 from edu.store.throttle import DeviceBusy, Throttle
 
 if TYPE_CHECKING:
@@ -94,28 +94,6 @@ def store_device(session: Session, household_id: int, did: int) -> Device:
     if device is None:
         raise DemoError("not-found", "no such device on the demo table")
     return device
-
-
-def running(session: Session, device_id: int) -> DemoSession | None:
-    """Return the demo running on a device, if any."""
-    return session.exec(
-        select(DemoSession).where(
-            DemoSession.device_id == device_id, col(DemoSession.ended_at).is_(None)
-        )
-    ).first()
-
-
-def demo_device(session: Session, device_id: int) -> DemoDevice | None:
-    """Return the demo record of a device (None before its first demo)."""
-    return session.exec(select(DemoDevice).where(DemoDevice.device_id == device_id)).first()
-
-
-def restorable(session: Session, device_id: int) -> set[str] | None:
-    """Return the capabilities the device's snapshot can put back (None: no snapshot yet)."""
-    row = demo_device(session, device_id)
-    if row is None or row.snapshot is None:
-        return None
-    return set(row.snapshot.get("capabilities", {}))
 
 
 def _mark_device(session: Session, device: Device, status: str, detail: str, now: datetime) -> None:

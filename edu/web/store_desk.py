@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from edu.db import utcnow
 from edu.store import board, script, sessions
+from edu.store import models as store_models
 from edu.store.audit import Staff
 from edu.store.models import DemoSession, DemoStep
 from edu.store.sessions import DemoError, Desk
@@ -105,8 +106,8 @@ def device_demo(found: Any) -> DeviceDemo:
     """Read the guided demo of *found* in the signed-in person's language."""
     person = current_person()
     lang = person.language if person else "en"
-    run = sessions.running(db(), found.id)
-    saved = sessions.restorable(db(), found.id)
+    run = store_models.running(db(), found.id)
+    saved = store_models.restorable(db(), found.id)
     steps = script.script(db(), found, lang=lang, restorable=saved if run else None)
     shown: dict[str, int] = {}
     if run is not None:

@@ -19,7 +19,9 @@ def test_every_demo_and_kiosk_string_is_translated() -> None:
     def ours(path: str) -> bool:
         name = path.rsplit("/", 1)[-1]
         in_store = path.startswith("edu/web/") and path.endswith(store_files)
-        return in_store or (path.startswith("edu/web/templates/") and name.startswith(("demo", "kiosk")))
+        return in_store or (
+            path.startswith("edu/web/templates/") and name.startswith(("demo", "kiosk"))
+        )
 
     wanted = {m.id for m in template() if m.id and any(ours(p) for p, _line in m.locations)}
     assert len(wanted) > 100
