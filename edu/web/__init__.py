@@ -1,1 +1,1 @@
-"""The household web page: one blueprint per area (no Flask import here)."""
+"""The household web page: pages/ (one blueprint per area), api/ (the JSON API), and what both share."""
