@@ -1,4 +1,5 @@
-"""A database session per request (opened on first use, closed at teardown), and units of work."""
+"""Per request: a database session (opened on first use, closed at teardown); the app's engine,
+inventory, settings and scan tracker."""
 
 from __future__ import annotations
 
