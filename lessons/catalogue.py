@@ -13,6 +13,7 @@ from typing import Any
 
 from lessons.frontmatter import Document, FrontMatterError, parse
 from lessons.schema import LANG_RE, LEVELS, check_meta
+from lessons.sources import parse_sources
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class Lesson:
     try_it: TryIt | None = None
     requires: tuple[str, ...] = ()
     demo: Demo | None = None
+    sources: tuple[tuple[str, str], ...] = ()  # (miio | miot | manual, reference)
     path: Path | None = None
     body: str = ""
     body_line: int = 1
@@ -124,6 +126,7 @@ def lesson_from_document(doc: Document, path: Path, family: str, lang: str) -> L
         try_it=try_it,
         requires=tuple(meta.get("requires") or ()),
         demo=demo,
+        sources=parse_sources(meta.get("sources")),
         lang=lang,
         path=path,
         body=doc.body,
