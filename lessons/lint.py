@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lessons.catalogue import (
+    ANY_FOLDER,
     DEFAULT_LANG,
     SHIPPED_ROOT,
     Lesson,
@@ -119,7 +120,16 @@ def _check_naming(lesson: Lesson, known_families: set[str], problems: list[Probl
                 lesson, "id", f"id {lesson.id!r} does not match its file: expected {expected!r}"
             )
         )
-    if known_families and folder not in known_families:
+    if folder == ANY_FOLDER:
+        if lesson.families:
+            problems.append(
+                _problem(
+                    lesson,
+                    "families",
+                    f"a lesson in {ANY_FOLDER}/ is for every family: drop 'families'",
+                )
+            )
+    elif known_families and folder not in known_families:
         problems.append(Problem(lesson.path, 1, f"folder {folder!r} is not a known device family"))
     elif lesson.families and folder not in lesson.families:
         problems.append(
