@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, time
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -134,11 +133,13 @@ def lessons_lint(path: Path | None) -> None:
     if not root.is_dir():
         click.echo(f"error: no lesson folder at {root}", err=True)
         sys.exit(2)
+    from edu.miio_index import known_models, miio_member_exists
+
     problems = lint(
         root,
         lint_vocabulary(),
-        known_models=_known_models(),
-        source_exists=_miio_source_exists,
+        known_models=known_models(),
+        source_exists=miio_member_exists,
         require_sources=True,
     )
     for problem in problems:
@@ -146,39 +147,6 @@ def lessons_lint(path: Path | None) -> None:
     if problems:
         click.echo(f"{len(problems)} problem(s)", err=True)
         sys.exit(1)
-
-
-def _known_models() -> list[str]:
-    """Every model python-miio supports, plus the models of the MIoT specs shipped with devices/."""
-    import miio
-
-    import devices
-
-    specs = Path(devices.__file__).resolve().parent / "data" / "specs"
-    shipped = [path.stem for path in specs.glob("*.json")]
-    return [*miio.DeviceFactory.supported_models(), *shipped]
-
-
-def _miio_source_exists(ref: str) -> bool:
-    """Does python-miio have this `Class.member` (a lesson's `miio:` source)?"""
-    name, _, member = ref.partition(".")
-    return any(hasattr(cls, member) for cls in _miio_classes().get(name, ()))
-
-
-@lru_cache(maxsize=1)
-def _miio_classes() -> dict[str, list[type]]:
-    """Every class defined in python-miio's loaded modules (devices and their statuses), by name."""
-    import miio
-
-    miio.DeviceFactory.supported_models()  # the integrations are imported with miio
-    found: dict[str, list[type]] = {}
-    for module_name, module in list(sys.modules.items()):
-        if module is None or not module_name.startswith("miio."):
-            continue
-        for name, obj in vars(module).items():
-            if isinstance(obj, type) and obj.__module__ == module_name:
-                found.setdefault(name, []).append(obj)
-    return found
 
 
 @lessons_group.command("list")

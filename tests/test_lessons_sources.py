@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from edu.cli import main as edu_main
+from edu.miio_index import known_models, miio_index, miio_member_exists
 from lessons.catalogue import SHIPPED_ROOT, Catalogue
 from lessons.lint import lint
 from lessons.sources import check_sources, pattern_reaches, split_models
@@ -97,7 +98,13 @@ def test_a_translation_shares_the_sources_and_models_of_its_original(tmp_path: P
     ]
 
 
-def test_edu_lessons_lint_checks_narrowings_against_python_miio_models(tmp_path: Path) -> None:
+def test_edu_lessons_lint_checks_narrowings_against_python_miio_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    miio_index.cache_clear()
+    tmp_path = tmp_path / "lessons"
+    tmp_path.mkdir()
     sources = "sources:\n  - miio: HeaterMiot.set_child_lock\n"
     _write(tmp_path, "child-lock", sources + "models: [zhimi.heater.za2, zhimi.heater.nb1]\n")
     runner = CliRunner()
@@ -116,3 +123,29 @@ def test_edu_lessons_lint_checks_narrowings_against_python_miio_models(tmp_path:
 def test_every_shipped_lesson_names_its_sources() -> None:
     book = Catalogue.load(SHIPPED_ROOT)
     assert [lesson.id for lesson in book.lessons() if not lesson.sources] == []
+
+
+def test_the_python_miio_index_is_kept_per_installed_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import miio
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    miio_index.cache_clear()
+    built = miio_index()
+    assert set(built["models"]) == set(miio.DeviceFactory.supported_models())
+    [kept] = (tmp_path / "feature-coach").glob("miio-index-*.json")
+    assert "zhimi.heater.za2" in known_models() and "zhimi.heater.nb1" in known_models()
+    assert miio_member_exists("HeaterMiot.set_delay_off")
+    assert miio_member_exists("VacuumStatus.clean_area")  # a status class, not exported
+    assert not miio_member_exists("HeaterMiot.set_warp_drive")
+    assert not miio_member_exists("HeaterMiot._get_mapping")  # private members are no source
+    # the next process reads the file instead of importing python-miio
+    kept.write_text('{"models": ["acme.kept.x1"], "members": {}}', encoding="utf-8")
+    miio_index.cache_clear()
+    assert miio_index()["models"] == ["acme.kept.x1"]
+    # an unreadable file is rebuilt
+    kept.write_text("{", encoding="utf-8")
+    miio_index.cache_clear()
+    assert set(miio_index()["models"]) == set(built["models"])
+    miio_index.cache_clear()
