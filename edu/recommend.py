@@ -157,7 +157,7 @@ def find_lesson(
         return found
     state = load_state(session, household_id)
     for device in state.devices.values():
-        if device.family and lesson_id.startswith(f"{device.family}-"):
+        if lesson_id.startswith(f"{device.family or 'device'}-"):  # drafts: "device-..."
             for cap in state.capabilities.get(device.id, ()):
                 for draft in lessons_for(cap, device, book):
                     if draft.id == lesson_id:
