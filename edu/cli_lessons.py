@@ -169,6 +169,8 @@ def lessons_list(lang: str | None, as_json: bool) -> None:
             "summary": lesson.summary,
             "try_it": lesson.try_it is not None,
             "requires": list(lesson.requires),
+            "models": list(lesson.models),
+            "sources": [{kind: ref} for kind, ref in lesson.sources],
         }
         for lesson in sorted(book.lessons(lang), key=lambda item: (item.id, item.lang))
     ]

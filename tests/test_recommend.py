@@ -225,6 +225,9 @@ def test_cli_people_recommend_and_progress(fleet: Fleet, tmp_path: Path) -> None
     assert lint.exit_code == 0, lint.output
     listed = json.loads(run("lessons", "list", "--json"))
     assert len([r for r in listed if r["lang"] == "en"]) >= 80
+    assert all(r["sources"] for r in listed)
+    narrowed = {r["id"]: r["models"] for r in listed if r["models"] and r["lang"] == "en"}
+    assert narrowed["heater-off-timer-up-to-8-hours"] == ["zhimi.heater.za2"]
     coverage = json.loads(run("lessons", "coverage", "--json"))
     assert coverage["capabilities"] >= 60
 
