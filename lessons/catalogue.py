@@ -13,11 +13,16 @@ from typing import Any
 
 from lessons.frontmatter import Document, FrontMatterError, parse
 from lessons.schema import LANG_RE, LEVELS, check_meta
+from lessons.sources import parse_sources
 
 logger = logging.getLogger(__name__)
 
 SHIPPED_ROOT = Path(__file__).resolve().parent
 DEFAULT_LANG = "en"
+# lessons/any/ holds lessons worded for any device: they reach a device of no known family,
+# and a device of a family that has no lesson of its own for the capability.
+ANY_FOLDER = "any"
+NO_FAMILY = ""  # the family of a device whose family is not known
 # <slug>.<lang>.md, e.g. child-lock.en.md or child-lock.zh-CN.md
 FILE_RE = re.compile(r"^(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.(?P<lang>[A-Za-z0-9-]+)\.md$")
 
@@ -76,6 +81,7 @@ class Lesson:
     try_it: TryIt | None = None
     requires: tuple[str, ...] = ()
     demo: Demo | None = None
+    sources: tuple[tuple[str, str], ...] = ()  # (miio | miot | manual, reference)
     path: Path | None = None
     body: str = ""
     body_line: int = 1
@@ -88,7 +94,13 @@ class Lesson:
         return LEVELS.index(self.level) if self.level in LEVELS else len(LEVELS)
 
     def applies_to(self, family: str | None = None, model: str | None = None) -> bool:
-        """Say whether this lesson fits a device of this family and model."""
+        """Say whether this lesson fits a device of this family and model.
+
+        family None means any family; NO_FAMILY (a device whose family is not known) is
+        reached only by lessons worded for any device (no families).
+        """
+        if family == NO_FAMILY and self.families:
+            return False
         if family is not None and self.families and family not in self.families:
             return False
         if model is not None and self.models:
@@ -115,7 +127,7 @@ def lesson_from_document(doc: Document, path: Path, family: str, lang: str) -> L
     return Lesson(
         id=meta["id"],
         capability=meta["capability"],
-        families=tuple(meta.get("families") or (family,)),
+        families=tuple(meta.get("families") or (() if family == ANY_FOLDER else (family,))),
         models=tuple(meta.get("models") or ()),
         level=meta["level"],
         minutes=meta["minutes"],
@@ -124,6 +136,7 @@ def lesson_from_document(doc: Document, path: Path, family: str, lang: str) -> L
         try_it=try_it,
         requires=tuple(meta.get("requires") or ()),
         demo=demo,
+        sources=parse_sources(meta.get("sources")),
         lang=lang,
         path=path,
         body=doc.body,
@@ -257,13 +270,16 @@ class Catalogue:
     ) -> list[Lesson]:
         """Return the English lessons that teach capability on a device of family and model.
 
-        Curated lessons come before automatic drafts, then easy before hard, then by id.
+        Curated lessons come before automatic drafts, then easy before hard, then by id. For
+        a known family, a lesson written for that family wins over one worded for any device.
         """
         found = [
             lesson
             for lesson in self._by_capability.get(capability, ())
             if lesson.applies_to(family, model)
         ]
+        if family and any(lesson.families and not lesson.automatic for lesson in found):
+            found = [lesson for lesson in found if lesson.families]
         if any(not lesson.automatic for lesson in found):
             found = [lesson for lesson in found if not lesson.automatic]
         return sorted(found, key=lambda item: (item.level_rank, item.id))

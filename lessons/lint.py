@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from lessons.catalogue import (
+    ANY_FOLDER,
     DEFAULT_LANG,
     SHIPPED_ROOT,
     Lesson,
@@ -33,12 +34,25 @@ from lessons.catalogue import (
     split_name,
 )
 from lessons.links import check_body
+from lessons.sources import SourceCheck, pattern_reaches, split_models
 
 __all__ = ["Problem", "lint", "main"]
 
 
-def lint(root: Path | str | None, vocabulary: Mapping[str, Mapping[str, Any]]) -> list[Problem]:
-    """Check every lesson under root; return the problems sorted by path and line."""
+def lint(
+    root: Path | str | None,
+    vocabulary: Mapping[str, Mapping[str, Any]],
+    *,
+    known_models: Iterable[str] | None = None,
+    source_exists: SourceCheck | None = None,
+    require_sources: bool = False,
+) -> list[Problem]:
+    """Check every lesson under root; return the problems sorted by path and line.
+
+    known_models (exact names and family globs such as roborock.vacuum.*): a `models:`
+    narrowing must reach one of them. source_exists: says whether a `miio: Class.method`
+    source is real. require_sources: every English lesson must name its sources.
+    """
     base = Path(root) if root is not None else SHIPPED_ROOT
     problems: list[Problem] = []
     lessons: list[Lesson] = []
@@ -47,11 +61,15 @@ def lint(root: Path | str | None, vocabulary: Mapping[str, Mapping[str, Any]]) -
         if lesson is not None:
             lessons.append(lesson)
     english = _unique_ids(lessons, problems)
+    models = split_models(known_models or ())
     known_families = {family for entry in vocabulary.values() for family in _families(entry)}
     for lesson in lessons:
         _check_naming(lesson, known_families, problems)
         _check_capability(lesson, vocabulary, known_families, problems)
         _check_requires(lesson, english, problems)
+        _check_sources(lesson, source_exists, require_sources, problems)
+        if known_models is not None:
+            _check_models(lesson, models, problems)
         if lesson.lang != DEFAULT_LANG:
             _check_translation(lesson, english, problems)
         check_body(lesson, base, english, problems)
@@ -102,7 +120,16 @@ def _check_naming(lesson: Lesson, known_families: set[str], problems: list[Probl
                 lesson, "id", f"id {lesson.id!r} does not match its file: expected {expected!r}"
             )
         )
-    if known_families and folder not in known_families:
+    if folder == ANY_FOLDER:
+        if lesson.families:
+            problems.append(
+                _problem(
+                    lesson,
+                    "families",
+                    f"a lesson in {ANY_FOLDER}/ is for every family: drop 'families'",
+                )
+            )
+    elif known_families and folder not in known_families:
         problems.append(Problem(lesson.path, 1, f"folder {folder!r} is not a known device family"))
     elif lesson.families and folder not in lesson.families:
         problems.append(
@@ -219,6 +246,37 @@ def check_value(value: Any, spec: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _check_sources(
+    lesson: Lesson,
+    source_exists: SourceCheck | None,
+    require_sources: bool,
+    problems: list[Problem],
+) -> None:
+    if not lesson.sources:
+        if require_sources and lesson.lang == DEFAULT_LANG:
+            problems.append(
+                _problem(lesson, "id", "lesson names no 'sources' for its device facts")
+            )
+        return
+    if source_exists is None:
+        return
+    for index, (kind, ref) in enumerate(lesson.sources):
+        if kind == "miio" and source_exists(ref) is False:
+            problems.append(_problem(lesson, f"sources[{index}]", f"python-miio has no {ref!r}"))
+
+
+def _check_models(
+    lesson: Lesson, models: tuple[frozenset[str], tuple[str, ...]], problems: list[Problem]
+) -> None:
+    for index, pattern in enumerate(lesson.models):
+        if not pattern_reaches(pattern, *models):
+            problems.append(
+                _problem(
+                    lesson, f"models[{index}]", f"'models' entry {pattern!r} matches no known model"
+                )
+            )
+
+
 def _check_requires(lesson: Lesson, english: Mapping[str, Lesson], problems: list[Problem]) -> None:
     for index, required in enumerate(lesson.requires):
         if required not in english:
@@ -280,10 +338,11 @@ def _check_translation(
                 f" original's {original.capability!r}",
             )
         )
-    if original.try_it != lesson.try_it:
-        problems.append(
-            _problem(lesson, "try_it", "translation 'try_it' differs from the English original's")
-        )
+    for key in ("try_it", "sources", "models", "families"):
+        if getattr(original, key) != getattr(lesson, key):
+            problems.append(
+                _problem(lesson, key, f"translation {key!r} differs from the English original's")
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -302,7 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VocabularyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    problems = lint(args.root, vocabulary)
+    problems = lint(args.root, vocabulary, require_sources=True)
     for problem in problems:
         print(problem)
     return 1 if problems else 0

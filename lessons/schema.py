@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from lessons.sources import check_sources
+
 LEVELS = ("beginner", "intermediate", "advanced")
 MAX_MINUTES = 30
 MAX_TITLE = 100
@@ -15,7 +17,7 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LANG_RE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 
 REQUIRED_KEYS = ("id", "capability", "level", "minutes", "title", "summary")
-OPTIONAL_KEYS = ("families", "models", "try_it", "requires", "demo")
+OPTIONAL_KEYS = ("families", "models", "try_it", "requires", "demo", "sources")
 TRY_IT_KEYS = ("setting", "value", "revert_after", "action", "params")
 DEMO_KEYS = ("rank", "points")
 
@@ -56,6 +58,8 @@ def check_meta(meta: Mapping[str, Any]) -> list[tuple[str, str]]:
         errors.extend(_check_try_it(meta["try_it"]))
     if "demo" in meta:
         errors.extend(_check_demo(meta["demo"]))
+    if "sources" in meta:
+        errors.extend(check_sources(meta["sources"]))
     return errors
 
 

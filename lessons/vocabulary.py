@@ -4,7 +4,8 @@ The application builds the same mapping from `devices.vocabulary.Vocabulary`; th
 reader exists so that `python -m lessons.lint` and the lesson tests work from the data
 file alone, without importing `devices`. The mapping, per capability id::
 
-    {"title": "Child lock", "families": ["fan", ...], "kind": "setting",
+    {"title": "Child lock", "summary": "Locks the buttons ...", "families": ["fan", ...],
+     "kind": "setting",
      "actionable": True,
      "settings": {"child-lock": {"type": "bool", "value": True}},   # writable: try_it.setting
      "actions": {}}                                                 # kind action: try_it.action
@@ -83,6 +84,7 @@ def capability_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
         actions[cap_id] = {}
     return {
         "title": raw.get("title"),
+        "summary": raw.get("summary"),
         "families": [str(family) for family in families],
         "kind": kind,
         "actionable": bool(raw.get("actionable", kind != "sensor")),

@@ -47,7 +47,15 @@ def lessons_lint(path: Path | None) -> None:
     if not root.is_dir():
         click.echo(f"error: no lesson folder at {root}", err=True)
         sys.exit(2)
-    problems = lint(root, lint_vocabulary())
+    from edu.miio_index import known_models, miio_member_exists
+
+    problems = lint(
+        root,
+        lint_vocabulary(),
+        known_models=known_models(),
+        source_exists=miio_member_exists,
+        require_sources=True,
+    )
     for problem in problems:
         click.echo(str(problem))
     if problems:
@@ -75,6 +83,8 @@ def lessons_list(lang: str | None, as_json: bool) -> None:
             "summary": lesson.summary,
             "try_it": lesson.try_it is not None,
             "requires": list(lesson.requires),
+            "models": list(lesson.models),
+            "sources": [{kind: ref} for kind, ref in lesson.sources],
         }
         for lesson in sorted(book.lessons(lang), key=lambda item: (item.id, item.lang))
     ]

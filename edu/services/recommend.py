@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlmodel import Session
 
-from edu.catalogue import capability_titles, catalogue
+from edu.catalogue import catalogue
 from edu.db import utcnow
 from edu.state import DeviceRow, HouseholdState, Mark, load_state
 
@@ -115,40 +115,31 @@ def lessons_for(cap: _Capability, device: _Device, book: Catalogue) -> list[Less
 
 
 def _lessons_for(cap: _Capability, device: _Device, book: Catalogue) -> list[Lesson]:
-    from lessons.drafts import draft_lesson
+    from edu.catalogue import lint_vocabulary
+    from lessons.catalogue import NO_FAMILY
+    from lessons.drafts import draft_for_feature, draft_lesson
 
     family = device.family or "device"
     if cap.mapped:
-        found = book.for_capability(cap.capability, device.family, device.model)
+        found = book.for_capability(cap.capability, device.family or NO_FAMILY, device.model)
         if found:
             return found
-        title = capability_titles().get(cap.capability, cap.capability)
+        entry = lint_vocabulary().get(cap.capability, {})
+        kind = entry.get("kind")
         return [
             draft_lesson(
                 cap.capability,
                 family,
-                title,
-                writable=bool(cap.setting),
-                is_action=bool(cap.action),
+                str(entry.get("title") or cap.capability),
+                summary=entry.get("summary"),
+                # the vocabulary's kind, also for settings written through a setter method
+                writable=kind in ("setting", "mode") if kind else bool(cap.setting),
+                is_action=kind == "action" if kind else bool(cap.action),
                 model=device.model,
             )
         ]
-    details = cap.details or {}
-    choices = details.get("choices")
-    return [
-        draft_lesson(
-            cap.capability,
-            family,
-            str(details.get("name") or cap.capability),
-            description=details.get("description"),
-            unit=details.get("unit"),
-            choices=list(choices) if isinstance(choices, (list, tuple)) else None,
-            value_range=details.get("range"),
-            writable=bool(details.get("writable")),
-            is_action=details.get("kind") == "action",
-            model=device.model,
-        )
-    ]
+    draft = draft_for_feature(cap.capability, family, cap.details or {}, model=device.model)
+    return [draft] if draft is not None else []
 
 
 def find_lesson(
@@ -166,7 +157,7 @@ def find_lesson(
         return found
     state = load_state(session, household_id)
     for device in state.devices.values():
-        if device.family and lesson_id.startswith(f"{device.family}-"):
+        if lesson_id.startswith(f"{device.family or 'device'}-"):  # drafts: "device-..."
             for cap in state.capabilities.get(device.id, ()):
                 for draft in lessons_for(cap, device, book):
                     if draft.id == lesson_id:

@@ -225,6 +225,9 @@ def test_cli_people_recommend_and_progress(fleet: Fleet, tmp_path: Path) -> None
     assert lint.exit_code == 0, lint.output
     listed = json.loads(run("lessons", "list", "--json"))
     assert len([r for r in listed if r["lang"] == "en"]) >= 80
+    assert all(r["sources"] for r in listed)
+    narrowed = {r["id"]: r["models"] for r in listed if r["models"] and r["lang"] == "en"}
+    assert narrowed["heater-off-timer-up-to-8-hours"] == ["zhimi.heater.za2"]
     coverage = json.loads(run("lessons", "coverage", "--json"))
     assert coverage["capabilities"] >= 60
 
@@ -251,3 +254,40 @@ def test_names_lose_control_characters_before_they_are_stored(inventory: Invento
     with unit_of_work(inventory.engine) as session:
         person = add_person(session, inventory.household(session), "Ki\x00m\t  Lee\x07")
         assert person.name == "Kim Lee"
+
+
+def test_a_device_of_no_family_gets_lessons_worded_for_any_device_and_honest_drafts() -> None:
+    from types import SimpleNamespace
+
+    from edu.recommend import lessons_for
+
+    book = catalogue()
+    dehumidifier = SimpleNamespace(family=None, model="nwt.derh.wdh318efw1")
+
+    def cap(capability: str, mapped: bool = True, **details: object) -> SimpleNamespace:
+        return SimpleNamespace(
+            capability=capability,
+            mapped=mapped,
+            setting=None,
+            action=None,
+            details=details or None,
+        )
+
+    # never a fan's or a purifier's child-lock lesson: the one worded for any device
+    assert [lesson.id for lesson in lessons_for(cap("child-lock"), dehumidifier, book)] == [
+        "any-child-lock"
+    ]
+    # a capability with lessons only for other families: a draft from the vocabulary
+    [draft] = lessons_for(cap("speed-level"), dehumidifier, book)
+    assert draft.automatic and draft.id == "device-speed-level"
+    assert draft.title == "Set “Fan speed” from your phone"  # a setter method: Set, not Read
+    assert draft.summary == "Sets exactly how strongly the fan blows, in fine steps."
+    # a fan keeps its own lesson
+    fan = SimpleNamespace(family="fan", model="dmaker.fan.p9")
+    assert [lesson.id for lesson in lessons_for(cap("child-lock"), fan, book)] == ["fan-child-lock"]
+    # no draft for an action python-miio declares for a whole class, nor for internal fields
+    wash = cap("RoborockVacuum.start_mop_washing", False, name="Start mop washing", kind="action")
+    vacuum = SimpleNamespace(family="vacuum", model="roborock.vacuum.s5")
+    assert lessons_for(wash, vacuum, book) == []
+    state_code = cap("VacuumStatus.state_code", False, name="State code", kind="sensor")
+    assert lessons_for(state_code, vacuum, book) == []
