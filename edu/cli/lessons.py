@@ -47,7 +47,7 @@ def lessons_lint(path: Path | None) -> None:
     if not root.is_dir():
         click.echo(f"error: no lesson folder at {root}", err=True)
         sys.exit(2)
-    from edu.miio_index import known_models, miio_member_exists
+    from devices.miio_index import known_models, miio_member_exists
 
     problems = lint(
         root,

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from devices.miio_index import known_models, miio_index, miio_member_exists
 from edu.cli import main as edu_main
-from edu.miio_index import known_models, miio_index, miio_member_exists
 from lessons.catalogue import SHIPPED_ROOT, Catalogue
 from lessons.lint import lint
 from lessons.sources import check_sources, pattern_reaches, split_models
