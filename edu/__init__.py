@@ -23,10 +23,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from edu.config import Settings
     from edu.db import create_schema, make_engine
     from edu.inventory import Inventory
+    from edu.logs import install_redaction
     from edu.web import errors, i18n, security, session
     from edu.web.routing import CONVERTERS
     from edu.web.scans import ScanTracker
 
+    install_redaction()  # a WSGI server may import the factory without the CLI
     config = dict(test_config or {})
     settings: Settings = config.pop("EDU_SETTINGS", None) or Settings.from_env()
     engine = config.pop("EDU_ENGINE", None)

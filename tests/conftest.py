@@ -22,6 +22,10 @@ from paging_fixtures import big_household  # noqa: F401
 from tips_fixtures import any_db, http_receiver, smtp_receiver, tips_db  # noqa: F401
 from web_fixtures import app, client, fleet_app, fleet_web, scanned_instance, web  # noqa: F401
 
+from edu.logs import install_redaction
+
+install_redaction()  # every record any test makes is masked, as in every `edu` process
+
 # Speed is measured in bench/, never asserted in a test: no per-example deadline (Hypothesis's
 # default 200 ms fails property tests at random on a busy 2-core machine). The same inputs on
 # every run, so a run fails only for a change; EDU_TEST_RANDOM=1 explores new ones (and
