@@ -183,6 +183,10 @@ def test_every_cli_command_at_debug_level_prints_no_fleet_token(
     assert "DEBUG" in caplog.text or "miio" in caplog.text
     assert _tokens_in(haystack, fleet) == [] and HEX_RUN.search(haystack) is None
     assert "hunter22" not in haystack and "8642" not in haystack
+    # nor in any file the commands left in the instance (the database holds them encrypted)
+    stored = b"".join(p.read_bytes() for p in instance.rglob("*") if p.is_file())
+    for device in fleet.devices:
+        assert device.token.encode() not in stored and bytes.fromhex(device.token) not in stored
     assert all(pin not in haystack for pin in PINS.values())
 
 
