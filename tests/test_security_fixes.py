@@ -127,3 +127,18 @@ def test_the_wait_doubles_with_each_wrong_pin_and_a_crowd_locks_the_profile(
         assert locked.result == "limited" and locked.retry_after > 60
         later = at + pin_guard.CROWD_LOCK + pin_guard.WINDOW
         assert attempt("127.0.9.9", later, PINS["Leo"]).result == "ok"
+
+
+def test_a_limited_kiosk_exit_says_when_to_try_again(store_app: Flask) -> None:
+    from demo_fixtures import STAFF, STAFF_PIN
+
+    kiosk = _browser(store_app, "127.0.0.70")
+    assert kiosk.sign_in(store_app, STAFF, STAFF_PIN).status_code == 302
+    assert kiosk.get("/demo/kiosk").status_code == 200
+    sam = str(kiosk.person_id(store_app, STAFF))
+    for _ in range(5):
+        assert kiosk.post("/demo/kiosk/exit", {"person": sam, "pin": "0000"}).status_code == 401
+    limited = kiosk.post("/demo/kiosk/exit", {"person": sam, "pin": STAFF_PIN})
+    assert limited.status_code == 429 and 1 <= int(limited.headers["Retry-After"]) <= 30
+    # staff at the board's tablet are not kept out by the kiosk's guesses
+    assert _browser(store_app, "127.0.0.71").sign_in(store_app, STAFF, STAFF_PIN).status_code == 302
