@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 MASK = "****"
 
+
+def _bytes_repr(match: re.Match[str]) -> str:
+    text = match.group(0)
+    # A bytes literal with 8 or more escaped bytes looks like binary (a token as bytes): mask it.
+    return MASK if text.count("\\x") >= 8 else text
+
+
 # Each pattern's first group (if any) is kept, the rest is masked.
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+_PATTERNS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     # A miIO token is 32 hex digits; a longer hex run (a hex dump, a hex secret key) may hold one.
     (re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{32,}(?![0-9A-Fa-f])"), MASK),
-    # The same 16 bytes as Python prints them (b'\x12...') or a construct dump prints them.
-    (re.compile(r"""(?<![A-Za-z0-9_])b(?:'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")"""), ""),
+    # The same 16 bytes as Python prints them: b'\x12...'.
+    (re.compile(r"""(?<![A-Za-z0-9_])b(?:'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")"""), _bytes_repr),
     # A person's API token.
     (re.compile(r"\bfc_[A-Za-z0-9_\-]{8,}"), "fc_" + MASK),
     # A Fernet key (the instance key): 32 bytes as 43 URL-safe base64 characters and "=".
@@ -35,19 +43,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-def _bytes_repr(match: re.Match[str]) -> str:
-    text = match.group(0)
-    # A bytes literal with 8 or more escaped bytes looks like binary (a token as bytes): mask it.
-    return MASK if text.count("\\x") >= 8 else text
-
-
 def redact(text: str) -> str:
     """Return *text* with every secret-looking part masked."""
     for pattern, replacement in _PATTERNS:
-        if replacement == "":
-            text = pattern.sub(_bytes_repr, text)
-        else:
-            text = pattern.sub(replacement, text)
+        text = pattern.sub(replacement, text)
     return text
 
 
