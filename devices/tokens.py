@@ -292,9 +292,13 @@ def _dedupe(records: Iterable[TokenRecord]) -> list[TokenRecord]:
     return unique
 
 
-def parse_token_file(path: str | os.PathLike[str]) -> list[TokenRecord]:
-    """Read device tokens from cloud JSON, token-extractor text or CSV at *path*."""
-    file = re.sub(r"[\x00-\x1f\x7f]", "?", Path(path).name) or "token file"
+def parse_token_file(path: str | os.PathLike[str], *, name: str | None = None) -> list[TokenRecord]:
+    """Read device tokens from cloud JSON, token-extractor text or CSV at *path*.
+
+    Errors name the file *name* (an upload's own name) if given, else *path*'s file name.
+    """
+    shown = name.replace("\\", "/").rsplit("/", 1)[-1] if name else Path(path).name
+    file = re.sub(r"[\x00-\x1f\x7f]", "?", shown)[:80] or "token file"
     text = _read(path, file)
     stripped = text.lstrip()
     first_line = stripped.split("\n", 1)[0]

@@ -21,12 +21,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from flask import Flask
 
     from edu.config import Settings
+    from edu.logs import install_redaction
     from edu.schema import create_schema, make_engine
     from edu.services.inventory import Inventory
     from edu.services.scans import ScanTracker
     from edu.web import errors, i18n, security, session, store_desk
     from edu.web.routing import CONVERTERS
 
+    install_redaction()  # a WSGI server may import the factory without the CLI
     config = dict(test_config or {})
     settings: Settings = config.pop("EDU_SETTINGS", None) or Settings.from_env()
     engine = config.pop("EDU_ENGINE", None)

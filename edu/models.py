@@ -210,12 +210,16 @@ class ApiToken(SQLModel, table=True):
 class LoginAttempt(SQLModel, table=True):
     """One PIN entered for a profile, right or wrong: the sign-in rate limit counts these."""
 
-    __table_args__ = (Index("ix_login_attempt_person_at", "person_id", "at"),)
+    __table_args__ = (
+        Index("ix_login_attempt_person_at", "person_id", "at"),
+        Index("ix_login_attempt_person_client_at", "person_id", "client", "at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
     at: datetime = _when(default_factory=utcnow)
     ok: bool = False
+    client: str = Field(default="", max_length=64)  # the remote address the PIN came from
 
 
 class SchedulerLease(SQLModel, table=True):

@@ -29,12 +29,11 @@ def main(
     click_ctx: click.Context, instance: Path | None, database_url: str | None, verbose: int
 ) -> None:
     """Feature Coach: find your Xiaomi devices and learn what they can do."""
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    if verbose < 2:
-        # python-miio logs payloads (and its repr shows tokens) at debug level only;
-        # keep its own warnings quiet unless asked.
-        logging.getLogger("miio").setLevel(logging.CRITICAL)
+    from edu.logs import configure
+
+    configure(logging.WARNING - 10 * min(verbose, 2))  # every record masked, before any is made
+    # python-miio's warnings stay quiet unless asked (-vv shows all of its lines, masked).
+    logging.getLogger("miio").setLevel(logging.NOTSET if verbose >= 2 else logging.CRITICAL)
     click_ctx.obj = Context(instance=instance, database_url=database_url)
     click_ctx.call_on_close(click_ctx.obj.close)
 

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
-from edu.db import unit, utcnow
-from edu.models import ApiToken, Device, Household, LoginAttempt, Person, PersonDevice
+from edu.db import key, unit, utcnow
+from edu.models import ApiToken, Device, Household, Person, PersonDevice
+from edu.services import pin_guard
 from edu.services.people import (
     LANGUAGES,
     ROLES,
@@ -89,9 +90,10 @@ def sign_in(
     pin: str,
     *,
     tries_per_minute: int = 5,
+    client: str = "",
     now: datetime | None = None,
 ) -> SignIn:
-    """Check *pin* for a profile, counting the tries: a few a minute per profile."""
+    """Check *pin* for a profile, slowing the *client* that guesses (see pin_guard)."""
     now = now or utcnow()
     with unit(session):
         person = session.get(Person, person_id)
@@ -99,23 +101,12 @@ def sign_in(
             return SignIn("wrong")
         if person.pin_hash is None:
             return SignIn("no-pin", person)
-        since = now - RATE_WINDOW
-        failures = session.exec(
-            select(LoginAttempt.at)
-            .where(
-                LoginAttempt.person_id == person.id,
-                LoginAttempt.at > since,
-                col(LoginAttempt.ok).is_(False),
-            )
-            .order_by(col(LoginAttempt.at))
-        ).all()
-        if len(failures) >= tries_per_minute:
-            wait = int((failures[0] + RATE_WINDOW - now).total_seconds()) + 1
+        wait = pin_guard.wait_for(session, key(person), client, now, free_tries=tries_per_minute)
+        if wait:
             logger.info("sign-in for person %s refused: too many tries", person.id)
-            return SignIn("limited", person, retry_after=max(wait, 1))
+            return SignIn("limited", person, retry_after=wait)
         ok = check_pin(person, pin)
-        session.add(LoginAttempt(person_id=person.id, at=now, ok=ok))  # type: ignore[arg-type]
-        session.exec(delete(LoginAttempt).where(col(LoginAttempt.at) < now - timedelta(days=1)))
+        pin_guard.record(session, key(person), client, ok, now)
         return SignIn("ok" if ok else "wrong", person)
 
 

@@ -20,6 +20,7 @@ from edu.db import key, unit_of_work, utcnow
 from edu.models import Device, DeviceCapability, Household, OwnWrite
 from edu.services.records import (
     describe_device,
+    describe_devices,
     find_device,
     store_capabilities,
     store_poll,
@@ -34,6 +35,10 @@ Progress = Callable[[int], None]
 
 class InventoryError(ValueError):
     """A user-facing problem with a request (bad address, unknown device ...)."""
+
+
+class TokenRejected(InventoryError):
+    """The device answered but refused the token given: nothing was stored."""
 
 
 class TokenUnknown(InventoryError):
@@ -83,11 +88,11 @@ class Inventory:
             return None
         return self.vault.decrypt(device.token_ciphertext)
 
-    def import_tokens(self, path: Path) -> list[dict[str, Any]]:
-        """Store the tokens listed in *path*; devices not seen yet are remembered for later."""
+    def import_tokens(self, path: Path, *, name: str | None = None) -> list[dict[str, Any]]:
+        """Store the tokens listed in *path* (errors call it *name*); new devices are remembered."""
         from devices.tokens import parse_token_file
 
-        records = parse_token_file(path)
+        records = parse_token_file(path, name=name)
         rows: list[dict[str, Any]] = []
         with unit_of_work(self.engine) as session:
             household = self.household(session)
@@ -140,8 +145,13 @@ class Inventory:
         names: dict[int, str] | None = None,
         tokens: dict[int, str] | None = None,
         progress: Progress | None = None,
+        refuse_rejected: bool = False,
     ) -> list[dict[str, Any]]:
-        """Identify the *found* devices, read their capabilities and store everything."""
+        """Identify the *found* devices, read their capabilities and store everything.
+
+        With *refuse_rejected*, a device that rejects its token raises TokenRejected before
+        anything is stored (its stored token and status stay as they were).
+        """
         found = list(found)
         names, tokens = names or {}, dict(tokens or {})
         with unit_of_work(self.engine) as session:
@@ -172,6 +182,13 @@ class Inventory:
                 progress(len(chunk))
         if progress and without_token:
             progress(len(without_token))
+        rejected = [r.identity for r in results if r.identity.status == "auth-failed"]
+        if refuse_rejected and rejected:
+            for identity in rejected:
+                self.coordinator.forget(identity.did or 0)  # the next poll links the stored token
+            raise TokenRejected(
+                f"the device at {rejected[0].ip} rejected this token: check it and try again"
+            )
         by_did = {item.did: item for item in found}
         with unit_of_work(self.engine) as session:
             household = self.household(session)
@@ -251,7 +268,10 @@ class Inventory:
         if found is None:
             raise InventoryError(f"no miIO device answered at {ip}")
         rows = self.scan(
-            [found], names={found.did: name} if name else None, tokens={found.did: token}
+            [found],
+            names={found.did: name} if name else None,
+            tokens={found.did: token},
+            refuse_rejected=True,
         )
         return rows[0]
 
@@ -366,19 +386,7 @@ class Inventory:
     def devices(self) -> list[dict[str, Any]]:
         """Return the public view of every known device."""
         with unit_of_work(self.engine) as session:
-            household = self.household(session)
-            rows = session.exec(
-                select(Device).where(Device.household_id == household.id).order_by(col(Device.ip))
-            ).all()
-            caps: dict[int | None, list[DeviceCapability]] = {d.id: [] for d in rows}
-            for cap in session.exec(
-                select(DeviceCapability)
-                .join(Device)
-                .where(Device.household_id == household.id)
-                .order_by(col(DeviceCapability.capability))
-            ):
-                caps[cap.device_id].append(cap)
-            return [describe_device(session, d, caps[d.id]) for d in rows]
+            return describe_devices(session, self.household(session))
 
     def device_count(self) -> int:
         """Return how many devices the household has."""

@@ -221,3 +221,19 @@ def store_tokenless(
     )
     session.flush()
     return describe_device(session, device)
+
+
+def describe_devices(session: Session, household: Household) -> list[dict[str, Any]]:
+    """Return the public view of every device of *household*, by address."""
+    rows = session.exec(
+        select(Device).where(Device.household_id == household.id).order_by(col(Device.ip))
+    ).all()
+    caps: dict[int | None, list[DeviceCapability]] = {d.id: [] for d in rows}
+    for cap in session.exec(
+        select(DeviceCapability)
+        .join(Device)
+        .where(Device.household_id == household.id)
+        .order_by(col(DeviceCapability.capability))
+    ):
+        caps[cap.device_id].append(cap)
+    return [describe_device(session, d, caps[d.id]) for d in rows]

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from edu.config import Settings
 from edu.db import key, unit_of_work, utcnow
 from edu.models import Device, Household, Person
-from edu.services.people import NotFound
+from edu.services.people import NotFound, may_see_device, seen_devices
 from edu.tips import policy as rules
 from edu.tips.channels import ChannelError, ChannelVault, SendResult, describe, send_test
 from edu.tips.links import read_unsubscribe_token, unsubscribe_link
@@ -108,8 +108,8 @@ def set_policy(
 
 
 def mute_device(session: Session, person: Person, device: Device, muted: bool = True) -> None:
-    """Mute (or unmute) tips about *device* for *person*."""
-    if device.household_id != person.household_id:
+    """Mute (or unmute) tips about *device* for *person* (one of the devices they see)."""
+    if not may_see_device(session, person, device):
         raise NotFound("no such device in this household")
     row = session.get(TipMute, (person.id, device.id))
     if muted and row is None:
@@ -137,7 +137,7 @@ def policy_view(session: Session, person: Person) -> dict[str, Any]:
     muted = session.exec(
         select(Device)
         .join(TipMute, col(TipMute.device_id) == col(Device.id))
-        .where(col(TipMute.person_id) == person.id)
+        .where(col(TipMute.person_id) == person.id, seen_devices(person))
         .order_by(col(Device.did))
     ).all()
     snooze = policy.snooze_until

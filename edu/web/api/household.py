@@ -126,13 +126,15 @@ def devices() -> Response:
 def add_device() -> tuple[Response, int]:
     """Add a device by address and token (admin)."""
     from devices.tokens import normalize_token
-    from edu.services.inventory import InventoryError
+    from edu.services.inventory import InventoryError, TokenRejected
 
     body = json_body()
     ip, token, name = str(body.get("ip", "")), str(body.get("token", "")), body.get("name")
     try:
         normalize_token(token)
         row = inventory().add(ip, token, name=_name(name or "") or None)
+    except TokenRejected as exc:
+        return json_error(422, "token-rejected", str(exc))  # well-formed, refused by the device
     except InventoryError:
         return json_error(422, "no-answer", "no device answered at that address")
     except ValueError:

@@ -95,7 +95,7 @@ _ERRORS = {
     "403": "Your role cannot do this, or the CSRF token is missing (cookie sign-in)",
     "404": "Not found (or not yours)",
     "409": "Cannot be done now",
-    "422": "No device answered",
+    "422": "No device answered, or it rejected the token (nothing was changed)",
     "429": "The device is still busy with the last command; try again after Retry-After seconds",
     "502": "The device did not do it; nothing was changed",
 }

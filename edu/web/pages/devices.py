@@ -120,7 +120,7 @@ def scan_status() -> Response:
 def add() -> str | Response | tuple[str, int]:
     """Add a device by its address and token, then show how it went."""
     from devices.tokens import normalize_token
-    from edu.services.inventory import InventoryError
+    from edu.services.inventory import InventoryError, TokenRejected
 
     ip, token = request.form.get("ip", "").strip(), request.form.get("token", "")
     name = plain_text(request.form.get("name", "")) or None
@@ -129,6 +129,12 @@ def add() -> str | Response | tuple[str, int]:
     try:
         normalize_token(token)
         row = inventory().add(ip, token, name=name)
+    except TokenRejected:
+        problem = _(
+            "The device at %(ip)s rejected this token, so nothing was changed. Check the token "
+            "(a device that was reset has a new one).",
+            ip=ip,
+        )
     except InventoryError:
         problem = diagnose_address(ip, settings().networks)
     except ValueError:
@@ -160,7 +166,7 @@ def import_tokens() -> Response:
     try:
         path.touch(mode=0o600)
         upload.save(path)
-        rows = inventory().import_tokens(path)
+        rows = inventory().import_tokens(path, name=upload.filename)
     except ValueError as exc:
         flash(
             _("That file could not be read: %(problem)s", problem=str(exc).splitlines()[0]), "bad"

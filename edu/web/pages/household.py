@@ -10,10 +10,10 @@ from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
 from devices import MAX_DID
-from edu.db import key
+from edu.db import key, utcnow
 from edu.models import Device, Person
 from edu.paging import page_number
-from edu.services import accounts
+from edu.services import accounts, pin_guard
 from edu.services.device_list import DeviceFilter, count_devices, device_page
 from edu.services.people import LANGUAGES, ROLES, chosen_device_ids, used_devices
 from edu.text import MAX_ROW_ID, plain_text, whole_number, whole_numbers
@@ -61,9 +61,20 @@ def _picked_dids(someone: Person) -> list[int]:
 @login_required
 def home() -> str:
     """What to learn next, and how far along each device is."""
-    data = progress.home(db(), _me())
+    me = _me()
+    data = progress.home(db(), me)
+    home_ = household()
+    wrong_pins = (
+        pin_guard.recent_wrong_pins(db(), home_, utcnow())
+        if me.role == "admin" and home_ is not None
+        else []
+    )
     return render_template(
-        "home.html", data=data, reason=progress.reason_text, feature=progress.feature_title
+        "home.html",
+        data=data,
+        reason=progress.reason_text,
+        feature=progress.feature_title,
+        wrong_pins=wrong_pins,
     )
 
 

@@ -111,7 +111,7 @@ def kiosk_feature(did: int, lesson_id: str) -> str:
     return render_template("kiosk_feature.html", item=item, step=step, body=body, shop=household())
 
 
-def kiosk_exit() -> str | Response | tuple[str, int]:
+def kiosk_exit() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     """Leave the kiosk: a member of staff picks their name and enters their PIN."""
 
     shop = _shop_id()
@@ -145,6 +145,7 @@ def kiosk_exit() -> str | Response | tuple[str, int]:
         person.id,
         request.form.get("pin", ""),
         tries_per_minute=current_app.config["EDU_LOGIN_TRIES_PER_MINUTE"],
+        client=request.remote_addr or "",
     )
     who = Staff(person.id, person.name, shop)
     if result.result != "ok":
@@ -156,9 +157,14 @@ def kiosk_exit() -> str | Response | tuple[str, int]:
             else _("That PIN is not right.")
         )
         code = 429 if result.result == "limited" else 401
-        return render_template(
-            "kiosk_exit.html", people=people, chosen=person.id, error=error, shop=household()
-        ), code
+        wait = {"Retry-After": str(result.retry_after)} if code == 429 else {}
+        return (
+            render_template(
+                "kiosk_exit.html", people=people, chosen=person.id, error=error, shop=household()
+            ),
+            code,
+            wait,
+        )
     with unit(db()):
         audit.record(db(), who, "kiosk-exit", now=clock())
     session.clear()

@@ -102,7 +102,7 @@ def signin() -> str:
 
 
 @bp.route("/signin/<id:person_id>", methods=["GET", "POST"])
-def pin(person_id: int) -> str | Response | tuple[str, int]:
+def pin(person_id: int) -> str | Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     """Ask for one profile's PIN."""
     home = household()
     person = (
@@ -120,6 +120,7 @@ def pin(person_id: int) -> str | Response | tuple[str, int]:
         person_id,
         request.form.get("pin", ""),
         tries_per_minute=current_app.config["EDU_LOGIN_TRIES_PER_MINUTE"],
+        client=request.remote_addr or "",
     )
     if result.result == "ok":
         _start_session(person_id, person.household_id)
@@ -129,7 +130,8 @@ def pin(person_id: int) -> str | Response | tuple[str, int]:
             "Too many wrong PINs. Wait %(seconds)s seconds and try again.",
             seconds=result.retry_after,
         )
-        return render_template("pin.html", person=person, next=target, error=error), 429
+        page = render_template("pin.html", person=person, next=target, error=error)
+        return page, 429, {"Retry-After": str(result.retry_after)}
     if result.result == "no-pin":
         error = _(
             "This profile has no PIN yet. Ask the person who set up Feature Coach to give it one."

@@ -137,7 +137,7 @@ def start(did: int) -> Response:
 
 @bp.route("/device/<did:did>/show/<lesson_id>", methods=["POST"])
 @staff_required
-def show(did: int, lesson_id: str) -> Response | tuple[Response, int]:
+def show(did: int, lesson_id: str) -> Response | tuple[Response, int, dict[str, str]]:
     """Run one step of the script on the device and say what the device now shows."""
     name = device_or_404(did).display_name
     person = current_person()
@@ -148,21 +148,26 @@ def show(did: int, lesson_id: str) -> Response | tuple[Response, int]:
     except DemoError as exc:
         message, tone, ok = error_message(exc, name), "bad", False
         status = 429 if exc.code == "busy" else 409
+        wait = {"Retry-After": str(max(1, round(exc.retry_after)))} if status == 429 else {}
     else:
         message, tone = step_message(shown.outcome)
-        ok, status = shown.outcome.ok, 200
+        ok, status, wait = shown.outcome.ok, 200, {}
     if _wants_json():
         words, state = status_words(next(r.status for r in board_rows() if r.did == did))
-        return jsonify(
-            {
-                "ok": ok,
-                "message": message,
-                "tone": tone,
-                "lesson": lesson_id,
-                "status_text": words,
-                "status_tone": state,
-            }
-        ), status
+        return (
+            jsonify(
+                {
+                    "ok": ok,
+                    "message": message,
+                    "tone": tone,
+                    "lesson": lesson_id,
+                    "status_text": words,
+                    "status_tone": state,
+                }
+            ),
+            status,
+            wait,
+        )
     flash(message, tone)
     return redirect(url_for("demo.device", did=did) + f"#step-{lesson_id}")
 

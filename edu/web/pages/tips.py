@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from devices import MAX_DID
 from edu.db import unit
 from edu.models import Device, Person
-from edu.services.people import NotFound
+from edu.services.people import NotFound, seen_devices
 from edu.text import whole_number, whole_numbers
 from edu.tips import inbox as tip_inbox
 from edu.tips import policy as rules
@@ -101,7 +101,7 @@ def read_all() -> Response:
 
 
 def _devices(person: Person) -> list[Device]:
-    query = select(Device).where(col(Device.household_id) == person.household_id)
+    query = select(Device).where(seen_devices(person))  # a member: only the devices they use
     return list(db().exec(query.order_by(col(Device.name), col(Device.did))))
 
 

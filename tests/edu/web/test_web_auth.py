@@ -171,7 +171,7 @@ def test_sign_in_sends_you_back_where_you_were_but_never_off_site(web: Web, app:
     assert away.headers["Location"] == "/"
 
 
-def test_too_many_wrong_pins_lock_the_profile_for_a_minute(web: Web, app: Flask) -> None:
+def test_too_many_wrong_pins_slow_that_client_down_for_that_profile(web: Web, app: Flask) -> None:
     _household_with_member(web, app)
     for _ in range(5):
         assert web.sign_in(app, "Leo", "0000").status_code == 401

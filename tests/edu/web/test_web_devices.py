@@ -73,9 +73,10 @@ def test_adding_with_a_wrong_token_says_the_token_was_rejected(
     person = Web(application.test_client())
     person.setup()
     fan = fleet.by_model(STUDY_FAN)
-    person.post("/devices/add", {"ip": fan.ip, "token": "0" * 32})
-    page = person.get(f"/devices/{fan.did}").get_data(as_text=True)
-    assert "rejected its token" in page and "reset" in page
+    answer = person.post("/devices/add", {"ip": fan.ip, "token": "0" * 32})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400 and "rejected this token" in page and "reset" in page
+    assert _device(application, fan.did) is None  # refused: nothing stored
     close_app(application)
 
 
