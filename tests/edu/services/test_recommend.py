@@ -259,7 +259,7 @@ def test_names_lose_control_characters_before_they_are_stored(inventory: Invento
 def test_a_device_of_no_family_gets_lessons_worded_for_any_device_and_honest_drafts() -> None:
     from types import SimpleNamespace
 
-    from edu.recommend import lessons_for
+    from edu.services.recommend import lessons_for
 
     book = catalogue()
     dehumidifier = SimpleNamespace(family=None, model="nwt.derh.wdh318efw1")
