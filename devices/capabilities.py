@@ -6,7 +6,7 @@ import dataclasses
 import enum
 import inspect
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -201,14 +201,22 @@ def _declared_enums(
 
 
 def extract(
-    device: Any, status: Any, *, family: str | None, vocabulary: Vocabulary | None = None
+    device: Any,
+    status: Any,
+    *,
+    family: str | None,
+    vocabulary: Vocabulary | None = None,
+    status_class: type | None = None,
+    available: Collection[str] | None = None,
 ) -> CapabilityReport:
     """Map a python-miio device (and the status it returned) to vocabulary capabilities.
 
     Never talks to the device: descriptors come from the classes, or from the MIoT spec model
     a GenericMiot was given (``dev._miot_model``); a GenericMiot without one is mapped from its
     status alone rather than fetching its spec from the cloud. *family* None means: from the
-    model patterns, else the MIoT device type, else every family.
+    model patterns, else the MIoT device type, else every family. With no *status* but a
+    *status_class*, the status rules match what that class declares it can show
+    (the model examined offline), or only its *available* names when given.
     """
     vocab = vocabulary or Vocabulary.load()
     cls = type(device)
@@ -225,7 +233,11 @@ def extract(
         if status is not None
         else {}
     )
-    enums = _declared_enums(type(status), names, vocab) if status is not None else {}
+    if status is None and status_class is not None:
+        shown = detectors._public_properties(status_class) if available is None else available
+        names = {name: True for name in shown}
+    status_cls = type(status) if status is not None else status_class
+    enums = _declared_enums(status_cls, names, vocab) if status_cls is not None else {}
     live = sorted(i for i, it in items.items() if it.reported)
     report = CapabilityReport(
         [], [], {}, {}, {i: items[i].describe() for i in sorted(items)}, family=family

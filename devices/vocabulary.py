@@ -134,6 +134,11 @@ class Capability:
     detect_changes: bool = False
     action_descriptors: tuple[str, ...] = ()
     undo: Undo | None = None  # actions only
+    # what a lesson's try-it value means in a model's terms: lesson value -> globs over the
+    # names of the setter's enum (or the MIoT value-list), first match wins
+    means: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    # methods that switch it on and off (on(), off()) when no setter takes the value
+    switch: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------- loading and validation
@@ -255,7 +260,15 @@ def _capability(entry: Any, families: tuple[str, ...]) -> Capability:
         rule = detectors.compile_rule(entry["detect"]) if entry.get("detect") is not None else None
     except detectors.RuleError as ex:
         raise _Invalid(f"detect: {ex}") from None
-    setting = _fields(entry.get("setting", {}), "setting", "descriptors methods value keys")
+    setting = _fields(
+        entry.get("setting", {}), "setting", "descriptors methods value keys means switch"
+    )
+    means = setting.get("means", {})
+    if not isinstance(means, Mapping):
+        raise _Invalid("setting.means must map a lesson value to a list of globs")
+    switch = _strings(setting.get("switch", []), "setting.switch", _METHOD)
+    if switch and len(switch) != 2:
+        raise _Invalid("setting.switch names two methods: on, then off")
     keys = rule.keys if rule is not None and kind in ("setting", "mode") else ()
     return Capability(
         id=entry["id"],
@@ -273,6 +286,8 @@ def _capability(entry: Any, families: tuple[str, ...]) -> Capability:
         detect_changes=entry.get("detect_changes", kind in ("setting", "mode")),
         action_descriptors=_strings(entry.get("action", []), "action"),
         undo=_undo(entry, kind),
+        means={str(k): _strings(v, f"setting.means.{k}") for k, v in means.items()},
+        switch=switch,
     )
 
 
@@ -285,6 +300,9 @@ class Vocabulary:
     models: tuple[tuple[str, str], ...] = ()
     device_types: Mapping[str, str] = field(default_factory=dict)
     source: str = "vocabulary.yaml"
+    # setter parameters a try-it may leave at their default (a fade time); any other extra
+    # parameter would be reset by the try-it, so it is not offered
+    harmless_params: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> Vocabulary:
@@ -320,11 +338,12 @@ class Vocabulary:
                 (str(m["pattern"]).lower(), m["family"]) for m in data.get("models") or []
             )
             types = dict(data.get("device_types") or {})
+            harmless = tuple(str(p) for p in data.get("harmless_params") or ())
         except (KeyError, TypeError, ValueError):
             raise VocabularyError(f"{source}: models/device_types are malformed") from None
         if not {fam for _, fam in models} | set(types.values()) <= set(families):
             raise VocabularyError(f"{source}: models/device_types name an unknown family")
-        return cls(caps, tuple(families), models, types, source)
+        return cls(caps, tuple(families), models, types, source, harmless)
 
     def __getitem__(self, cap_id: str) -> Capability:
         return self.by_id[cap_id]

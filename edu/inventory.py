@@ -370,7 +370,9 @@ class Inventory:
             cap = self._own_change(
                 session, self._reach(session, did), capability, action=False, value=value
             )
-        self.coordinator.write(did, value, method=cap.method, descriptor=cap.setting)
+        self.coordinator.write(
+            did, value, method=cap.method, descriptor=cap.setting, capability=capability
+        )
 
     def run_action(self, did: int, capability: str, params: Any = None) -> Any:
         """Run a device action on behalf of Feature Coach, remembering it was us."""
