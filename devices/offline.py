@@ -56,9 +56,21 @@ def no_network() -> Iterator[None]:
             setattr(owner, name, original)
 
 
+class _NoProtocol:
+    """Stands in for a device's MiIOProtocol: any use of it is refused."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise OfflineRefused("offline: this object has no device behind it")
+
+
 def build(cls: type, model: str, spec: dict[str, Any] | None = None) -> Any:
-    """Instantiate *cls* for *model* at a placeholder address (call inside ``no_network``)."""
+    """Instantiate *cls* for *model* with no device behind it: its protocol refuses every use.
+
+    Building sends nothing (python-miio classes only store the address); ``no_network``
+    also refuses sockets, for a whole offline run.
+    """
     device = cls(PLACEHOLDER_IP, PLACEHOLDER_TOKEN, model=model)
+    device._protocol = _NoProtocol()
     if spec is not None:
         from miio.miot_models import DeviceModel
 
@@ -277,19 +289,20 @@ def exercise(device: Any, contract: Contract, vocabulary: Vocabulary) -> str:
     return "" if recorder.sent else "the call sent nothing to the device"
 
 
-_DRY: dict[tuple[type, str], Any] = {}
+_VIEWS: dict[tuple[type, str], ModelView] = {}
 
 
-def _dry_device(target: Target, spec: dict[str, Any] | None) -> Any:
-    """An offline object of the target's class and model, kept for later dry runs."""
-    cached = _DRY.get((target.cls, target.model))
-    if cached is None:
-        cached = build(target.cls, target.model, spec)
-        cached._protocol = None  # anything that bypassed send() fails here, offline
-        if len(_DRY) > 512:
-            _DRY.clear()
-        _DRY[(target.cls, target.model)] = cached
-    return cached
+def view_of(
+    model: str, cls: type, vocabulary: Vocabulary, spec: dict[str, Any] | None = None
+) -> ModelView:
+    """``examine``, kept per (class, model) for the life of the process."""
+    view = _VIEWS.get((cls, model))
+    if view is None:
+        view = examine(model, cls, vocabulary, spec)
+        if len(_VIEWS) > 512:
+            _VIEWS.clear()
+        _VIEWS[(cls, model)] = view
+    return view
 
 
 def contract_for(
@@ -311,10 +324,10 @@ def contract_for(
     contract = decide(vocabulary, setting, value, target, action=action)
     if not contract.offered:
         return contract, ""
-    try:
-        offline = device if device is not None else _dry_device(target, spec)
-    except Exception as exc:  # a class that cannot be built without its device
-        logger.debug("no dry run for %s: %s", target.model, exc)
+    offline = device
+    if offline is None:
+        offline = view_of(target.model, target.cls, vocabulary, spec).device
+    if offline is None:  # a class that cannot be built without its device
         return contract, ""
     failure = exercise(offline, contract, vocabulary)
     refused = ("UnsupportedFeatureException", "ValueError", "KeyError")

@@ -364,14 +364,19 @@ class Inventory:
             self._reach(session, did)
         return self.coordinator.read(did)
 
-    def write_setting(self, did: int, capability: str, value: Any) -> None:
-        """Change a device setting on behalf of Feature Coach, remembering it was us."""
+    def write_setting(
+        self, did: int, capability: str, value: Any, *, method: str | None = None
+    ) -> None:
+        """Change a device setting on behalf of Feature Coach, remembering it was us.
+
+        *method* is the setter the try-it contract chose, when not the stored one.
+        """
         with unit_of_work(self.engine) as session:
             cap = self._own_change(
                 session, self._reach(session, did), capability, action=False, value=value
             )
         self.coordinator.write(
-            did, value, method=cap.method, descriptor=cap.setting, capability=capability
+            did, value, method=method or cap.method, descriptor=cap.setting, capability=capability
         )
 
     def run_action(self, did: int, capability: str, params: Any = None) -> Any:

@@ -28,6 +28,7 @@ from edu.recommend import find_lesson
 from edu.usage import record_usage
 
 if TYPE_CHECKING:
+    from devices.trycontract import Contract
     from edu.inventory import Inventory
     from lessons.catalogue import Lesson
 
@@ -85,6 +86,8 @@ class _Plan:
     setting: str | None
     method: str | None
     action: str | None
+    model: str | None = None
+    caps: tuple[Any, ...] = ()
 
 
 def _plan(session: Session, person_id: int, lesson_id: str, did: int) -> tuple[_Plan, Lesson]:
@@ -119,6 +122,9 @@ def _plan(session: Session, person_id: int, lesson_id: str, did: int) -> tuple[_
     if device.token_ciphertext is None:
         raise TryItError("no-token", f"the token of {device.display_name} is not known yet")
     assert device.id is not None
+    from edu.trylive import CapRow
+
+    rows = session.exec(select(DeviceCapability).where(DeviceCapability.device_id == device.id))
     plan = _Plan(
         device.id,
         device.did,
@@ -127,6 +133,8 @@ def _plan(session: Session, person_id: int, lesson_id: str, did: int) -> tuple[_
         cap.setting,
         method,
         cap.action,
+        device.model,
+        tuple(CapRow(row) for row in rows),
     )
     return plan, lesson
 
@@ -144,17 +152,6 @@ def _read(inventory: Inventory, did: int) -> dict[str, Any]:
         return inventory.read(did)
     except InventoryError as exc:
         raise TryItError("not-found", str(exc)) from None
-
-
-def _keys(capability: str, setting: str | None, *snapshots: dict[str, Any]) -> list[str]:
-    from devices.detectors import resolve_keys
-    from devices.vocabulary import Vocabulary
-
-    vocabulary = Vocabulary.load()
-    patterns = list(vocabulary[capability].change_keys) if capability in vocabulary else []
-    if setting:
-        patterns.insert(0, setting)
-    return resolve_keys(patterns, *snapshots)
 
 
 def same_value(shown: Any, wanted: Any) -> bool:
@@ -211,11 +208,12 @@ def try_lesson(
         before = _read(inventory, did)
     except errors as exc:
         return _with_lesson(_failed(plan, value, exc), lesson)
-    keys = _keys(plan.capability, plan.setting, before)
-    key = keys[0] if keys else ""
+    contract = _contract(inventory, plan, before, lesson)
+    value = contract.value  # the lesson's meaning in this model's terms
+    key = contract.key or ""
     previous = before.get(key) if key else None
     try:
-        inventory.write_setting(did, plan.capability, value)
+        inventory.write_setting(did, plan.capability, value, method=_writer(contract))
         after = _read(inventory, did)
     except errors as exc:
         return _with_lesson(_failed(plan, value, exc), lesson)
@@ -272,6 +270,24 @@ def try_lesson(
     )
 
 
+def _contract(
+    inventory: Inventory, plan: _Plan, snapshot: dict[str, Any], lesson: Lesson
+) -> Contract:
+    """The try-it contract on this device now; raises TryItError when it is not offered."""
+    from edu.trylive import contract_for_device
+
+    contract = contract_for_device(
+        inventory.coordinator.specs, plan.model, plan.caps, snapshot, lesson
+    )
+    if not contract.offered:
+        raise TryItError("unsupported", f"{plan.device_name}: {contract.reason}")
+    return contract
+
+
+def _writer(contract: Contract) -> str | None:
+    return contract.writer if contract.via in ("method", "switch") else None
+
+
 def _with_lesson(outcome: TryOutcome, lesson: Lesson) -> TryOutcome:
     return TryOutcome(**{**asdict(outcome), "lesson": lesson.id})
 
@@ -284,7 +300,8 @@ def _run_action(
     try_it = lesson.try_it
     assert try_it is not None
     try:
-        _read(inventory, plan.did)  # makes sure the link is up, and that the device answers
+        # makes sure the link is up, and that the device answers
+        _contract(inventory, plan, _read(inventory, plan.did), lesson)
         inventory.run_action(plan.did, plan.capability, try_it.params)
     except (LinkError, KeyError, TimeoutError, OSError) as exc:
         return _with_lesson(_failed(plan, None, exc), lesson)
@@ -332,17 +349,21 @@ def run_due_reverts(inventory: Inventory, *, now: datetime | None = None) -> lis
                 .order_by(col(PendingRevert.created_at), col(PendingRevert.id))
             )
         )
-        jobs = [(r.id, d.did, r.capability, r.value, r.device_id) for r, d in due]
+        jobs = [(r.id, d.did, r.capability, r.value, r.device_id, r.lesson, r.key) for r, d in due]
+        writers = {
+            job[0]: _revert_writer(inventory, session, job[4], job[5], job[6], job[3])
+            for job in jobs
+        }
     results: list[dict[str, Any]] = []
     seen: set[tuple[int, str]] = set()
-    for revert_id, did, capability, value, device_id in jobs:
+    for revert_id, did, capability, value, device_id, _, _ in jobs:
         if (device_id, capability) in seen:
             _finish(inventory, revert_id, None)  # superseded by the older revert
             continue
         seen.add((device_id, capability))
         error: str | None = None
         try:
-            inventory.write_setting(did, capability, value)
+            inventory.write_setting(did, capability, value, method=writers[revert_id])
         except (LinkError, InventoryError, KeyError, TimeoutError, OSError) as exc:
             error = getattr(exc, "status", None) or type(exc).__name__
             logger.warning("could not restore %s on device %s: %s", capability, did, error)
@@ -351,6 +372,28 @@ def run_due_reverts(inventory: Inventory, *, now: datetime | None = None) -> lis
             {"device": did, "capability": capability, "ok": error is None, "error": error}
         )
     return results
+
+
+def _revert_writer(
+    inventory: Inventory, session: Session, device_id: int, lesson_id: str, key: str, value: Any
+) -> str | None:
+    """The setter the try-it used, so the previous value goes back the same way (None: stored)."""
+    from edu.catalogue import catalogue
+    from edu.trylive import CapRow, contract_for_device
+
+    device = session.get(Device, device_id)
+    lesson = catalogue().get(lesson_id)
+    if device is None or lesson is None:
+        return None
+    rows = session.exec(select(DeviceCapability).where(DeviceCapability.device_id == device_id))
+    contract = contract_for_device(
+        inventory.coordinator.specs,
+        device.model,
+        [CapRow(row) for row in rows],
+        {key: value},
+        lesson,
+    )
+    return _writer(contract) if contract.offered else None
 
 
 def _finish(inventory: Inventory, revert_id: int | None, error: str | None) -> None:

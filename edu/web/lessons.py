@@ -68,9 +68,18 @@ def lesson_context(person: Person, lesson_id: str, did: int | None) -> dict[str,
     )
     can_try = False
     if device is not None and lesson.try_it is not None and device.token_known:
-        cap = next(c for c in state.capabilities[device.id] if c.capability == lesson.capability)  # type: ignore[index]
-        wanted = lesson.try_it.setting or lesson.try_it.action
-        can_try = wanted == lesson.capability and bool(cap.setting or cap.action or cap.method)
+        # the same contract `edu lessons check` proves: offered only where it can run,
+        # be read back and be put back
+        from edu.models import Device
+        from edu.trylive import contract_for_device
+
+        row = db().get(Device, device.id)
+        snapshot = row.last_snapshot if row is not None else None
+        caps = state.capabilities.get(device.id, [])
+        contract = contract_for_device(
+            inventory().coordinator.specs, device.model, caps, snapshot, lesson
+        )
+        can_try = contract.offered
     return {
         "lesson": lesson,
         "device": device,
