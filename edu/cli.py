@@ -292,7 +292,7 @@ def _register_areas() -> None:
     """Attach the commands of each area (lessons, web, tips ...) to the main group."""
     import importlib
 
-    for module in ("edu.cli_lessons", "edu.cli_tips", "edu.cli_web"):
+    for module in ("edu.cli_lessons", "edu.cli_check", "edu.cli_tips", "edu.cli_web"):
         importlib.import_module(module).register(main)
 
 

@@ -25,6 +25,7 @@ from edu.models import (
 )
 from edu.people import uses_device
 from edu.recommend import find_lesson
+from edu.trylive import revert_writer, same_value, writer_of
 from edu.usage import record_usage
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ class TryOutcome:
     revert_at: datetime | None = None
     recorded: bool = False
     reason: str = ""  # for failures: offline | auth-failed | error
+    key: str = ""  # the status key read back
 
     @property
     def ok(self) -> bool:
@@ -154,21 +156,6 @@ def _read(inventory: Inventory, did: int) -> dict[str, Any]:
         raise TryItError("not-found", str(exc)) from None
 
 
-def same_value(shown: Any, wanted: Any) -> bool:
-    """Compare a device's reported value with a lesson's plain value, loosely."""
-    if shown == wanted:
-        return True
-    if isinstance(wanted, bool) or isinstance(shown, bool):
-        from devices.detectors import _truthy
-
-        return _truthy(shown) == _truthy(wanted)
-    try:
-        return float(shown) == float(wanted)
-    except (TypeError, ValueError):
-        pass
-    return str(shown).strip().casefold() == str(wanted).strip().casefold()
-
-
 def _in_use(capability: str, snap: dict[str, Any]) -> bool:
     from devices.vocabulary import Vocabulary
 
@@ -186,7 +173,13 @@ def _failed(plan: _Plan, value: Any, exc: BaseException) -> TryOutcome:
 
 
 def try_lesson(
-    inventory: Inventory, *, person_id: int, lesson_id: str, did: int, now: datetime | None = None
+    inventory: Inventory,
+    *,
+    person_id: int,
+    lesson_id: str,
+    did: int,
+    now: datetime | None = None,
+    revert_after: int | None = None,
 ) -> TryOutcome:
     """Run the lesson's try_it on device *did* for *person_id*, read back, schedule the revert.
 
@@ -213,7 +206,7 @@ def try_lesson(
     key = contract.key or ""
     previous = before.get(key) if key else None
     try:
-        inventory.write_setting(did, plan.capability, value, method=_writer(contract))
+        inventory.write_setting(did, plan.capability, value, method=writer_of(contract))
         after = _read(inventory, did)
     except errors as exc:
         return _with_lesson(_failed(plan, value, exc), lesson)
@@ -241,8 +234,9 @@ def try_lesson(
                 when=now,
                 detail=lesson.id,
             )
-        if try_it.revert_after and key and changed and previous is not None:
-            revert_at = now + timedelta(seconds=int(try_it.revert_after))
+        delay = try_it.revert_after if revert_after is None else revert_after
+        if delay is not None and key and changed and previous is not None:
+            revert_at = now + timedelta(seconds=int(delay))
             session.add(
                 PendingRevert(
                     device_id=plan.device_id,
@@ -267,6 +261,7 @@ def try_lesson(
         after=shown,
         revert_at=revert_at,
         recorded=confirmed or already,
+        key=key,
     )
 
 
@@ -282,10 +277,6 @@ def _contract(
     if not contract.offered:
         raise TryItError("unsupported", f"{plan.device_name}: {contract.reason}")
     return contract
-
-
-def _writer(contract: Contract) -> str | None:
-    return contract.writer if contract.via in ("method", "switch") else None
 
 
 def _with_lesson(outcome: TryOutcome, lesson: Lesson) -> TryOutcome:
@@ -351,7 +342,7 @@ def run_due_reverts(inventory: Inventory, *, now: datetime | None = None) -> lis
         )
         jobs = [(r.id, d.did, r.capability, r.value, r.device_id, r.lesson, r.key) for r, d in due]
         writers = {
-            job[0]: _revert_writer(inventory, session, job[4], job[5], job[6], job[3])
+            job[0]: revert_writer(inventory, session, job[4], job[5], job[6], job[3])
             for job in jobs
         }
     results: list[dict[str, Any]] = []
@@ -372,28 +363,6 @@ def run_due_reverts(inventory: Inventory, *, now: datetime | None = None) -> lis
             {"device": did, "capability": capability, "ok": error is None, "error": error}
         )
     return results
-
-
-def _revert_writer(
-    inventory: Inventory, session: Session, device_id: int, lesson_id: str, key: str, value: Any
-) -> str | None:
-    """The setter the try-it used, so the previous value goes back the same way (None: stored)."""
-    from edu.catalogue import catalogue
-    from edu.trylive import CapRow, contract_for_device
-
-    device = session.get(Device, device_id)
-    lesson = catalogue().get(lesson_id)
-    if device is None or lesson is None:
-        return None
-    rows = session.exec(select(DeviceCapability).where(DeviceCapability.device_id == device_id))
-    contract = contract_for_device(
-        inventory.coordinator.specs,
-        device.model,
-        [CapRow(row) for row in rows],
-        {key: value},
-        lesson,
-    )
-    return _writer(contract) if contract.offered else None
 
 
 def _finish(inventory: Inventory, revert_id: int | None, error: str | None) -> None:

@@ -96,11 +96,43 @@ def contract_for_device(
     return contract
 
 
-def same(shown: Any, wanted: Any) -> bool:
-    """Does the value a device shows match the value written (names, numbers, on/off)?"""
-    from edu.tryit import same_value
+def same_value(shown: Any, wanted: Any) -> bool:
+    """Compare a device's reported value with a lesson's plain value, loosely."""
+    if shown == wanted:
+        return True
+    if isinstance(wanted, bool) or isinstance(shown, bool):
+        from devices.detectors import _truthy
 
-    return same_value(shown, wanted)
+        return _truthy(shown) == _truthy(wanted)
+    try:
+        return float(shown) == float(wanted)
+    except (TypeError, ValueError):
+        pass
+    return str(shown).strip().casefold() == str(wanted).strip().casefold()
+
+
+def revert_writer(
+    inventory: Inventory, session: Any, device_id: int, lesson_id: str, key: str, value: Any
+) -> str | None:
+    """The setter the try-it used, so the previous value goes back the same way (None: stored)."""
+    from sqlmodel import select
+
+    from edu.catalogue import catalogue
+    from edu.models import Device, DeviceCapability
+
+    device = session.get(Device, device_id)
+    lesson = catalogue().get(lesson_id)
+    if device is None or lesson is None:
+        return None
+    rows = session.exec(select(DeviceCapability).where(DeviceCapability.device_id == device_id))
+    contract = contract_for_device(
+        inventory.coordinator.specs,
+        device.model,
+        [CapRow(row) for row in rows],
+        {key: value},
+        lesson,
+    )
+    return writer_of(contract) if contract.offered else None
 
 
 def _rows_for_device(
@@ -138,13 +170,15 @@ def run_contract(
         return _run_action(inventory, did, cap)
     key = contract.key or ""
     before = snapshot.get(key)
-    inventory.write_setting(did, cap, contract.value, method=_method(contract))
+    inventory.write_setting(did, cap, contract.value, method=writer_of(contract))
     after = inventory.read(did).get(key)
-    inventory.write_setting(did, cap, before, method=_method(contract))
+    inventory.write_setting(did, cap, before, method=writer_of(contract))
     back = inventory.read(did).get(key)
-    took = same(after, contract.value) or (after != before)
-    restored = back == before or same(back, before)
+    took = same_value(after, contract.value) or (after != before)
+    restored = back == before or same_value(back, before)
     reason = "" if took and restored else ("not restored" if took else "the device did not change")
+    if took and restored and same_value(before, contract.value):
+        reason = "it already showed that value: written again, nothing to see change"
     return {
         "ok": took and restored,
         "before": before,
@@ -169,7 +203,8 @@ def _run_action(inventory: Inventory, did: int, cap: str) -> dict[str, Any]:
     return {"ok": at_rest, "restored": at_rest, "reason": "" if at_rest else "not back at rest"}
 
 
-def _method(contract: Contract) -> str | None:
+def writer_of(contract: Contract) -> str | None:
+    """The setter method a contract writes through (None: the stored one, or a descriptor)."""
     return contract.writer if contract.via in ("method", "switch") else None
 
 
