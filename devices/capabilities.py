@@ -200,6 +200,27 @@ def _declared_enums(
     return found
 
 
+def _declares(device: Any, needs: tuple[str, ...]) -> bool | None:
+    """True when the object's attributes say the model has the feature, False when they say
+    it has not, None when the class says nothing (no such attribute)."""
+    answer: bool | None = None
+    for path in needs:
+        value: Any = device
+        for part in path.split("."):
+            value = getattr(value, part, _MISSING)
+            if value is _MISSING:
+                break
+        if value is _MISSING:
+            continue
+        if not value:
+            return False
+        answer = True
+    return answer
+
+
+_MISSING = object()
+
+
 def extract(
     device: Any,
     status: Any,
@@ -246,7 +267,18 @@ def extract(
     for cap in sorted(vocab, key=lambda c: c.id):
         if family is not None and family not in cap.families:
             continue
-        hits = [i for pattern in cap.match.descriptors for i in live if fnmatchcase(i, pattern)]
+        declares = _declares(device, cap.needs)
+        if declares is False:
+            continue  # the class says this model has not got it
+        # a setting the model declares it has counts whatever mode it is in now (a colour
+        # bulb in white mode reports no colour, yet has it)
+        shown = [i for i in items if items[i].kind == "setting"] if declares else []
+        hits = [
+            i
+            for pattern in cap.match.descriptors
+            for i in dict.fromkeys([*live, *shown])
+            if fnmatchcase(i, pattern)
+        ]
         hits += [i for rule in cap.match.miot for i in live if rule.matches(items[i])]
         if not (
             hits

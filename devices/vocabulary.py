@@ -25,7 +25,9 @@ _MIOT_NAME = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
 _METHOD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ENTRY_FIELDS = (
     "id title families kind summary actionable match detect setting action detect_changes undo"
+    " needs"
 )
+_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 class VocabularyError(ValueError):
@@ -139,6 +141,9 @@ class Capability:
     means: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
     # methods that switch it on and off (on(), off()) when no setter takes the value
     switch: tuple[str, ...] = ()
+    # attributes of the python-miio object that say whether the model has the feature
+    # (Yeelight's _light_info.supports_color): where one exists, it must be true
+    needs: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------- loading and validation
@@ -288,6 +293,7 @@ def _capability(entry: Any, families: tuple[str, ...]) -> Capability:
         undo=_undo(entry, kind),
         means={str(k): _strings(v, f"setting.means.{k}") for k, v in means.items()},
         switch=switch,
+        needs=_strings(entry.get("needs", []), "needs", _PATH),
     )
 
 

@@ -80,10 +80,9 @@ def reaches(lesson: Lesson, view: ModelView) -> bool:
     if view.target is None or lesson.try_it is None:
         return False
     cap = lesson.try_it.setting or lesson.try_it.action
-    family = view.family
-    if family is None and lesson.families:
-        family = None  # a family-less model is reached only through a feature it has
-    return lesson.applies_to(family, view.model) and cap in view.target.capabilities
+    if view.family is None and lesson.families:
+        return False  # a model of no known family: only lessons worded for any device
+    return lesson.applies_to(view.family, view.model) and cap in view.target.capabilities
 
 
 def check_pairs(book: Catalogue, views: Iterable[ModelView], vocabulary: Vocabulary) -> list[Row]:

@@ -120,6 +120,8 @@ def _lessons_for(cap: _Capability, device: _Device, book: Catalogue) -> list[Les
     family = device.family or "device"
     if cap.mapped:
         found = book.for_capability(cap.capability, device.family, device.model)
+        if device.family is None:  # no known family: only lessons worded for any device
+            found = [lesson for lesson in found if not lesson.families]
         if found:
             return found
         title = capability_titles().get(cap.capability, cap.capability)

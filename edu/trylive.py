@@ -238,7 +238,9 @@ def live_check(inventory: Inventory, lessons: Iterable[Lesson]) -> list[dict[str
         mine = [
             lesson
             for lesson in wanted
-            if lesson.capability in have and lesson.applies_to(family, model)
+            if lesson.capability in have
+            and lesson.applies_to(family, model)
+            and (family is not None or not lesson.families)
         ]
         rows.extend(_rows_for_device(inventory, did, model, caps, mine))
     return rows
