@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+NO_CLASS = "no python-miio class or MIoT spec speaks for this model here"
+
 
 class _Cap(Protocol):
     @property
@@ -60,8 +62,9 @@ def device_target(
         {c.capability: c.action for c in mapped if c.action},
         {c.capability: c.method for c in mapped if c.method},
         view.report.descriptors if view.report is not None else {},
-        dict(snapshot or {}),
-        live=True,
+        # not read yet: what the model's class declares it shows
+        dict(snapshot) if snapshot else dict(view.target.keys if view.target else {}),
+        live=bool(snapshot),
     )
     return target, spec
 
@@ -85,9 +88,7 @@ def contract_for_device(
         return Contract(cap_id, False, "the try-it changes another feature than the lesson's")
     target, spec = device_target(specs, model, caps, snapshot)
     if target is None:
-        return Contract(cap_id, False, f"no python-miio class speaks for {model}")
-    if not snapshot and not try_it.action:
-        return Contract(cap_id, False, "the device has not been read yet")
+        return Contract(cap_id, False, NO_CLASS)
     contract, failure = contract_for(
         Vocabulary.load(), try_it.setting, try_it.value, target, action=try_it.action, spec=spec
     )
