@@ -233,7 +233,8 @@ class Coordinator:
         vocabulary = Vocabulary.load()
         if method and callable(getattr(device, method, None)):
             setter = getattr(device, method)
-            via = "method" if parameters(setter) else "switch"
+            required = [p for p in parameters(setter) if p.default is p.empty]
+            via = "method" if required else "switch"  # on(transition=0) takes no value
             if via == "switch" and not (
                 capability and capability in vocabulary and vocabulary[capability].switch
             ):

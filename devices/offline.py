@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import threading
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -290,6 +291,7 @@ def exercise(device: Any, contract: Contract, vocabulary: Vocabulary) -> str:
 
 
 _VIEWS: dict[tuple[type, str], ModelView] = {}
+_DRY_RUN = threading.Lock()
 
 
 def view_of(
@@ -329,7 +331,8 @@ def contract_for(
         offline = view_of(target.model, target.cls, vocabulary, spec).device
     if offline is None:  # a class that cannot be built without its device
         return contract, ""
-    failure = exercise(offline, contract, vocabulary)
+    with _DRY_RUN:  # one dry run at a time on a shared offline object
+        failure = exercise(offline, contract, vocabulary)
     refused = ("UnsupportedFeatureException", "ValueError", "KeyError")
     if failure.startswith(refused):
         why = f"python-miio refuses it for {target.model}: {failure}"
