@@ -68,11 +68,7 @@ def lessons_check(ctx: Context, as_json: bool, model: str | None, live: bool) ->
         from edu.trylive import live_check
 
         _quiet_python_miio()
-        rows = live_check(ctx.inventory(), catalogue().lessons("en"))
-        if model:
-            from fnmatch import fnmatchcase
-
-            rows = [r for r in rows if fnmatchcase(r["model"] or "", model)]
+        rows = live_check(ctx.inventory(), catalogue().lessons("en"), model=model)
         emit(rows, as_json, _print_live)
         failing = sum(1 for r in rows if not r["ok"])
         click.echo(f"{len(rows)} try-it(s) run, {failing} failing", err=True)

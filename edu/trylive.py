@@ -209,8 +209,13 @@ def writer_of(contract: Contract) -> str | None:
     return contract.writer if contract.via in ("method", "switch") else None
 
 
-def live_check(inventory: Inventory, lessons: Iterable[Lesson]) -> list[dict[str, Any]]:
-    """On every stored device with a token, run every offered try-it and put it back."""
+def live_check(
+    inventory: Inventory, lessons: Iterable[Lesson], *, model: str | None = None
+) -> list[dict[str, Any]]:
+    """On every stored device with a token (of models matching *model*), run every offered
+    try-it and put it back."""
+    from fnmatch import fnmatchcase
+
     from sqlmodel import col, select
 
     from edu.db import unit_of_work
@@ -234,16 +239,17 @@ def live_check(inventory: Inventory, lessons: Iterable[Lesson]) -> list[dict[str
             plan.append((device.did, device.model, device.family, [CapRow(c) for c in found]))
     wanted = [lesson for lesson in lessons if lesson.try_it is not None]
     rows: list[dict[str, Any]] = []
-    for did, model, family, caps in plan:
+    plan = [p for p in plan if model is None or fnmatchcase(p[1] or "", model)]
+    for did, device_model, family, caps in plan:
         have = {c.capability for c in caps if c.mapped}
         mine = [
             lesson
             for lesson in wanted
             if lesson.capability in have
-            and lesson.applies_to(family, model)
+            and lesson.applies_to(family, device_model)
             and (family is not None or not lesson.families)
         ]
-        rows.extend(_rows_for_device(inventory, did, model, caps, mine))
+        rows.extend(_rows_for_device(inventory, did, device_model, caps, mine))
     return rows
 
 

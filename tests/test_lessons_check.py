@@ -270,3 +270,30 @@ def test_power_is_switched_off_and_on_again_through_off_and_on(
         for wanted in (False, True):
             inventory.write_setting(did, "remote-power", wanted)
             assert inventory.read(did)["is_on"] is wanted, (model, wanted)
+
+
+def test_the_static_check_takes_the_specs_kept_in_the_instance(tmp_path: Any) -> None:
+    specs = tmp_path / "instance" / "specs"
+    specs.mkdir(parents=True)
+    (specs / "acme.humidifier.x1.json").write_text(
+        (DATA / "specs" / "zhimi.humidifier.ca4.json").read_text(encoding="utf-8")
+    )
+    args = ["--instance", str(tmp_path / "instance"), "lessons", "check", "--json"]
+    result = CliRunner().invoke(main, [*args, "--model", "acme.*"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert {(r["model"], r["class"]) for r in rows} == {("acme.humidifier.x1", "GenericMiot")}
+    offered = {r["lesson"]: r["value"] for r in rows if r["offered"]}
+    assert offered["humidifier-child-lock"] is True
+    assert offered["humidifier-mist-level"] == "Level2"  # the spec's own names: Level1-3
+
+
+def test_lessons_check_live_from_the_command_line(fleet_app: Flask) -> None:
+    instance = fleet_app.extensions["edu.inventory"].settings.instance
+    args = ["--instance", str(instance), "lessons", "check", "--live", "--json"]
+    result = CliRunner().invoke(main, [*args, "--model", "zhimi.humidifier.*"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert {r["model"] for r in rows} == {"zhimi.humidifier.ca1", "zhimi.humidifier.ca4"}
+    assert all(r["ok"] and r["restored"] for r in rows)
+    assert result.stderr.strip().endswith("0 failing")
