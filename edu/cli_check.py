@@ -38,7 +38,7 @@ def _static(ctx: Context, model: str | None) -> tuple[list[dict[str, Any]], dict
 
 def _print_static(rows: list[dict[str, Any]]) -> None:
     for row in rows:
-        mark = "ok  " if row["ok"] else "FAIL"
+        mark = ("ok  " if row["ok"] else "FAIL") if row["offered"] else "--  "
         what = f"sends {row['value']!r}" if row["offered"] else f"not offered: {row['reason']}"
         if row["offered"] and not row["ok"]:
             what = row["reason"]

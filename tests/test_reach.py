@@ -94,3 +94,29 @@ def test_a_family_less_device_is_recommended_drafts_not_another_familys_lessons(
     assert "fan-child-lock" in [
         lesson.id for lesson in _lessons_for(Cap(), Dev("fan"), catalogue())
     ]
+
+
+def test_the_contract_fields_of_the_vocabulary_are_validated() -> None:
+    import pytest
+    import yaml
+
+    from devices.vocabulary import DEFAULT_PATH, VocabularyError
+
+    data = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
+    power = next(c for c in data["capabilities"] if c["id"] == "remote-power")
+    power["setting"]["switch"] = ["on"]
+    with pytest.raises(VocabularyError, match=r"remote-power.*setting\.switch names two methods"):
+        Vocabulary.from_data(data)
+    power["setting"]["switch"] = ["on", "off"]
+    power["setting"]["means"] = ["silent"]
+    with pytest.raises(VocabularyError, match=r"setting\.means must map"):
+        Vocabulary.from_data(data)
+    del power["setting"]["means"]
+    power["needs"] = ["not a path"]
+    with pytest.raises(VocabularyError, match="needs"):
+        Vocabulary.from_data(data)
+    del power["needs"]
+    loaded = Vocabulary.from_data(data)
+    assert loaded["remote-power"].switch == ("on", "off")
+    assert loaded["sleep-mode"].means["silent"][0] == "silent"
+    assert loaded.harmless_params == ("transition",)
