@@ -25,7 +25,7 @@ from edu.models import (
 )
 from edu.people import uses_device
 from edu.recommend import find_lesson
-from edu.trylive import revert_writer, same_value, writer_of
+from edu.trylive import CapRow, contract_for_device, revert_writer, same_value, writer_of
 from edu.usage import record_usage
 
 if TYPE_CHECKING:
@@ -124,8 +124,6 @@ def _plan(session: Session, person_id: int, lesson_id: str, did: int) -> tuple[_
     if device.token_ciphertext is None:
         raise TryItError("no-token", f"the token of {device.display_name} is not known yet")
     assert device.id is not None
-    from edu.trylive import CapRow
-
     rows = session.exec(select(DeviceCapability).where(DeviceCapability.device_id == device.id))
     plan = _Plan(
         device.id,
@@ -269,8 +267,6 @@ def _contract(
     inventory: Inventory, plan: _Plan, snapshot: dict[str, Any], lesson: Lesson
 ) -> Contract:
     """The try-it contract on this device now; raises TryItError when it is not offered."""
-    from edu.trylive import contract_for_device
-
     contract = contract_for_device(
         inventory.coordinator.specs, plan.model, plan.caps, snapshot, lesson
     )
