@@ -269,8 +269,9 @@ class Coordinator:
 
 
 # Reads some classes need beyond status() for their features to show: snapshot key ->
-# zero-argument method (Roborock keeps its cleaning schedule behind timer()).
-EXTRA_READS = {"timers": "timer"}
+# zero-argument method (Roborock keeps its cleaning schedule behind timer(), and its voice
+# volume behind sound_volume(): without it a volume try-it could not be read back).
+EXTRA_READS = {"timers": "timer", "volume": "sound_volume"}
 
 
 def snapshot_of(link: DeviceLink, status: Any) -> dict[str, Any]:

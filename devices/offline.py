@@ -184,6 +184,18 @@ def declared_keys(device: Any) -> tuple[dict[str, Any], type | None]:
     """The snapshot keys *device*'s class can show, each with its declared type; and its status class."""
     if getattr(device, "_miot_model", None) is not None:
         return {}, None  # a spec's properties: see examine()
+    from devices.coordinator import EXTRA_READS
+
+    extra = {
+        key: _plain(_return_type(getattr(type(device), method)))
+        for key, method in EXTRA_READS.items()
+        if callable(getattr(type(device), method, None))
+    }
+    keys, status_cls = _declared_status_keys(device)
+    return {**keys, **extra}, status_cls
+
+
+def _declared_status_keys(device: Any) -> tuple[dict[str, Any], type | None]:
     helper = getattr(device, "_status_helper", None)
     if helper is not None:
         main = _return_type(getattr(helper, "_main_update_method", None))

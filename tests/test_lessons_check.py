@@ -99,8 +99,11 @@ def test_what_python_miio_refuses_or_cannot_undo_is_not_offered() -> None:
     assert not p9.offered and "KeyError" in p9.reason
     carpet = _contract("roborock.vacuum.s5", "vacuum-carpet-boost")
     assert not carpet.offered and "stall_time, low, high, integral" in carpet.reason
+    # its status has no volume: the poll reads sound_volume() too, so it can be read back
     volume = _contract("roborock.vacuum.s5", "vacuum-volume")
-    assert not volume.offered and "read back" in volume.reason
+    assert (volume.offered, volume.key, volume.writer) == (True, "volume", "set_sound_volume")
+    dreame = _contract("dreame.vacuum.p2008", "vacuum-volume")
+    assert not dreame.offered and "writes volume" in dreame.reason
     empty = _contract("roborock.vacuum.s5", "vacuum-auto-empty")
     assert not empty.offered and "UnsupportedFeature" in empty.reason
 
@@ -192,6 +195,7 @@ def test_live_check_on_the_demo_household_runs_and_restores_every_offered_try_it
     ):
         assert any(m == model and lesson.endswith("remote-power") for m, lesson in tried), model
     assert ("zhimi.humidifier.ca4", "humidifier-mist-level") in tried
+    assert ("roborock.vacuum.s5", "vacuum-volume") in tried
     assert len(rows) >= 40
     assert {"lesson", "device", "model", "ok", "before", "after", "restored", "reason"} <= set(
         rows[0]
