@@ -6,7 +6,7 @@ import dataclasses
 import enum
 import inspect
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -200,15 +200,44 @@ def _declared_enums(
     return found
 
 
+def _declares(device: Any, needs: tuple[str, ...]) -> bool | None:
+    """True when the object's attributes say the model has the feature, False when they say
+    it has not, None when the class says nothing (no such attribute)."""
+    answer: bool | None = None
+    for path in needs:
+        value: Any = device
+        for part in path.split("."):
+            value = getattr(value, part, _MISSING)
+            if value is _MISSING:
+                break
+        if value is _MISSING:
+            continue
+        if not value:
+            return False
+        answer = True
+    return answer
+
+
+_MISSING = object()
+
+
 def extract(
-    device: Any, status: Any, *, family: str | None, vocabulary: Vocabulary | None = None
+    device: Any,
+    status: Any,
+    *,
+    family: str | None,
+    vocabulary: Vocabulary | None = None,
+    status_class: type | None = None,
+    available: Collection[str] | None = None,
 ) -> CapabilityReport:
     """Map a python-miio device (and the status it returned) to vocabulary capabilities.
 
     Never talks to the device: descriptors come from the classes, or from the MIoT spec model
     a GenericMiot was given (``dev._miot_model``); a GenericMiot without one is mapped from its
     status alone rather than fetching its spec from the cloud. *family* None means: from the
-    model patterns, else the MIoT device type, else every family.
+    model patterns, else the MIoT device type, else every family. With no *status* but a
+    *status_class*, the status rules match what that class declares it can show
+    (the model examined offline), or only its *available* names when given.
     """
     vocab = vocabulary or Vocabulary.load()
     cls = type(device)
@@ -225,7 +254,11 @@ def extract(
         if status is not None
         else {}
     )
-    enums = _declared_enums(type(status), names, vocab) if status is not None else {}
+    if status is None and status_class is not None:
+        shown = detectors._public_properties(status_class) if available is None else available
+        names = {name: True for name in shown}
+    status_cls = type(status) if status is not None else status_class
+    enums = _declared_enums(status_cls, names, vocab) if status_cls is not None else {}
     live = sorted(i for i, it in items.items() if it.reported)
     report = CapabilityReport(
         [], [], {}, {}, {i: items[i].describe() for i in sorted(items)}, family=family
@@ -234,7 +267,18 @@ def extract(
     for cap in sorted(vocab, key=lambda c: c.id):
         if family is not None and family not in cap.families:
             continue
-        hits = [i for pattern in cap.match.descriptors for i in live if fnmatchcase(i, pattern)]
+        declares = _declares(device, cap.needs)
+        if declares is False:
+            continue  # the class says this model has not got it
+        # a setting the model declares it has counts whatever mode it is in now (a colour
+        # bulb in white mode reports no colour, yet has it)
+        shown = [i for i in items if items[i].kind == "setting"] if declares else []
+        hits = [
+            i
+            for pattern in cap.match.descriptors
+            for i in dict.fromkeys([*live, *shown])
+            if fnmatchcase(i, pattern)
+        ]
         hits += [i for rule in cap.match.miot for i in live if rule.matches(items[i])]
         if not (
             hits

@@ -18,6 +18,7 @@ from devices.capabilities import CapabilityReport, extract, snapshot
 from devices.identify import Identity, identify
 from devices.link import DeviceLink, LinkError
 from devices.specs import SpecStore
+from devices.trycontract import coerce_argument
 
 logger = logging.getLogger(__name__)
 
@@ -209,21 +210,42 @@ class Coordinator:
         return link
 
     def write(
-        self, did: int, value: Any, *, method: str | None = None, descriptor: str | None = None
+        self,
+        did: int,
+        value: Any,
+        *,
+        method: str | None = None,
+        descriptor: str | None = None,
+        capability: str | None = None,
     ) -> Any:
         """Write a setting of *did* through its class's setter method, else its descriptor.
 
         The method is preferred: python-miio shares status descriptors between all objects
-        of a class and rebinds their setter to the last device that built them.
+        of a class and rebinds their setter to the last device that built them. A method
+        that takes no value (``on()``) is the capability's switch: a true *value* calls its
+        on method, a false one its off method.
         """
+        from devices.trycontract import Contract, parameters, write_call
+        from devices.vocabulary import Vocabulary
+
         link = self._ready(did)
         device = link.device
+        vocabulary = Vocabulary.load()
         if method and callable(getattr(device, method, None)):
             setter = getattr(device, method)
-            return link.call(setter, coerce_argument(setter, value))
-        if descriptor:
-            return link.call(device.change_setting, descriptor, value)  # type: ignore[union-attr]
-        raise LinkError("error", "this feature cannot be changed from here")
+            required = [p for p in parameters(setter) if p.default is p.empty]
+            via = "method" if required else "switch"  # on(transition=0) takes no value
+            if via == "switch" and not (
+                capability and capability in vocabulary and vocabulary[capability].switch
+            ):
+                raise LinkError("error", f"{method}() takes no value")
+            contract = Contract(capability or "", True, via=via, writer=method)
+        elif descriptor:
+            contract = Contract(capability or "", True, via="descriptor", writer=descriptor)
+        else:
+            raise LinkError("error", "this feature cannot be changed from here")
+        fn, args = write_call(device, contract, vocabulary, value)
+        return link.call(fn, *args)
 
     def run(
         self, did: int, *, method: str | None = None, action: str | None = None, params: Any = None
@@ -246,51 +268,10 @@ class Coordinator:
         return snapshot_of(link, status)
 
 
-def coerce_argument(fn: Callable[..., Any], value: Any) -> Any:
-    """Convert *value* to the type the setter's first parameter is annotated with.
-
-    Lessons and forms speak plain values ("off", 30, true); python-miio's setters often
-    want enums (LedBrightness.Off) or booleans.
-    """
-    import enum
-    import inspect
-    import typing
-
-    try:
-        hints = typing.get_type_hints(fn)
-    except Exception:  # unresolvable annotations: pass the value through
-        hints = {}
-    params = [p for p in inspect.signature(fn).parameters.values() if p.name != "self"]
-    if not params:
-        return value
-    wanted = hints.get(params[0].name)
-    if isinstance(wanted, type) and issubclass(wanted, enum.Enum) and not isinstance(value, wanted):
-        for member in wanted:
-            if (
-                member.value == value
-                or str(member.value).lower() == str(value).lower()
-                or member.name.lower() == str(value).lower()
-            ):
-                return member
-        raise LinkError("error", f"{value!r} is not one of {', '.join(m.name for m in wanted)}")
-    if wanted is bool and not isinstance(value, bool):
-        text = str(value).strip().lower()
-        if text in ("1", "true", "on", "yes"):
-            return True
-        if text in ("0", "false", "off", "no"):
-            return False
-        raise LinkError("error", f"{value!r} is not on or off")
-    if wanted is int and not isinstance(value, bool):
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise LinkError("error", f"{value!r} is not a whole number") from None
-    return value
-
-
 # Reads some classes need beyond status() for their features to show: snapshot key ->
-# zero-argument method (Roborock keeps its cleaning schedule behind timer()).
-EXTRA_READS = {"timers": "timer"}
+# zero-argument method (Roborock keeps its cleaning schedule behind timer(), and its voice
+# volume behind sound_volume(): without it a volume try-it could not be read back).
+EXTRA_READS = {"timers": "timer", "volume": "sound_volume"}
 
 
 def snapshot_of(link: DeviceLink, status: Any) -> dict[str, Any]:

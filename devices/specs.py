@@ -83,6 +83,14 @@ class SpecStore:
             return None
         return data
 
+    def models(self) -> list[str]:
+        """Return every model this store holds a spec for (shipped and cached), sorted."""
+        found: set[str] = set()
+        for folder in (self.shipped_dir, self.cache_dir):
+            if folder is not None and folder.is_dir():
+                found.update(p.stem for p in folder.glob("*.json") if _MODEL_RE.match(p.stem))
+        return sorted(found)
+
     def get(self, model: str) -> SpecResult | None:
         """Return the best spec for *model*, or None when there is none anywhere."""
         if not _MODEL_RE.match(model):

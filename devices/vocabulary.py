@@ -25,7 +25,9 @@ _MIOT_NAME = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
 _METHOD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ENTRY_FIELDS = (
     "id title families kind summary actionable match detect setting action detect_changes undo"
+    " needs"
 )
+_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 class VocabularyError(ValueError):
@@ -134,6 +136,14 @@ class Capability:
     detect_changes: bool = False
     action_descriptors: tuple[str, ...] = ()
     undo: Undo | None = None  # actions only
+    # what a lesson's try-it value means in a model's terms: lesson value -> globs over the
+    # names of the setter's enum (or the MIoT value-list), first match wins
+    means: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    # methods that switch it on and off (on(), off()) when no setter takes the value
+    switch: tuple[str, ...] = ()
+    # attributes of the python-miio object that say whether the model has the feature
+    # (Yeelight's _light_info.supports_color): where one exists, it must be true
+    needs: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------- loading and validation
@@ -255,7 +265,15 @@ def _capability(entry: Any, families: tuple[str, ...]) -> Capability:
         rule = detectors.compile_rule(entry["detect"]) if entry.get("detect") is not None else None
     except detectors.RuleError as ex:
         raise _Invalid(f"detect: {ex}") from None
-    setting = _fields(entry.get("setting", {}), "setting", "descriptors methods value keys")
+    setting = _fields(
+        entry.get("setting", {}), "setting", "descriptors methods value keys means switch"
+    )
+    means = setting.get("means", {})
+    if not isinstance(means, Mapping):
+        raise _Invalid("setting.means must map a lesson value to a list of globs")
+    switch = _strings(setting.get("switch", []), "setting.switch", _METHOD)
+    if switch and len(switch) != 2:
+        raise _Invalid("setting.switch names two methods: on, then off")
     keys = rule.keys if rule is not None and kind in ("setting", "mode") else ()
     return Capability(
         id=entry["id"],
@@ -273,6 +291,9 @@ def _capability(entry: Any, families: tuple[str, ...]) -> Capability:
         detect_changes=entry.get("detect_changes", kind in ("setting", "mode")),
         action_descriptors=_strings(entry.get("action", []), "action"),
         undo=_undo(entry, kind),
+        means={str(k): _strings(v, f"setting.means.{k}") for k, v in means.items()},
+        switch=switch,
+        needs=_strings(entry.get("needs", []), "needs", _PATH),
     )
 
 
@@ -285,6 +306,9 @@ class Vocabulary:
     models: tuple[tuple[str, str], ...] = ()
     device_types: Mapping[str, str] = field(default_factory=dict)
     source: str = "vocabulary.yaml"
+    # setter parameters a try-it may leave at their default (a fade time); any other extra
+    # parameter would be reset by the try-it, so it is not offered
+    harmless_params: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> Vocabulary:
@@ -320,11 +344,12 @@ class Vocabulary:
                 (str(m["pattern"]).lower(), m["family"]) for m in data.get("models") or []
             )
             types = dict(data.get("device_types") or {})
+            harmless = tuple(str(p) for p in data.get("harmless_params") or ())
         except (KeyError, TypeError, ValueError):
             raise VocabularyError(f"{source}: models/device_types are malformed") from None
         if not {fam for _, fam in models} | set(types.values()) <= set(families):
             raise VocabularyError(f"{source}: models/device_types name an unknown family")
-        return cls(caps, tuple(families), models, types, source)
+        return cls(caps, tuple(families), models, types, source, harmless)
 
     def __getitem__(self, cap_id: str) -> Capability:
         return self.by_id[cap_id]

@@ -22,9 +22,8 @@ from edu.services.records import (
     describe_device,
     describe_devices,
     find_device,
-    store_capabilities,
     store_poll,
-    store_snapshot,
+    store_scan,
     store_tokenless,
 )
 
@@ -193,68 +192,20 @@ class Inventory:
         with unit_of_work(self.engine) as session:
             household = self.household(session)
             rows = [
-                self._store_scan(
+                store_scan(
                     session,
                     household,
                     r,
                     by_did.get(r.identity.did or 0),
                     tokens,
                     names,
+                    self.vault,
                 )
                 for r in results
             ]
             for item in without_token:
                 rows.append(store_tokenless(session, household, item, names))
         return rows
-
-    def _store_scan(
-        self,
-        session: Session,
-        household: Household,
-        result: ScanResult,
-        item: Discovered | None,
-        tokens: dict[int, str],
-        names: dict[int, str],
-    ) -> dict[str, Any]:
-        identity = result.identity
-        did = identity.did if identity.did is not None else (item.did if item else 0)
-        device = find_device(session, household, did=did, mac=identity.mac)
-        now = utcnow()
-        if device is None:
-            device = Device(household_id=key(household), did=did, ip=identity.ip)
-            session.add(device)
-        device.ip = identity.ip
-        for attr in ("mac", "model", "firmware", "hardware", "implementation"):
-            value = getattr(identity, attr)
-            if value:
-                setattr(device, attr, value)
-        if result.family:
-            device.family = result.family
-        if did in names:
-            device.name = names[did]
-        device.status, device.status_detail = identity.status, identity.detail
-        if item is not None:
-            device.discovered_via = item.source
-        token = tokens.get(did)
-        if (
-            token is not None
-            and identity.status != "auth-failed"
-            and self.token_of(device) != token
-        ):
-            device.token_ciphertext = self.vault.encrypt(token)
-            device.token_source = (
-                "hello" if (item and item.token) else (device.token_source or "manual")
-            )
-        if identity.status == "online":
-            device.last_seen = now
-            device.consecutive_failures = 0
-        session.flush()
-        if result.report is not None:
-            assert result.report is not None
-            store_capabilities(session, device, result.report)
-        if result.snapshot is not None:
-            store_snapshot(session, device, result.snapshot, now)
-        return describe_device(session, device)
 
     # -- adding by hand ------------------------------------------------------------------
 
@@ -361,13 +312,20 @@ class Inventory:
             self._reach(session, did)
         return self.coordinator.read(did)
 
-    def write_setting(self, did: int, capability: str, value: Any) -> None:
-        """Change a device setting on behalf of Feature Coach, remembering it was us."""
+    def write_setting(
+        self, did: int, capability: str, value: Any, *, method: str | None = None
+    ) -> None:
+        """Change a device setting on behalf of Feature Coach, remembering it was us.
+
+        *method* is the setter the try-it contract chose, when not the stored one.
+        """
         with unit_of_work(self.engine) as session:
             cap = self._own_change(
                 session, self._reach(session, did), capability, action=False, value=value
             )
-        self.coordinator.write(did, value, method=cap.method, descriptor=cap.setting)
+        self.coordinator.write(
+            did, value, method=method or cap.method, descriptor=cap.setting, capability=capability
+        )
 
     def run_action(self, did: int, capability: str, params: Any = None) -> Any:
         """Run a device action on behalf of Feature Coach, remembering it was us."""

@@ -8,9 +8,10 @@ from typing import Any
 from sqlmodel import Session
 
 from edu.db import key
-from edu.models import Household, Person
+from edu.models import Device, Household, Person
 from edu.services.people import NotFound
 from edu.services.recommend import find_lesson, load_state
+from edu.services.trylive import contract_for_device
 
 
 @lru_cache(maxsize=512)
@@ -22,10 +23,16 @@ def rendered(body: str, family: str | None) -> str:
 
 
 def lesson_context(
-    session: Session, home: Household, person: Person, lesson_id: str, did: int | None
+    session: Session,
+    home: Household,
+    person: Person,
+    lesson_id: str,
+    did: int | None,
+    specs: Any,
 ) -> dict[str, Any]:
     """Find the lesson, the device it is shown for, and whether the person uses the feature.
 
+    *specs* are the MIoT specs the device's try-it contract is read from (the coordinator's).
     Raises NotFound when the household has no such lesson.
     """
     lesson = find_lesson(session, key(home), lesson_id, person.language)
@@ -53,9 +60,13 @@ def lesson_context(
     )
     can_try = False
     if device is not None and lesson.try_it is not None and device.token_known:
-        cap = next(c for c in state.capabilities[device.id] if c.capability == lesson.capability)  # type: ignore[index]
-        wanted = lesson.try_it.setting or lesson.try_it.action
-        can_try = wanted == lesson.capability and bool(cap.setting or cap.action or cap.method)
+        # the same contract `edu lessons check` proves: offered only where it can run,
+        # be read back and be put back
+        row = session.get(Device, device.id)
+        snapshot = row.last_snapshot if row is not None else None
+        caps = state.capabilities.get(device.id, [])
+        contract = contract_for_device(specs, device.model, caps, snapshot, lesson)
+        can_try = contract.offered
     return {
         "lesson": lesson,
         "device": device,

@@ -12,14 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
-from edu.db import key
+from edu.db import key, utcnow
 from edu.models import Device, DeviceCapability, Household, OwnWrite, StatusSnapshot
 from edu.services.usage import record_usage
 
 if TYPE_CHECKING:
     from devices.capabilities import CapabilityReport
-    from devices.coordinator import PollResult
+    from devices.coordinator import PollResult, ScanResult
     from devices.discovery import Discovered
+    from devices.tokens import TokenVault
 
 PUBLIC_STATUSES = ("online", "offline", "auth-failed", "unsupported")
 
@@ -237,3 +238,54 @@ def describe_devices(session: Session, household: Household) -> list[dict[str, A
     ):
         caps[cap.device_id].append(cap)
     return [describe_device(session, d, caps[d.id]) for d in rows]
+
+
+def store_scan(
+    session: Session,
+    household: Household,
+    result: ScanResult,
+    item: Discovered | None,
+    tokens: dict[int, str],
+    names: dict[int, str],
+    vault: TokenVault,
+) -> dict[str, Any]:
+    """Store what a scan read of one device: identity, family, name, token, capabilities."""
+    identity = result.identity
+    did = identity.did if identity.did is not None else (item.did if item else 0)
+    device = find_device(session, household, did=did, mac=identity.mac)
+    now = utcnow()
+    if device is None:
+        device = Device(household_id=key(household), did=did, ip=identity.ip)
+        session.add(device)
+    device.ip = identity.ip
+    for attr in ("mac", "model", "firmware", "hardware", "implementation"):
+        value = getattr(identity, attr)
+        if value:
+            setattr(device, attr, value)
+    if result.family:
+        device.family = result.family
+    if did in names:
+        device.name = names[did]
+    device.status, device.status_detail = identity.status, identity.detail
+    if item is not None:
+        device.discovered_via = item.source
+    token = tokens.get(did)
+    if (
+        token is not None
+        and identity.status != "auth-failed"
+        and (vault.decrypt(device.token_ciphertext) if device.token_ciphertext else None) != token
+    ):
+        device.token_ciphertext = vault.encrypt(token)
+        device.token_source = (
+            "hello" if (item and item.token) else (device.token_source or "manual")
+        )
+    if identity.status == "online":
+        device.last_seen = now
+        device.consecutive_failures = 0
+    session.flush()
+    if result.report is not None:
+        assert result.report is not None
+        store_capabilities(session, device, result.report)
+    if result.snapshot is not None:
+        store_snapshot(session, device, result.snapshot, now)
+    return describe_device(session, device)

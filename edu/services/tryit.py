@@ -24,9 +24,11 @@ from edu.models import (
 )
 from edu.services.people import uses_device
 from edu.services.recommend import find_lesson
+from edu.services.trylive import CapRow, contract_for_device, revert_writer, same_value, writer_of
 from edu.services.usage import record_usage
 
 if TYPE_CHECKING:
+    from devices.trycontract import Contract
     from edu.services.inventory import Inventory
     from lessons.catalogue import Lesson
 
@@ -63,6 +65,7 @@ class TryOutcome:
     revert_at: datetime | None = None
     recorded: bool = False
     reason: str = ""  # for failures: offline | auth-failed | error
+    key: str = ""  # the status key read back
 
     @property
     def ok(self) -> bool:
@@ -84,6 +87,8 @@ class _Plan:
     setting: str | None
     method: str | None
     action: str | None
+    model: str | None = None
+    caps: tuple[Any, ...] = ()
 
 
 def _plan(session: Session, person_id: int, lesson_id: str, did: int) -> tuple[_Plan, Lesson]:
@@ -118,6 +123,7 @@ def _plan(session: Session, person_id: int, lesson_id: str, did: int) -> tuple[_
     if device.token_ciphertext is None:
         raise TryItError("no-token", f"the token of {device.display_name} is not known yet")
     assert device.id is not None
+    rows = session.exec(select(DeviceCapability).where(DeviceCapability.device_id == device.id))
     plan = _Plan(
         device.id,
         device.did,
@@ -126,6 +132,8 @@ def _plan(session: Session, person_id: int, lesson_id: str, did: int) -> tuple[_
         cap.setting,
         method,
         cap.action,
+        device.model,
+        tuple(CapRow(row) for row in rows),
     )
     return plan, lesson
 
@@ -145,32 +153,6 @@ def _read(inventory: Inventory, did: int) -> dict[str, Any]:
         raise TryItError("not-found", str(exc)) from None
 
 
-def _keys(capability: str, setting: str | None, *snapshots: dict[str, Any]) -> list[str]:
-    from devices.detectors import resolve_keys
-    from devices.vocabulary import Vocabulary
-
-    vocabulary = Vocabulary.load()
-    patterns = list(vocabulary[capability].change_keys) if capability in vocabulary else []
-    if setting:
-        patterns.insert(0, setting)
-    return resolve_keys(patterns, *snapshots)
-
-
-def same_value(shown: Any, wanted: Any) -> bool:
-    """Compare a device's reported value with a lesson's plain value, loosely."""
-    if shown == wanted:
-        return True
-    if isinstance(wanted, bool) or isinstance(shown, bool):
-        from devices.detectors import _truthy
-
-        return _truthy(shown) == _truthy(wanted)
-    try:
-        return float(shown) == float(wanted)
-    except (TypeError, ValueError):
-        pass
-    return str(shown).strip().casefold() == str(wanted).strip().casefold()
-
-
 def _in_use(capability: str, snap: dict[str, Any]) -> bool:
     from devices.vocabulary import Vocabulary
 
@@ -188,7 +170,13 @@ def _failed(plan: _Plan, value: Any, exc: BaseException) -> TryOutcome:
 
 
 def try_lesson(
-    inventory: Inventory, *, person_id: int, lesson_id: str, did: int, now: datetime | None = None
+    inventory: Inventory,
+    *,
+    person_id: int,
+    lesson_id: str,
+    did: int,
+    now: datetime | None = None,
+    revert_after: int | None = None,
 ) -> TryOutcome:
     """Run the lesson's try_it on device *did* for *person_id*, read back, schedule the revert.
 
@@ -210,11 +198,12 @@ def try_lesson(
         before = _read(inventory, did)
     except errors as exc:
         return _with_lesson(_failed(plan, value, exc), lesson)
-    keys = _keys(plan.capability, plan.setting, before)
-    key = keys[0] if keys else ""
+    contract = _contract(inventory, plan, before, lesson)
+    value = contract.value  # the lesson's meaning in this model's terms
+    key = contract.key or ""
     previous = before.get(key) if key else None
     try:
-        inventory.write_setting(did, plan.capability, value)
+        inventory.write_setting(did, plan.capability, value, method=writer_of(contract))
         after = _read(inventory, did)
     except errors as exc:
         return _with_lesson(_failed(plan, value, exc), lesson)
@@ -242,8 +231,9 @@ def try_lesson(
                 when=now,
                 detail=lesson.id,
             )
-        if try_it.revert_after and key and changed and previous is not None:
-            revert_at = now + timedelta(seconds=int(try_it.revert_after))
+        delay = try_it.revert_after if revert_after is None else revert_after
+        if delay is not None and key and changed and previous is not None:
+            revert_at = now + timedelta(seconds=int(delay))
             session.add(
                 PendingRevert(
                     device_id=plan.device_id,
@@ -268,7 +258,20 @@ def try_lesson(
         after=shown,
         revert_at=revert_at,
         recorded=confirmed or already,
+        key=key,
     )
+
+
+def _contract(
+    inventory: Inventory, plan: _Plan, snapshot: dict[str, Any], lesson: Lesson
+) -> Contract:
+    """The try-it contract on this device now; raises TryItError when it is not offered."""
+    contract = contract_for_device(
+        inventory.coordinator.specs, plan.model, plan.caps, snapshot, lesson
+    )
+    if not contract.offered:
+        raise TryItError("unsupported", f"{plan.device_name}: {contract.reason}")
+    return contract
 
 
 def _with_lesson(outcome: TryOutcome, lesson: Lesson) -> TryOutcome:
@@ -283,7 +286,8 @@ def _run_action(
     try_it = lesson.try_it
     assert try_it is not None
     try:
-        _read(inventory, plan.did)  # makes sure the link is up, and that the device answers
+        # makes sure the link is up, and that the device answers
+        _contract(inventory, plan, _read(inventory, plan.did), lesson)
         inventory.run_action(plan.did, plan.capability, try_it.params)
     except (LinkError, KeyError, TimeoutError, OSError) as exc:
         return _with_lesson(_failed(plan, None, exc), lesson)
@@ -331,17 +335,21 @@ def run_due_reverts(inventory: Inventory, *, now: datetime | None = None) -> lis
                 .order_by(col(PendingRevert.created_at), col(PendingRevert.id))
             )
         )
-        jobs = [(r.id, d.did, r.capability, r.value, r.device_id) for r, d in due]
+        jobs = [(r.id, d.did, r.capability, r.value, r.device_id, r.lesson, r.key) for r, d in due]
+        writers = {
+            job[0]: revert_writer(inventory, session, job[4], job[5], job[6], job[3])
+            for job in jobs
+        }
     results: list[dict[str, Any]] = []
     seen: set[tuple[int, str]] = set()
-    for revert_id, did, capability, value, device_id in jobs:
+    for revert_id, did, capability, value, device_id, _, _ in jobs:
         if (device_id, capability) in seen:
             _finish(inventory, revert_id, None)  # superseded by the older revert
             continue
         seen.add((device_id, capability))
         error: str | None = None
         try:
-            inventory.write_setting(did, capability, value)
+            inventory.write_setting(did, capability, value, method=writers[revert_id])
         except (LinkError, InventoryError, KeyError, TimeoutError, OSError) as exc:
             error = getattr(exc, "status", None) or type(exc).__name__
             logger.warning("could not restore %s on device %s: %s", capability, did, error)

@@ -67,9 +67,19 @@ def _runnable(
     restorable: set[str] | None,
     caps: dict[str, DeviceCapability],
     vocabulary: Vocabulary,
+    device: Device,
 ) -> bool:
+    from devices.specs import SpecStore
+    from edu.services.trylive import NO_CLASS, contract_for_device
+
     try_it = lesson.try_it
     if try_it is None or (try_it.setting or try_it.action) != lesson.capability:
+        return False
+    # the try-it contract `edu lessons check` proves (shipped specs: the demo's models)
+    contract = contract_for_device(
+        SpecStore.offline(), device.model, caps.values(), device.last_snapshot, lesson
+    )
+    if not contract.offered and contract.reason != NO_CLASS:
         return False
     if try_it.action:
         return bool(cap.action or cap.method) and _undoable(lesson.capability, caps, vocabulary)
@@ -141,7 +151,7 @@ def features(
                 summary=shown.summary,
                 points=demo.points if demo and demo.points else (),
                 rank=lesson.demo.rank if lesson.demo else None,
-                can_show=_runnable(lesson, cap, restorable, by_id, vocabulary),
+                can_show=_runnable(lesson, cap, restorable, by_id, vocabulary, device),
                 action=bool(try_it and try_it.action),
                 value=try_it.value if try_it else None,
             )

@@ -191,7 +191,7 @@ def lesson(lesson_id: str) -> Response:
     home = household()
     assert home is not None
     try:
-        context = lesson_context(db(), home, _me(), lesson_id, did)
+        context = lesson_context(db(), home, _me(), lesson_id, did, inventory().coordinator.specs)
     except NotFound:
         abort(404, "no such lesson")
     item = context["lesson"]

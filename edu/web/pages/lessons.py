@@ -35,7 +35,7 @@ def _context(person: Person, lesson_id: str, did: int | None) -> dict[str, Any]:
     home = household()
     assert home is not None
     try:
-        context = lesson_context(db(), home, person, lesson_id, did)
+        context = lesson_context(db(), home, person, lesson_id, did, inventory().coordinator.specs)
     except NotFound:
         abort(404)
     return {**context, "feature": feature_title(context["lesson"].capability)}

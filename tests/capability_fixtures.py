@@ -11,7 +11,7 @@ import pytest
 
 from devices.capabilities import CapabilityReport, Vocabulary, extract
 
-DATA = Path(__file__).parent / "data" / "capabilities"
+DATA = Path(__file__).parent / "devices" / "data" / "capabilities"
 TOKEN = "0" * 32
 
 # Status payloads from python-miio's own tests (integrations/**/test_*.py), one per fleet model.
