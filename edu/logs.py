@@ -1,15 +1,22 @@
-"""One redaction for every log record: device tokens, keys, PINs, API tokens, URL passwords."""
+"""Logging: one redaction for every record (device tokens, keys, PINs, API tokens, URL passwords),
+and the instance's own log file, one line per event, rotated by size."""
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 MASK = "****"
+LOG_FILE = "edu.log"
+LOG_BYTES = 1_000_000  # a file is rotated past this size ...
+LOG_BACKUPS = 5  # ... and this many old ones are kept: at most 6 MB of logs
 
 
 def _bytes_repr(match: re.Match[str]) -> str:
@@ -108,13 +115,64 @@ def install_redaction() -> None:
             handler.addFilter(RedactFilter())
 
 
+class PrivateRotatingFileHandler(RotatingFileHandler):
+    """A rotating log file that every new file, after each rotation too, opens as mode 0600."""
+
+    def _open(self) -> Any:
+        descriptor = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        return open(descriptor, "a", encoding=self.encoding, errors=self.errors)
+
+
+class OneLineFormatter(RedactingFormatter):
+    """A masked line per event: a traceback's lines are joined with " | "."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace("\r", "").replace("\n", " | ")
+
+
 def configure(level: int, fmt: str = "%(levelname)s %(name)s: %(message)s") -> None:
     """Set up the root logger at *level*, redaction first; a new handler formats through a mask."""
     install_redaction()
     root = logging.getLogger()
     if not root.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(RedactingFormatter(fmt))
-        handler.addFilter(RedactFilter())
-        root.addHandler(handler)
-    root.setLevel(level)
+        stream = logging.StreamHandler()
+        stream.setFormatter(RedactingFormatter(fmt))
+        stream.addFilter(RedactFilter())
+        stream.edu_stream = True  # type: ignore[attr-defined]
+        root.addHandler(stream)
+    for handler in root.handlers:
+        if getattr(handler, "edu_stream", False):
+            handler.setLevel(level)  # the terminal shows what -v asks; the log file its own
+    root.setLevel(min([level, *(h.level for h in root.handlers if _is_ours(h))]))
+
+
+def _is_ours(handler: logging.Handler) -> bool:
+    return isinstance(handler, RotatingFileHandler) and getattr(handler, "edu_log", False)
+
+
+def log_to_file(
+    folder: Path,
+    level: int = logging.INFO,
+    *,
+    max_bytes: int = LOG_BYTES,
+    backups: int = LOG_BACKUPS,
+) -> Path:
+    """Also log to *folder*/edu.log at *level* (once per process): a masked line per event,
+    rotated past *max_bytes* with *backups* old files kept. Return the file's path."""
+    install_redaction()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / LOG_FILE
+    root = logging.getLogger()
+    for existing in root.handlers:
+        if _is_ours(existing) and Path(existing.baseFilename) == path.resolve():  # type: ignore[attr-defined]
+            return path
+    handler = PrivateRotatingFileHandler(
+        path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+    )
+    handler.edu_log = True  # type: ignore[attr-defined]
+    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactFilter())
+    handler.setLevel(level)
+    root.addHandler(handler)
+    root.setLevel(min(root.level or level, level))
+    return path

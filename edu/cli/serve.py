@@ -29,6 +29,7 @@ from edu.cli.common import (
 def serve(ctx: Context, host: str | None, port: int | None) -> None:
     """Serve the household page (127.0.0.1:5000 unless told otherwise)."""
     from edu import create_app
+    from edu.logs import log_to_file
 
     settings = ctx.settings
     bind_host, bind_port = split_bind(settings.bind)
@@ -36,6 +37,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     if not is_loopback(host) and not settings.secret_key:
         fail(f"refusing to serve on {host} without a secret: set EDU_SECRET_KEY first")
     check_port_free(host, port)
+    log_to_file(settings.instance / "logs")
     app = create_app({"EDU_SETTINGS": settings, "EDU_ENGINE": ctx.engine})
     click.echo(
         f"Feature Coach is at http://{host if is_loopback(host) else '<this computer>'}:{port}/ "
@@ -77,7 +79,9 @@ def worker(
 ) -> None:
     """Run the scheduler (device polls, tip runs) in the foreground, while holding the lease."""
     from edu.jobs import Worker
+    from edu.logs import log_to_file
 
+    log_to_file(ctx.settings.instance / "logs")
     job_worker = Worker(
         ctx.engine,
         ctx.settings,

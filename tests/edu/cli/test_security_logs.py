@@ -231,3 +231,7 @@ def test_long_running_commands_at_debug_level_print_no_fleet_token(
     output += _foreground(["worker", "--poll-interval", "0.5"], env, "miio", None)
     assert "miio" in output
     assert _tokens_in(output, fleet) == [] and HEX_RUN.search(output) is None
+    # both kept their own log in the instance, masked too
+    logged = "".join(p.read_text() for p in (instance / "logs").glob("edu.log*"))
+    assert "worker" in logged
+    assert _tokens_in(logged, fleet) == [] and HEX_RUN.search(logged) is None
