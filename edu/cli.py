@@ -11,6 +11,7 @@ import click
 
 from edu.cli_common import (
     Context,
+    allow_public_option,
     emit,
     expected_errors,
     fleet_options,
@@ -30,12 +31,14 @@ def run_discovery(
     broadcast: bool,
     mdns: bool,
     timeout: float | None,
+    allow_public: bool = False,
 ) -> list[Any]:
     """Discover devices the way the flags ask, validating user input first."""
     from devices.discovery import discover, parse_networks
 
+    allow_public = allow_public or ctx.settings.allow_public
     chosen = networks or ctx.settings.networks
-    parsed = parse_networks(chosen)
+    parsed = parse_networks(chosen, allow_public=allow_public)
     if not parsed and not ips and not broadcast and not mdns:
         raise ValueError(
             "nothing to search: give --network CIDR, --ip, --broadcast or --mdns (or set EDU_NETWORKS)"
@@ -46,6 +49,7 @@ def run_discovery(
         mdns=mdns,
         ips=ips,
         timeout=timeout or ctx.settings.discovery_timeout,
+        allow_public=allow_public,
     )
 
 
@@ -138,10 +142,11 @@ def discover(
     broadcast: bool,
     mdns: bool,
     timeout: float | None,
+    allow_public: bool,
     as_json: bool,
 ) -> None:
     """Find miIO devices on the network (nothing is stored)."""
-    found = run_discovery(ctx, networks, ips, broadcast, mdns, timeout)
+    found = run_discovery(ctx, networks, ips, broadcast, mdns, timeout, allow_public)
     rows = [
         {"ip": f.ip, "did": f.did, "token_known": f.token_known, "source": f.source}
         for f in sorted(found, key=lambda f: ip_order(f.ip))
@@ -167,10 +172,11 @@ def scan(
     broadcast: bool,
     mdns: bool,
     timeout: float | None,
+    allow_public: bool,
     as_json: bool,
 ) -> None:
     """Discover, identify, read capabilities and store every device found."""
-    found = run_discovery(ctx, networks, ips, broadcast, mdns, timeout)
+    found = run_discovery(ctx, networks, ips, broadcast, mdns, timeout, allow_public)
     inventory = ctx.inventory()
     with progress_bar(len(found), "Scanning", as_json) as advance:
         rows = inventory.scan(found, progress=advance)
@@ -182,15 +188,21 @@ def scan(
 @click.option("--ip", required=True, help="The device's IP address.")
 @click.option("--token", required=True, help="The device's 32-hex-digit token.")
 @click.option("--name", default=None, help="A name people will recognise.")
+@allow_public_option
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @expected_errors
-def add(ctx: Context, ip: str, token: str, name: str | None, as_json: bool) -> None:
+def add(
+    ctx: Context, ip: str, token: str, name: str | None, allow_public: bool, as_json: bool
+) -> None:
     """Add a device by address and token, then scan it."""
+    from devices.networks import check_ip
     from devices.tokens import normalize_token
 
     normalize_token(token)  # validate before touching the network
-    row = ctx.inventory().add(ip, token, name=name)
+    allow_public = allow_public or ctx.settings.allow_public
+    check_ip(ip, allow_public=allow_public)
+    row = ctx.inventory().add(ip, token, name=name, allow_public=allow_public)
     emit(row, as_json, lambda r: render_devices([r]))
     if row["status"] == "auth-failed":
         sys.exit(1)

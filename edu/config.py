@@ -18,11 +18,16 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
 
 
-def _networks(value: str | None) -> tuple[str, ...]:
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes")
+
+
+def _networks(value: str | None, allow_public: bool) -> tuple[str, ...]:
     from devices.networks import parse_networks
 
     try:
-        return tuple(str(network) for network in parse_networks(_split(value)))
+        parsed = parse_networks(_split(value), allow_public=allow_public)
+        return tuple(str(network) for network in parsed)
     except ValueError as exc:
         raise ValueError(f"EDU_NETWORKS: {exc}") from None
 
@@ -49,6 +54,7 @@ class Settings:
     instance: Path
     database_url: str
     networks: tuple[str, ...] = ()
+    allow_public: bool = False
     secret_key: str | None = field(default=None, repr=False)
     bind: str = DEFAULT_BIND
     device_timeout: float = 2.0
@@ -68,7 +74,8 @@ class Settings:
         settings = cls(
             instance=instance,
             database_url=env.get("EDU_DATABASE_URL") or "",
-            networks=_networks(env.get("EDU_NETWORKS")),
+            networks=_networks(env.get("EDU_NETWORKS"), _flag(env.get("EDU_ALLOW_PUBLIC"))),
+            allow_public=_flag(env.get("EDU_ALLOW_PUBLIC")),
             secret_key=env.get("EDU_SECRET_KEY") or None,
             bind=env.get("EDU_BIND") or DEFAULT_BIND,
             device_timeout=_float(env, "EDU_DEVICE_TIMEOUT", 2.0),

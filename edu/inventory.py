@@ -264,13 +264,16 @@ class Inventory:
 
     # -- adding by hand ------------------------------------------------------------------
 
-    def add(self, ip: str, token: str, *, name: str | None = None) -> dict[str, Any]:
+    def add(
+        self, ip: str, token: str, *, name: str | None = None, allow_public: bool | None = None
+    ) -> dict[str, Any]:
         """Add the device at *ip* with its *token* (validated), then scan it."""
         from devices.discovery import probe
         from devices.tokens import normalize_token
 
         token = normalize_token(token)
-        found = probe(ip, timeout=self.settings.discovery_timeout)
+        allowed = self.settings.allow_public if allow_public is None else allow_public
+        found = probe(ip, timeout=self.settings.discovery_timeout, allow_public=allowed)
         if found is None:
             raise InventoryError(f"no miIO device answered at {ip}")
         rows = self.scan(

@@ -74,7 +74,10 @@ class ScanTracker:
         """Start scanning *networks* unless a scan runs already; return whether it started."""
         from devices.discovery import parse_networks
 
-        parsed = parse_networks(networks)  # raises ValueError before any packet leaves
+        allowed = inventory.settings.allow_public
+        parsed = parse_networks(
+            networks, allow_public=allowed
+        )  # raises ValueError before any packet leaves
         with self._lock:
             if self._state.running:
                 return False
@@ -97,7 +100,9 @@ class ScanTracker:
 
         try:
             found = discover(
-                [str(n) for n in networks], timeout=inventory.settings.discovery_timeout
+                [str(n) for n in networks],
+                timeout=inventory.settings.discovery_timeout,
+                allow_public=inventory.settings.allow_public,
             )
             self._set(phase="reading", total=len(found), found=len(found))
             rows = inventory.scan(found, progress=self._advance)
