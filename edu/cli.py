@@ -219,7 +219,7 @@ def tokens() -> None:
 @pass_ctx
 @expected_errors
 def tokens_import(ctx: Context, file: Path, as_json: bool) -> None:
-    """Import tokens from miiocli's `cloud list --raw` JSON or a token-extractor CSV/text file."""
+    """Import tokens: miiocli cloud JSON, token-extractor CSV/text, Home Assistant's config entries."""
     rows = ctx.inventory().import_tokens(file)
 
     def render(data: list[dict[str, Any]]) -> None:

@@ -77,27 +77,40 @@ class Inventory:
         return self.vault.decrypt(device.token_ciphertext)
 
     def _find(
-        self, session: Session, household: Household, *, did: int | None, mac: str | None = None
+        self,
+        session: Session,
+        household: Household,
+        *,
+        did: int | None,
+        mac: str | None = None,
+        ip: str | None = None,
     ) -> Device | None:
         query = select(Device).where(Device.household_id == household.id)
         if did is not None:
             found = session.exec(query.where(Device.did == did)).first()
             if found is not None:
                 return found
-        if mac:
-            return session.exec(query.where(Device.mac == mac.lower())).first()
+        if mac and (found := session.exec(query.where(Device.mac == mac.lower())).first()):
+            return found
+        if ip:  # Home Assistant knows a device by address and MAC, not by its id
+            at_ip = session.exec(query.where(Device.ip == ip)).all()
+            return at_ip[0] if len(at_ip) == 1 else None
         return None
 
     def import_tokens(self, path: Path) -> list[dict[str, Any]]:
         """Store the tokens listed in *path*; devices not seen yet are remembered for later."""
-        from devices.tokens import parse_token_file
+        from devices.home_assistant import read_token_file
 
-        records = parse_token_file(path)
-        rows: list[dict[str, Any]] = []
+        found = read_token_file(path)
+        rows: list[dict[str, Any]] = [
+            {"did": None, "ip": s.ip, "model": s.model, "stored": False, "reason": s.reason}
+            for s in found.skipped
+        ]
         with unit_of_work(self.engine) as session:
             household = self.household(session)
-            for record in records:
-                device = self._find(session, household, did=record.did, mac=record.mac)
+            for record in found.records:
+                ip = record.ip if record.did is None else None  # an id outranks an address
+                device = self._find(session, household, did=record.did, mac=record.mac, ip=ip)
                 if device is None:
                     if record.did is None:
                         rows.append(
@@ -106,7 +119,7 @@ class Inventory:
                                 "ip": record.ip,
                                 "model": record.model,
                                 "stored": False,
-                                "reason": "no device id in the file and no such device known",
+                                "reason": "no device id in the file and no such device known (scan first)",
                             }
                         )
                         continue
