@@ -146,6 +146,7 @@ class Coordinator:
             return result
         try:
             result.report = link.call(extract, device, status, family=family)
+            result.family = family or result.report.family  # a spec-only device: its type
             result.snapshot = snapshot_of(link, status)
         except LinkError as exc:
             identity.status, identity.detail = exc.status, str(exc)

@@ -32,6 +32,15 @@ def _networks(value: str | None, allow_public: bool) -> tuple[str, ...]:
         raise ValueError(f"EDU_NETWORKS: {exc}") from None
 
 
+def _spec_url(value: str | None) -> str | None:
+    from devices.spec_service import check_base
+
+    try:
+        return check_base(value) if value else None
+    except ValueError as exc:
+        raise ValueError(f"EDU_MIOT_SPEC_URL: {exc}") from None
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -62,6 +71,7 @@ class Settings:
     poll_interval: float = 300.0
     spec_cache_hours: float = 24.0 * 30
     fetch_specs: bool = False
+    spec_url: str | None = None
     base_url: str = ""
     tip_interval: float = 300.0
     demo_timeout: float = 300.0
@@ -81,7 +91,8 @@ class Settings:
             device_timeout=_float(env, "EDU_DEVICE_TIMEOUT", 2.0),
             discovery_timeout=_float(env, "EDU_DISCOVERY_TIMEOUT", 2.0),
             poll_interval=_float(env, "EDU_POLL_INTERVAL", 300.0),
-            fetch_specs=(env.get("EDU_FETCH_SPECS", "0").lower() in ("1", "true", "yes")),
+            fetch_specs=_flag(env.get("EDU_FETCH_SPECS")) or bool(env.get("EDU_MIOT_SPEC_URL")),
+            spec_url=_spec_url(env.get("EDU_MIOT_SPEC_URL")),
             base_url=(env.get("EDU_BASE_URL") or "").rstrip("/"),
             tip_interval=_float(env, "EDU_TIP_INTERVAL", 300.0),
             demo_timeout=_float(env, "EDU_DEMO_TIMEOUT", 300.0),

@@ -49,8 +49,12 @@ class Inventory:
         from devices.vocabulary import Vocabulary
 
         instance = settings.ensure_instance()
-        make_store = SpecStore.online if settings.fetch_specs else SpecStore.offline
-        store = make_store(instance / "specs", max_age_hours=settings.spec_cache_hours)
+        hours = settings.spec_cache_hours
+        store = (
+            SpecStore.online(instance / "specs", base_url=settings.spec_url, max_age_hours=hours)
+            if settings.fetch_specs
+            else SpecStore.offline(instance / "specs", max_age_hours=hours)
+        )
         vocabulary = Vocabulary.load()
         coordinator = Coordinator(
             store, timeout=settings.device_timeout, family_for_model=vocabulary.family_for_model
