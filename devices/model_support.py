@@ -33,14 +33,13 @@ class ModelSupport:
 
 
 def supported_models() -> dict[str, type]:
-    """Every model python-miio's DeviceFactory names, patterns like ``*`` left out."""
+    """Every model python-miio's DeviceFactory names, its catch-all ``*`` left out.
+
+    Vendor patterns (``roborock.vacuum.*``) stay: they stand for models the class handles.
+    """
     from miio import DeviceFactory
 
-    return {
-        model: cls
-        for model, cls in DeviceFactory.supported_models().items()
-        if not any(ch in model for ch in "*?[")
-    }
+    return {model: cls for model, cls in DeviceFactory.supported_models().items() if model != "*"}
 
 
 def _status_class(cls: type) -> type | None:

@@ -304,7 +304,7 @@ def _register_areas() -> None:
     """Attach the commands of each area (lessons, web, tips ...) to the main group."""
     import importlib
 
-    for module in ("edu.cli_lessons", "edu.cli_tips", "edu.cli_web"):
+    for module in ("edu.cli_lessons", "edu.cli_tips", "edu.cli_web", "edu.cli_models"):
         importlib.import_module(module).register(main)
 
 

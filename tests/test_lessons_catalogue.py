@@ -148,7 +148,9 @@ def test_shipped_catalogue_loads_without_problems(shipped: Catalogue) -> None:
 def test_shipped_catalogue_covers_every_family_in_english_and_chinese(shipped: Catalogue) -> None:
     english = Counter(lesson.families[0] for lesson in shipped.lessons("en"))
     assert len(shipped) >= 80
-    families = {f for entry in load_vocabulary(DEFAULT_VOCABULARY).values() for f in entry["families"]}
+    families = {
+        f for entry in load_vocabulary(DEFAULT_VOCABULARY).values() for f in entry["families"]
+    }
     assert set(english) == families  # the first eight and every family of the vocabulary's parts
     assert min(english[family] for family in FAMILIES) >= 5
     chinese = shipped.lessons("zh-CN")

@@ -82,5 +82,5 @@ def test_a_part_cannot_declare_a_family_twice(tmp_path: Path) -> None:
     main.write_text("version: 1\nfamilies: [fan]\ncapabilities: []\n")
     parts_folder(main).mkdir()
     (parts_folder(main) / "again.yaml").write_text("families: [fan]\n")
-    with pytest.raises(VocabularyError, match="again.yaml: 'families' must name new families"):
+    with pytest.raises(VocabularyError, match=r"again\.yaml: 'families' must name new families"):
         Vocabulary.load(main)
