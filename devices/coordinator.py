@@ -140,7 +140,7 @@ class Coordinator:
         if identity.status != "online" or device is None:
             return result
         try:
-            status = link.call(device.status)
+            status = read_status(link, device)
         except LinkError as exc:
             identity.status, identity.detail = exc.status, str(exc)
             return result
@@ -183,7 +183,7 @@ class Coordinator:
                 return PollResult(did, "offline", "another device answers at this address")
         device = link.device
         try:
-            status = link.call(device.status)
+            status = read_status(link, device)
             return PollResult(did, "online", snapshot=snapshot_of(link, status), identity=identity)
         except LinkError as exc:
             # Some implementations (Roborock's UpdateHelper) drop parts of their status for
@@ -292,6 +292,16 @@ def coerce_argument(fn: Callable[..., Any], value: Any) -> Any:
 # Reads some classes need beyond status() for their features to show: snapshot key ->
 # zero-argument method (Roborock keeps its cleaning schedule behind timer()).
 EXTRA_READS = {"timers": "timer"}
+
+
+def read_status(link: DeviceLink, device: Any) -> Any:
+    """Read the status of *device*; None for a class without one (IR remotes, gateways)."""
+    from miio import Device
+
+    if getattr(type(device), "status", None) is Device.status:
+        # The device answered miIO.info during identify: it is there, it only has no status.
+        return None
+    return link.call(device.status)
 
 
 def snapshot_of(link: DeviceLink, status: Any) -> dict[str, Any]:

@@ -29,11 +29,8 @@ def test_every_device_of_the_more_families_fleet_scans_online_with_its_family(
 ) -> None:
     rows = scanned(inventory, more_families, tmp_path)
     newer = set(Vocabulary.load().families[8:])
-    assert {d.family for d in more_families.devices} & newer == {
-        "dehumidifier",
-        "water-purifier",
-        "toilet-lid",
-    }
+    covered = {d.family for d in more_families.devices} & newer
+    assert len(covered) >= 10, covered
     for device in more_families.devices:
         row = rows[device.did]
         assert (row["status"], row["family"]) == ("online", device.family), row
