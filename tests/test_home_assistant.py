@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -212,3 +213,24 @@ def test_cli_import_counts_what_it_skipped_and_shows_no_login(tmp_path: Path) ->
     assert "0 token(s) stored, 2 skipped" in result.output
     for secret in (*SECRETS, GATEWAY):
         assert secret not in result.output
+
+
+def test_the_page_imports_home_assistants_file_and_counts_what_it_skipped(tmp_path: Path) -> None:
+    from web_fixtures import Web, close_app, make_app, settings_for
+
+    application = make_app(settings_for(tmp_path / "page"))
+    person = Web(application.test_client())
+    person.setup()
+    store = json.dumps(_store(OTHERS)).encode()
+    response = person.post(
+        "/devices/import",
+        {"file": (BytesIO(store), "core.config_entries")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "0 token(s) stored" in page and "2 entries skipped" in page
+    for secret in (*SECRETS, GATEWAY):
+        assert secret not in page
+    assert not list((tmp_path / "page" / "uploads").iterdir())
+    close_app(application)

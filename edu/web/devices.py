@@ -192,6 +192,15 @@ def import_tokens() -> Response:
         path.unlink(missing_ok=True)
     stored = sum(1 for r in rows if r["stored"])
     flash(_("%(count)s token(s) stored.", count=stored), "good" if stored else "warn")
+    if len(rows) > stored:
+        flash(
+            _(
+                "%(count)s entries skipped: gateways, cloud accounts, bad tokens, or devices "
+                "to scan first.",
+                count=len(rows) - stored,
+            ),
+            "warn",
+        )
     if stored and settings().networks:
         start_scan()
     return redirect(url_for("devices.index") + "#scan")
