@@ -156,3 +156,23 @@ def test_the_page_scan_refuses_a_public_range(no_sockets: list[Any]) -> None:
     with pytest.raises(ValueError, match="--allow-public"):
         tracker.start(inventory, ("8.8.8.0/24",))
     assert not tracker.state.running and no_sockets == []
+
+
+def test_the_page_and_the_api_refuse_to_add_a_public_address(
+    tmp_path: Path, no_sockets: list[Any]
+) -> None:
+    from web_fixtures import Web, close_app, make_app, settings_for
+
+    application = make_app(settings_for(tmp_path / "web"))
+    person = Web(application.test_client())
+    person.setup()
+    page = person.post(
+        "/devices/add", {"ip": "8.8.8.8", "token": "0" * 32, "name": ""}, follow_redirects=True
+    )
+    assert page.status_code == 400
+    assert "only reaches addresses of your own network" in page.get_data(as_text=True)
+    answer = person.api("POST", "/api/v1/devices", {"ip": "8.8.8.8", "token": "0" * 32})
+    assert answer.status_code == 400 and answer.get_json()["error"] == "public-address"
+    assert "--allow-public" in answer.get_json()["message"]
+    assert no_sockets == []
+    close_app(application)

@@ -153,8 +153,12 @@ def add() -> str | Response | tuple[str, int]:
         row = inventory().add(ip, token, name=name)
     except InventoryError:
         problem = diagnose_address(ip, settings().networks)
-    except ValueError:
-        problem = _("That does not look like a device address and a 32-character token.")
+    except ValueError as exc:
+        problem = (
+            _("Feature Coach only reaches addresses of your own network (private, link-local, shared).")
+            if "--allow-public" in str(exc)
+            else _("That does not look like a device address and a 32-character token.")
+        )
     else:
         device = find_device(row["did"])
         diagnosis = diagnose(device, settings().networks)
