@@ -155,7 +155,9 @@ def add() -> str | Response | tuple[str, int]:
         problem = diagnose_address(ip, settings().networks)
     except ValueError as exc:
         problem = (
-            _("Feature Coach only reaches addresses of your own network (private, link-local, shared).")
+            _(
+                "Feature Coach only reaches addresses of your own network (private, link-local, shared)."
+            )
             if "--allow-public" in str(exc)
             else _("That does not look like a device address and a 32-character token.")
         )
