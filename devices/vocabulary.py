@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from devices import detectors
-from devices.vocabulary_parts import PartError, read_vocabulary_data
+from devices.vocabulary_parts import ORIGINS, PartError, read_vocabulary_data
 
 logger = logging.getLogger(__name__)
 
@@ -307,7 +307,8 @@ class Vocabulary:
                     raise _Invalid("id must be a kebab-case string used once")
                 caps[cap_id] = _capability(entry, tuple(families))
             except _Invalid as ex:
-                raise VocabularyError(f"{source}: entry '{label}': {ex}") from None
+                where = data.get(ORIGINS, {}).get(label, source)
+                raise VocabularyError(f"{where}: entry '{label}': {ex}") from None
         for cap in caps.values():
             run = cap.undo.run if cap.undo is not None else None
             if run is not None and (run not in caps or caps[run].kind != "action"):

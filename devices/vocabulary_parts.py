@@ -16,6 +16,8 @@ import yaml
 logger = logging.getLogger(__name__)
 
 PART_KEYS = ("families", "models", "device_types", "capabilities")
+#: The merged data's map of capability id -> the part file that declared it.
+ORIGINS = "_origins"
 
 
 class PartError(ValueError):
@@ -58,10 +60,13 @@ def merge_parts(data: Any, folder: Path) -> Any:
         merged["families"] = known + new
         merged["models"] = [*(merged.get("models") or []), *(part.get("models") or [])]
         merged["device_types"] = {**(merged.get("device_types") or {}), **types}
-        merged["capabilities"] = [
-            *(merged.get("capabilities") or []),
-            *(part.get("capabilities") or []),
-        ]
+        entries = part.get("capabilities") or []
+        merged["capabilities"] = [*(merged.get("capabilities") or []), *entries]
+        # which file each entry came from, so an error names the part, not the main file
+        merged[ORIGINS] = {
+            **merged.get(ORIGINS, {}),
+            **{e["id"]: path.name for e in entries if isinstance(e, dict) and "id" in e},
+        }
         logger.debug("merged vocabulary part %s", path.name)
     return merged
 

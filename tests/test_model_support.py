@@ -84,3 +84,15 @@ def test_a_part_cannot_declare_a_family_twice(tmp_path: Path) -> None:
     (parts_folder(main) / "again.yaml").write_text("families: [fan]\n")
     with pytest.raises(VocabularyError, match=r"again\.yaml: 'families' must name new families"):
         Vocabulary.load(main)
+
+
+def test_a_broken_entry_in_a_part_is_reported_with_the_parts_name(tmp_path: Path) -> None:
+    main = tmp_path / "vocabulary.yaml"
+    main.write_text("version: 1\nfamilies: [fan]\ncapabilities: []\n")
+    parts_folder(main).mkdir()
+    (parts_folder(main) / "kettle.yaml").write_text(
+        "families: [kettle]\ncapabilities:\n  - {id: keep-hot, title: Keep hot, families: [kettle],"
+        " kind: sometimes, summary: x, actionable: true, match: {methods: [keep]}}\n"
+    )
+    with pytest.raises(VocabularyError, match=r"^kettle\.yaml: entry 'keep-hot': kind must be"):
+        Vocabulary.load(main)
