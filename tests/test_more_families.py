@@ -42,3 +42,17 @@ def test_the_default_household_is_unchanged() -> None:
     assert {d.family for d in Fleet.load("household").devices} <= set(
         Vocabulary.load().families[:8]
     )
+
+
+def test_using_a_newer_familys_feature_on_the_device_is_detected(
+    more_families: Fleet, inventory: Inventory, tmp_path: Path
+) -> None:
+    scanned(inventory, more_families, tmp_path)
+    inventory.poll()
+    dehumidifier = more_families.by_model("nwt.derh.wdh318efw1")
+    fountain = more_families.by_model("mmgg.pet_waterer.s1")
+    dehumidifier.set_state("mode", "dry_cloth")  # someone pressed dry-clothes on the device
+    fountain.set_state("pet-drinking-fountain:mode", 2)  # and switched the fountain to smart
+    rows = {row["did"]: row for row in inventory.poll()}
+    assert "dehumidifier-dry-clothes" in rows[dehumidifier.did]["in_use"]
+    assert "fountain-mode" in rows[fountain.did]["in_use"]
