@@ -42,10 +42,15 @@ def check_base(base: str) -> str:
 
 
 class SpecService:
-    """Ask one spec service for the newest released spec of a model."""
+    """Ask one spec service for the newest released spec of a model.
+
+    *timeout* bounds each socket wait: a scan fetches during identify, so two requests must
+    fit in the coordinator's per-device deadline; a fetch that still runs late completes in
+    the background and the next scan finds the spec kept.
+    """
 
     def __init__(
-        self, base: str = DEFAULT_BASE, *, cache_dir: Path | None = None, timeout: float = 10.0
+        self, base: str = DEFAULT_BASE, *, cache_dir: Path | None = None, timeout: float = 5.0
     ) -> None:
         self.base = check_base(base)
         self.cache_dir = cache_dir
