@@ -67,6 +67,20 @@ def rows_scan(r: dict[str, Any]) -> list[Row]:
                 "report",
             )
         )
+    families = r.get("families")
+    if families:
+        online = families["outcomes"].get("scanned", 0)
+        out.append(
+            row(
+                f"Scan of one device of each of the {families['families']} families "
+                f"({families['devices']} devices, bare loopback)",
+                f"{_s(families['concurrent']['median_s'])} concurrent; "
+                f"{online} of {families['devices']} online with capabilities",
+                f"sequential {_s(families['sequential']['median_s'])}",
+                "every device online",
+                _verdict(online == families["devices"] and families["same_outcomes_every_run"]),
+            )
+        )
     return out
 
 

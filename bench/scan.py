@@ -10,7 +10,10 @@ spec files and the python-miio classes, so neither side pays for them.
 
 Two conditions: bare loopback (replies in microseconds, so both sides are CPU-bound on this
 machine), and every reply held back by --latency seconds (the simulator's "slow" fault, 20 ms
-by default: what a device on Wi-Fi typically takes), which is what concurrency is for.
+by default: what a device on Wi-Fi typically takes), which is what concurrency is for. A third
+scans the "more-families" fleet on bare loopback: one device of every family the vocabulary
+knows, so each family's class, status and capability rules are exercised; its outcomes say
+how many came back online with a capability report.
 
 Prints one JSON object. Usage: python bench/scan.py [--repeat 3] [--latency 0.02]
 """
@@ -32,20 +35,23 @@ from contextlib import contextmanager
 from typing import Any
 
 FLEET = "bench50"
+FAMILIES_FLEET = "more-families"
 
 
-def serve_fleet(latency: float) -> None:
+def serve_fleet(latency: float, name: str = FLEET) -> None:
     """Child process: run the fleet, print its devices as one JSON line, serve until stdin closes."""
     from devices.fleet import Fleet
 
-    fleet = Fleet.load(FLEET)
+    fleet = Fleet.load(name)
     if latency > 0:
         for device in fleet.devices:
             device.fault = "slow"
             device.slow_seconds = latency
     fleet.start_in_free_block()
     try:
-        rows = [{"did": d.did, "ip": d.ip, "token": d.token} for d in fleet.devices]
+        rows = [
+            {"did": d.did, "ip": d.ip, "token": d.token, "family": d.family} for d in fleet.devices
+        ]
         print(json.dumps(rows), flush=True)
         sys.stdin.read()
     finally:
@@ -53,10 +59,10 @@ def serve_fleet(latency: float) -> None:
 
 
 @contextmanager
-def fleet_process(latency: float) -> Iterator[list[dict[str, Any]]]:
-    """Run the fleet in a child process; yield its devices (did, ip, token)."""
+def fleet_process(latency: float, name: str = FLEET) -> Iterator[list[dict[str, Any]]]:
+    """Run the fleet in a child process; yield its devices (did, ip, token, family)."""
     child = subprocess.Popen(
-        [sys.executable, __file__, "--fleet-child", str(latency)],
+        [sys.executable, __file__, "--fleet-child", str(latency), "--fleet-name", name],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -142,10 +148,11 @@ def main() -> None:
         "--latency", type=float, default=0.02, help="reply delay of the second condition (s)"
     )
     parser.add_argument("--fleet-child", type=float, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--fleet-name", default=FLEET, help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.getLogger("miio").setLevel(logging.CRITICAL)
     if args.fleet_child is not None:
-        serve_fleet(args.fleet_child)
+        serve_fleet(args.fleet_child, args.fleet_name)
         return
     conditions: dict[str, Any] = {}
     for name, latency in (("loopback", 0.0), ("latency", args.latency)):
@@ -154,6 +161,15 @@ def main() -> None:
                 "reply_delay_ms": round(latency * 1000),
                 **measure(devices, args.repeat, args.timeout),
             }
+    fleet_size = len(devices)
+    with fleet_process(0.0, FAMILIES_FLEET) as every_family:
+        conditions["families"] = {
+            "fleet": FAMILIES_FLEET,
+            "devices": len(every_family),
+            "families": len({d["family"] for d in every_family}),
+            "reply_delay_ms": 0,
+            **measure(every_family, args.repeat, args.timeout),
+        }
     print(
         json.dumps(
             {
@@ -164,7 +180,7 @@ def main() -> None:
                     "platform": platform.platform(),
                 },
                 "fleet": FLEET,
-                "devices": len(devices),
+                "devices": fleet_size,
                 "device_timeout_s": args.timeout,
                 "runs": args.repeat,
                 **conditions,

@@ -141,12 +141,13 @@ class Coordinator:
         if identity.status != "online" or device is None:
             return result
         try:
-            status = link.call(device.status)
+            status = read_status(link, device)
         except LinkError as exc:
             identity.status, identity.detail = exc.status, str(exc)
             return result
         try:
             result.report = link.call(extract, device, status, family=family)
+            result.family = family or result.report.family  # a spec-only device: its type
             result.snapshot = snapshot_of(link, status)
         except LinkError as exc:
             identity.status, identity.detail = exc.status, str(exc)
@@ -183,7 +184,7 @@ class Coordinator:
                 return PollResult(did, "offline", "another device answers at this address")
         device = link.device
         try:
-            status = link.call(device.status)
+            status = read_status(link, device)
             return PollResult(did, "online", snapshot=snapshot_of(link, status), identity=identity)
         except LinkError as exc:
             # Some implementations (Roborock's UpdateHelper) drop parts of their status for
@@ -272,6 +273,16 @@ class Coordinator:
 # zero-argument method (Roborock keeps its cleaning schedule behind timer(), and its voice
 # volume behind sound_volume(): without it a volume try-it could not be read back).
 EXTRA_READS = {"timers": "timer", "volume": "sound_volume"}
+
+
+def read_status(link: DeviceLink, device: Any) -> Any:
+    """Read the status of *device*; None for a class without one (IR remotes, gateways)."""
+    from miio import Device
+
+    if getattr(type(device), "status", None) is Device.status:
+        # The device answered miIO.info during identify: it is there, it only has no status.
+        return None
+    return link.call(device.status)
 
 
 def snapshot_of(link: DeviceLink, status: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
-from devices.networks import check_ip, parse_networks
+from devices.networks import LIMITED_BROADCAST, check_ip, is_local, parse_networks
 from devices.protocol import HELLO, PORT, PacketError, parse_hello
 
 logger = logging.getLogger(__name__)
@@ -201,14 +201,14 @@ def _exchange(
 Networks = Iterable[IPv4Network | str] | IPv4Network | str
 
 
-def _networks(networks: Networks) -> list[IPv4Network]:
+def _networks(networks: Networks, allow_public: bool = False) -> list[IPv4Network]:
     """Check ranges given as text or IPv4Network objects, with parse_networks's rules."""
-    return parse_networks(networks)
+    return parse_networks(networks, allow_public=allow_public)
 
 
-def _hosts(networks: Networks) -> list[str]:
+def _hosts(networks: Networks, allow_public: bool) -> list[str]:
     seen: dict[str, None] = {}
-    for network in _networks(networks):
+    for network in _networks(networks, allow_public):
         for host in network.hosts():
             seen.setdefault(str(host), None)
     return list(seen)
@@ -220,10 +220,14 @@ def sweep(
     timeout: float = 2.0,
     port: int = PORT,
     resend: int = 1,
+    allow_public: bool = False,
 ) -> list[Discovered]:
-    """Send a unicast hello to every host of *networks* at once and return who answered."""
+    """Send a unicast hello to every host of *networks* at once and return who answered.
+
+    Only private, link-local, shared and loopback ranges unless *allow_public*.
+    """
     _check_timing(timeout, port, resend)
-    targets = _hosts(networks)
+    targets = _hosts(networks, allow_public)
     if not targets:
         return []
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -231,7 +235,7 @@ def sweep(
 
 
 def _broadcast(*, address: str, timeout: float, port: int) -> list[Discovered]:
-    target = check_ip(address)
+    target = check_ip(address, allow_public=address == LIMITED_BROADCAST)
     _check_timing(timeout, port)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
@@ -258,16 +262,20 @@ def _unicast(targets: list[str], *, timeout: float, port: int, source: str) -> l
         return _exchange(sock, targets, timeout=timeout, port=port, resend=1, source=source)
 
 
-def _probe(ip: str, *, timeout: float, port: int, source: str) -> Discovered | None:
-    target = check_ip(ip)
+def _probe(
+    ip: str, *, timeout: float, port: int, source: str, allow_public: bool = False
+) -> Discovered | None:
+    target = check_ip(ip, allow_public=allow_public)
     _check_timing(timeout, port)
     found = _unicast([target], timeout=timeout, port=port, source=source)
     return found[0] if found else None
 
 
-def probe(ip: str, *, timeout: float = 2.0, port: int = PORT) -> Discovered | None:
-    """Send a hello to one IP address; return the device or None when nothing answered."""
-    return _probe(ip, timeout=timeout, port=port, source="manual")
+def probe(
+    ip: str, *, timeout: float = 2.0, port: int = PORT, allow_public: bool = False
+) -> Discovered | None:
+    """Send a hello to one (non-public unless allowed) address; None when nothing answered."""
+    return _probe(ip, timeout=timeout, port=port, source="manual", allow_public=allow_public)
 
 
 def _mdns(*, timeout: float, interfaces: Any, port: int) -> list[Discovered]:
@@ -280,6 +288,9 @@ def _mdns(*, timeout: float, interfaces: Any, port: int) -> list[Discovered]:
             logger.debug("mDNS name %s has no IPv4 address", advert.name)
             continue
         ip = advert.ips[0]
+        if not is_local(IPv4Address(ip)):
+            logger.debug("mDNS name %s gives a public address; not probed", advert.name)
+            continue
         if advert.did is None:
             record = _probe(ip, timeout=min(timeout, 1.0), port=port, source="mdns")
             if record is None:
@@ -305,15 +316,20 @@ def discover(
     ips: Iterable[str] = (),
     timeout: float = 2.0,
     port: int = PORT,
+    allow_public: bool = False,
 ) -> list[Discovered]:
-    """Run the requested ways at once and merge what they found by did."""
+    """Run the requested ways at once and merge what they found by did.
+
+    Public ranges and addresses are refused (before any packet leaves) unless *allow_public*.
+    """
     # Check every input before a single packet leaves.
-    nets = _networks(networks)
-    targets = list(dict.fromkeys(check_ip(ip) for ip in ([ips] if isinstance(ips, str) else ips)))
+    nets = _networks(networks, allow_public)
+    ip_list = [ips] if isinstance(ips, str) else ips
+    targets = list(dict.fromkeys(check_ip(ip, allow_public=allow_public) for ip in ip_list))
     _check_timing(timeout, port)
     jobs: dict[str, Callable[[], list[Discovered]]] = {}
     if nets:
-        jobs["sweep"] = lambda: sweep(nets, timeout=timeout, port=port)
+        jobs["sweep"] = lambda: sweep(nets, timeout=timeout, port=port, allow_public=allow_public)
     if broadcast:
         jobs["broadcast"] = lambda: _broadcast(
             address="255.255.255.255", timeout=timeout, port=port

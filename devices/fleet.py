@@ -28,6 +28,7 @@ import yaml
 from devices.fleet_device import FAULTS, PORT, SimulatedDevice, check_loopback
 from devices.fleet_server import FleetBindError, LoopThread
 from devices.fleet_sim import DATA, SimDefinition, SimFileError, load_sims
+from devices.vocabulary import Vocabulary
 
 __all__ = ["FAMILIES", "FAULTS", "Fleet", "FleetBindError", "SimFileError", "SimulatedDevice"]
 
@@ -253,9 +254,10 @@ def _check_entry(path: Path, entry: Any, sims: dict[str, SimDefinition]) -> None
         raise SimFileError(
             f"{path.name}: unknown keys {sorted(set(entry) - _ENTRY_KEYS)} in {entry['model']}"
         )
-    if entry["family"] not in FAMILIES:
+    families = Vocabulary.load().families  # the first eight (FAMILIES) and the parts' ones
+    if entry["family"] not in families:
         raise SimFileError(
-            f"{path.name}: {entry['model']}: family {entry['family']!r} is not one of {FAMILIES}"
+            f"{path.name}: {entry['model']}: family {entry['family']!r} is not a known family"
         )
     if entry["model"] not in sims:
         raise SimFileError(f"{path.name}: no simulator file serves {entry['model']}")

@@ -155,8 +155,14 @@ class MiotPart:
 
     @classmethod
     def load(cls, path: Path, raw: dict[str, Any]) -> MiotPart:
-        """Parse the spec file the section names and check the values against it."""
-        spec_file = DATA / "specs" / f"{raw['spec']}.json"
+        """Parse the spec file the section names and check the values against it.
+
+        A spec beside the simulator file wins over a shipped one: a device whose spec the
+        product does not ship (a test, a new model) brings its own.
+        """
+        spec_file = path.parent / f"{raw['spec']}.json"
+        if not spec_file.is_file():
+            spec_file = DATA / "specs" / f"{raw['spec']}.json"
         spec = DeviceModel.parse_obj(json.loads(spec_file.read_text(encoding="utf-8")))
         names: dict[tuple[int, int], str] = {}
         props: dict[str, MiotProperty] = {}

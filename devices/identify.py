@@ -96,7 +96,7 @@ def identify(link: DeviceLink, specs: SpecStore) -> Identity:
         cls, spec, source = implementation_for(identity.model, specs)
         if cls is None:
             identity.status = "unsupported"
-            identity.detail = f"no description of model {identity.model} is available yet"
+            identity.detail = specs.explain(identity.model)
             link.device = None
             return identity
         device = build_device(cls, link, identity.model, spec)

@@ -2,8 +2,9 @@
 
 python-miio's GenericMiot fetches specs from the internet and keeps them for 6 hours.
 Feature Coach must work offline, so it looks in its own cache, then in the specs shipped
-in ``devices/data/specs``, then (only if allowed) online, and finally falls back to a stale
-cached copy. A missing network never breaks a scan.
+in ``devices/data/specs``, then (only if allowed) online from a MIoT spec service
+(devices.spec_service), and finally falls back to a stale cached copy. A missing network
+never breaks a scan, and ``explain`` says in one line why a model has no spec.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ _MODEL_RE = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+){2,}$", re.IGNORECASE)
 
 Fetcher = Callable[[str], dict[str, Any]]
 
+#: After a failed fetch, a model is not asked for again for this long (seconds).
+RETRY_AFTER = 600.0
+
 
 @dataclass(frozen=True)
 class SpecResult:
@@ -33,12 +37,6 @@ class SpecResult:
 
     spec: dict[str, Any]
     source: str
-
-
-def _online_fetch(model: str) -> dict[str, Any]:
-    from miio.miot_cloud import MiotCloud
-
-    return MiotCloud().get_model_schema(model)
 
 
 class SpecStore:
@@ -56,6 +54,8 @@ class SpecStore:
         self.shipped_dir = shipped_dir
         self.max_age = max_age_hours * 3600
         self.fetch = fetch
+        self.service_host: str | None = None
+        self._failed: dict[str, tuple[float, str]] = {}
 
     @classmethod
     def offline(cls, cache_dir: Path | None = None, **kwargs: Any) -> SpecStore:
@@ -63,9 +63,50 @@ class SpecStore:
         return cls(cache_dir, fetch=None, **kwargs)
 
     @classmethod
-    def online(cls, cache_dir: Path | None = None, **kwargs: Any) -> SpecStore:
-        """A store that may download a spec it does not have (python-miio's MiotCloud)."""
-        return cls(cache_dir, fetch=_online_fetch, **kwargs)
+    def online(
+        cls, cache_dir: Path | None = None, *, base_url: str | None = None, **kwargs: Any
+    ) -> SpecStore:
+        """A store that may download a spec it does not have from a MIoT spec service.
+
+        *base_url* defaults to the public service python-miio uses.
+        """
+        from devices.spec_service import DEFAULT_BASE, SpecService
+
+        service = SpecService(base_url or DEFAULT_BASE, cache_dir=cache_dir)
+        store = cls(cache_dir, fetch=service.fetch, **kwargs)
+        store.service_host = service.host
+        return store
+
+    def explain(self, model: str) -> str:
+        """Say in one line why *model* has no spec (after ``get`` found none)."""
+        if model in self._failed:
+            return f"no MIoT spec for {model}: {self._failed[model][1]}"
+        if self.fetch is None:
+            return (
+                f"no MIoT spec for {model}: none is shipped or kept in the instance,"
+                " and fetching specs is off"
+            )
+        return f"no MIoT spec for {model} is shipped, kept or published"
+
+    def _fetch(self, model: str) -> dict[str, Any] | None:
+        """Ask the service (unless it failed for *model* a moment ago); remember why not."""
+        if self.fetch is None:
+            return None
+        failed = self._failed.get(model)
+        if failed is not None and time.monotonic() - failed[0] < RETRY_AFTER:
+            return None
+        try:
+            fetched = self.fetch(model)
+        except Exception as exc:  # any failure of the network or the service
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+            logger.info("could not fetch the spec of %s: %s", model, reason)
+            self._failed[model] = (time.monotonic(), reason)
+            return None
+        if not isinstance(fetched, dict) or "services" not in fetched:
+            self._failed[model] = (time.monotonic(), "the spec service sent no spec")
+            return None
+        self._failed.pop(model, None)
+        return fetched
 
     def _path(self, folder: Path, model: str) -> Path:
         return folder / f"{model}.json"
@@ -107,15 +148,10 @@ class SpecStore:
         shipped = self._read(self._path(self.shipped_dir, model))
         if shipped is not None:
             return SpecResult(shipped, "shipped")
-        if self.fetch is not None:
-            try:
-                fetched = self.fetch(model)
-            except Exception as exc:  # any failure of the network or the service
-                logger.info("could not fetch the spec of %s: %s", model, exc)
-            else:
-                if isinstance(fetched, dict) and "services" in fetched:
-                    self.put(model, fetched)
-                    return SpecResult(fetched, "online")
+        fetched = self._fetch(model)
+        if fetched is not None:
+            self.put(model, fetched)
+            return SpecResult(fetched, "online")
         if stale is not None:
             logger.info("using a stale cached spec for %s", model)
             return SpecResult(stale, "stale")

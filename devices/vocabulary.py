@@ -12,9 +12,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
 from devices import detectors
+from devices.vocabulary_parts import ORIGINS, PartError, read_vocabulary_data
 
 logger = logging.getLogger(__name__)
 
@@ -332,7 +331,8 @@ class Vocabulary:
                     raise _Invalid("id must be a kebab-case string used once")
                 caps[cap_id] = _capability(entry, tuple(families))
             except _Invalid as ex:
-                raise VocabularyError(f"{source}: entry '{label}': {ex}") from None
+                where = data.get(ORIGINS, {}).get(label, source)
+                raise VocabularyError(f"{where}: entry '{label}': {ex}") from None
         for cap in caps.values():
             run = cap.undo.run if cap.undo is not None else None
             if run is not None and (run not in caps or caps[run].kind != "action"):
@@ -390,14 +390,9 @@ class Vocabulary:
 def _load_cached(path: str) -> Vocabulary:
     name = Path(path).name
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as ex:
-        raise VocabularyError(f"{name}: cannot read: {ex.strerror}") from None
-    except yaml.YAMLError as ex:
-        mark = getattr(ex, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(ex, "problem", None) or "syntax error"
-        raise VocabularyError(f"{name}: not valid YAML{where}: {problem}") from None
+        data = read_vocabulary_data(Path(path))
+    except PartError as ex:
+        raise VocabularyError(str(ex)) from None
     vocab = Vocabulary.from_data(data, source=name)
     logger.debug("Loaded %d capabilities from %s", len(vocab), path)
     return vocab

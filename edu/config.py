@@ -19,13 +19,26 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
 
 
-def _networks(value: str | None) -> tuple[IPv4Network, ...]:
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes")
+
+
+def _networks(value: str | None, allow_public: bool) -> tuple[IPv4Network, ...]:
     from devices.networks import parse_networks
 
     try:
-        return tuple(parse_networks(_split(value)))
+        return tuple(parse_networks(_split(value), allow_public=allow_public))
     except ValueError as exc:
         raise ValueError(f"EDU_NETWORKS: {exc}") from None
+
+
+def _spec_url(value: str | None) -> str | None:
+    from devices.spec_service import check_base
+
+    try:
+        return check_base(value) if value else None
+    except ValueError as exc:
+        raise ValueError(f"EDU_MIOT_SPEC_URL: {exc}") from None
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -50,6 +63,7 @@ class Settings:
     instance: Path
     database_url: str
     networks: tuple[IPv4Network, ...] = ()  # parsed once, here
+    allow_public: bool = False
     secret_key: str | None = field(default=None, repr=False)
     bind: str = DEFAULT_BIND
     device_timeout: float = 2.0
@@ -57,6 +71,7 @@ class Settings:
     poll_interval: float = 300.0
     spec_cache_hours: float = 24.0 * 30
     fetch_specs: bool = False
+    spec_url: str | None = None
     base_url: str = ""
     tip_interval: float = 300.0
     demo_timeout: float = 300.0
@@ -69,13 +84,15 @@ class Settings:
         settings = cls(
             instance=instance,
             database_url=env.get("EDU_DATABASE_URL") or "",
-            networks=_networks(env.get("EDU_NETWORKS")),
+            networks=_networks(env.get("EDU_NETWORKS"), _flag(env.get("EDU_ALLOW_PUBLIC"))),
+            allow_public=_flag(env.get("EDU_ALLOW_PUBLIC")),
             secret_key=env.get("EDU_SECRET_KEY") or None,
             bind=env.get("EDU_BIND") or DEFAULT_BIND,
             device_timeout=_float(env, "EDU_DEVICE_TIMEOUT", 2.0),
             discovery_timeout=_float(env, "EDU_DISCOVERY_TIMEOUT", 2.0),
             poll_interval=_float(env, "EDU_POLL_INTERVAL", 300.0),
-            fetch_specs=(env.get("EDU_FETCH_SPECS", "0").lower() in ("1", "true", "yes")),
+            fetch_specs=_flag(env.get("EDU_FETCH_SPECS")) or bool(env.get("EDU_MIOT_SPEC_URL")),
+            spec_url=_spec_url(env.get("EDU_MIOT_SPEC_URL")),
             base_url=(env.get("EDU_BASE_URL") or "").rstrip("/"),
             tip_interval=_float(env, "EDU_TIP_INTERVAL", 300.0),
             demo_timeout=_float(env, "EDU_DEMO_TIMEOUT", 300.0),

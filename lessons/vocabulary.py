@@ -48,7 +48,22 @@ def load_vocabulary(path: Path | str = DEFAULT_VOCABULARY) -> Vocabulary:
         raise VocabularyError(f"cannot read vocabulary {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise VocabularyError(f"invalid YAML in vocabulary {path}: {exc}") from None
-    return vocabulary_from_data(data)
+    return vocabulary_from_data(_with_parts(data, Path(path).with_suffix("")))
+
+
+def _with_parts(data: Any, folder: Path) -> Any:
+    """Append the capabilities of the per-family parts beside the file (vocabulary/*.yaml)."""
+    if not isinstance(data, Mapping) or not folder.is_dir():
+        return data
+    entries = list(data.get("capabilities") or [])
+    for part_path in sorted(folder.glob("*.yaml")):
+        try:
+            part = yaml.load(part_path.read_text(encoding="utf-8"), Loader=_Loader)
+        except (OSError, yaml.YAMLError) as exc:
+            raise VocabularyError(f"cannot read vocabulary part {part_path}: {exc}") from None
+        if isinstance(part, Mapping):
+            entries.extend(part.get("capabilities") or [])
+    return {**data, "capabilities": entries}
 
 
 def vocabulary_from_data(data: Any) -> Vocabulary:

@@ -163,6 +163,13 @@ def fleet_options(fn: F) -> F:
     )(fn)
 
 
+allow_public_option = click.option(
+    "--allow-public",
+    is_flag=True,
+    help="Also search public addresses (only private, link-local, shared and loopback by default).",
+)
+
+
 def network_options(fn: F) -> F:
     """The discovery flags shared by `discover` and `scan`."""
     options = [
@@ -185,6 +192,7 @@ def network_options(fn: F) -> F:
             default=None,
             help="Seconds to wait for hello replies (default EDU_DISCOVERY_TIMEOUT or 2).",
         ),
+        allow_public_option,
         click.option("--json", "as_json", is_flag=True, help="Print JSON."),
     ]
     for option in reversed(options):

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 from edu.cli.common import (
     Context,
+    allow_public_option,
     emit,
     expected_errors,
     ip_order,
@@ -24,12 +25,22 @@ from edu.cli.common import (
 
 
 def chosen_networks(
-    ctx: Context, networks: tuple[str, ...], ips: tuple[str, ...], broadcast: bool, mdns: bool
+    ctx: Context,
+    networks: tuple[str, ...],
+    ips: tuple[str, ...],
+    broadcast: bool,
+    mdns: bool,
+    allow_public: bool,
 ) -> list[IPv4Network]:
-    """Parse the --network ranges once (else EDU_NETWORKS, parsed at start-up); refuse nothing."""
+    """Parse the --network ranges once (else EDU_NETWORKS, parsed at start-up): private,
+    link-local, shared and loopback ranges only, unless public ones are allowed."""
     from devices.networks import parse_networks
 
-    parsed = parse_networks(networks) if networks else list(ctx.settings.networks)
+    parsed = (
+        parse_networks(networks, allow_public=allow_public)
+        if networks
+        else list(ctx.settings.networks)
+    )
     if not parsed and not ips and not broadcast and not mdns:
         raise ValueError(
             "nothing to search: give --network CIDR, --ip, --broadcast or --mdns (or set EDU_NETWORKS)"
@@ -100,17 +111,20 @@ def discover(
     broadcast: bool,
     mdns: bool,
     timeout: float | None,
+    allow_public: bool,
     as_json: bool,
 ) -> None:
     """Find miIO devices on the network (nothing is stored)."""
     from devices.discovery import discover
 
+    allow_public = allow_public or ctx.settings.allow_public
     found = discover(
-        chosen_networks(ctx, networks, ips, broadcast, mdns),
+        chosen_networks(ctx, networks, ips, broadcast, mdns, allow_public),
         broadcast=broadcast,
         mdns=mdns,
         ips=ips,
         timeout=timeout or ctx.settings.discovery_timeout,
+        allow_public=allow_public,
     )
     rows = [
         {"ip": f.ip, "did": f.did, "token_known": f.token_known, "source": f.source}
@@ -137,12 +151,14 @@ def scan(
     broadcast: bool,
     mdns: bool,
     timeout: float | None,
+    allow_public: bool,
     as_json: bool,
 ) -> None:
     """Discover, identify, read capabilities and store every device found."""
     from edu.services.scans import scan_networks
 
-    parsed = chosen_networks(ctx, networks, ips, broadcast, mdns)
+    allow_public = allow_public or ctx.settings.allow_public
+    parsed = chosen_networks(ctx, networks, ips, broadcast, mdns, allow_public)
     with progress_bar("Scanning", as_json) as bar:
         rows = scan_networks(
             ctx.inventory(),
@@ -151,6 +167,7 @@ def scan(
             broadcast=broadcast,
             mdns=mdns,
             timeout=timeout,
+            allow_public=allow_public,
             found=bar.start,
             progress=bar.advance,
         )
@@ -162,15 +179,21 @@ def scan(
 @click.option("--ip", required=True, help="The device's IP address.")
 @click.option("--token", required=True, help="The device's 32-hex-digit token.")
 @click.option("--name", default=None, help="A name people will recognise.")
+@allow_public_option
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @expected_errors
-def add(ctx: Context, ip: str, token: str, name: str | None, as_json: bool) -> None:
+def add(
+    ctx: Context, ip: str, token: str, name: str | None, allow_public: bool, as_json: bool
+) -> None:
     """Add a device by address and token, then scan it."""
+    from devices.networks import check_ip
     from devices.tokens import normalize_token
 
     normalize_token(token)  # validate before touching the network
-    row = ctx.inventory().add(ip, token, name=name)
+    allow_public = allow_public or ctx.settings.allow_public
+    check_ip(ip, allow_public=allow_public)
+    row = ctx.inventory().add(ip, token, name=name, allow_public=allow_public)
     emit(row, as_json, lambda r: render_devices([r]))
     if row["status"] == "auth-failed":
         sys.exit(1)
@@ -187,7 +210,7 @@ def tokens() -> None:
 @pass_ctx
 @expected_errors
 def tokens_import(ctx: Context, file: Path, as_json: bool) -> None:
-    """Import tokens from miiocli's `cloud list --raw` JSON or a token-extractor CSV/text file."""
+    """Import tokens: miiocli cloud JSON, token-extractor CSV/text, Home Assistant's config entries."""
     rows = ctx.inventory().import_tokens(file)
 
     def render(data: list[dict[str, Any]]) -> None:

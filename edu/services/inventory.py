@@ -60,8 +60,12 @@ class Inventory:
         from devices.vocabulary import Vocabulary
 
         instance = settings.ensure_instance()
-        make_store = SpecStore.online if settings.fetch_specs else SpecStore.offline
-        store = make_store(instance / "specs", max_age_hours=settings.spec_cache_hours)
+        hours = settings.spec_cache_hours
+        store = (
+            SpecStore.online(instance / "specs", base_url=settings.spec_url, max_age_hours=hours)
+            if settings.fetch_specs
+            else SpecStore.offline(instance / "specs", max_age_hours=hours)
+        )
         vocabulary = Vocabulary.load()
         coordinator = Coordinator(
             store, timeout=settings.device_timeout, family_for_model=vocabulary.family_for_model
@@ -89,14 +93,18 @@ class Inventory:
 
     def import_tokens(self, path: Path, *, name: str | None = None) -> list[dict[str, Any]]:
         """Store the tokens listed in *path* (errors call it *name*); new devices are remembered."""
-        from devices.tokens import parse_token_file
+        from devices.home_assistant import read_token_file
 
-        records = parse_token_file(path, name=name)
-        rows: list[dict[str, Any]] = []
+        found = read_token_file(path, name=name)
+        rows: list[dict[str, Any]] = [
+            {"did": None, "ip": s.ip, "model": s.model, "stored": False, "reason": s.reason}
+            for s in found.skipped
+        ]
         with unit_of_work(self.engine) as session:
             household = self.household(session)
-            for record in records:
-                device = find_device(session, household, did=record.did, mac=record.mac)
+            for record in found.records:
+                ip = record.ip if record.did is None else None  # an id outranks an address
+                device = find_device(session, household, did=record.did, mac=record.mac, ip=ip)
                 if device is None:
                     if record.did is None:
                         rows.append(
@@ -105,7 +113,7 @@ class Inventory:
                                 "ip": record.ip,
                                 "model": record.model,
                                 "stored": False,
-                                "reason": "no device id in the file and no such device known",
+                                "reason": "no device id in the file and no such device known (scan first)",
                             }
                         )
                         continue
@@ -209,13 +217,16 @@ class Inventory:
 
     # -- adding by hand ------------------------------------------------------------------
 
-    def add(self, ip: str, token: str, *, name: str | None = None) -> dict[str, Any]:
+    def add(
+        self, ip: str, token: str, *, name: str | None = None, allow_public: bool | None = None
+    ) -> dict[str, Any]:
         """Add the device at *ip* with its *token* (validated), then scan it."""
         from devices.discovery import probe
         from devices.tokens import normalize_token
 
         token = normalize_token(token)
-        found = probe(ip, timeout=self.settings.discovery_timeout)
+        allowed = self.settings.allow_public if allow_public is None else allow_public
+        found = probe(ip, timeout=self.settings.discovery_timeout, allow_public=allowed)
         if found is None:
             raise InventoryError(f"no miIO device answered at {ip}")
         rows = self.scan(

@@ -161,16 +161,25 @@ def in_use(session: Session, device: Device) -> list[str]:
 
 
 def find_device(
-    session: Session, household: Household, *, did: int | None, mac: str | None = None
+    session: Session,
+    household: Household,
+    *,
+    did: int | None,
+    mac: str | None = None,
+    ip: str | None = None,
 ) -> Device | None:
-    """Return the household's device with this did, else with this MAC (a device that moved)."""
+    """Return the household's device with this did, else this MAC (a device that moved), else
+    the one device at this address (Home Assistant knows a device by address, not by id)."""
     query = select(Device).where(Device.household_id == household.id)
     if did is not None:
         found = session.exec(query.where(Device.did == did)).first()
         if found is not None:
             return found
-    if mac:
-        return session.exec(query.where(Device.mac == mac.lower())).first()
+    if mac and (found := session.exec(query.where(Device.mac == mac.lower())).first()):
+        return found
+    if ip:
+        at_ip = session.exec(query.where(Device.ip == ip)).all()
+        return at_ip[0] if len(at_ip) == 1 else None
     return None
 
 

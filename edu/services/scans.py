@@ -26,6 +26,7 @@ def scan_networks(
     broadcast: bool = False,
     mdns: bool = False,
     timeout: float | None = None,
+    allow_public: bool = False,
     names: dict[int, str] | None = None,
     found: Callable[[int], None] | None = None,
     progress: Progress | None = None,
@@ -44,6 +45,7 @@ def scan_networks(
         broadcast=broadcast,
         mdns=mdns,
         timeout=inventory.settings.discovery_timeout if timeout is None else timeout,
+        allow_public=allow_public,
     )
     if found is not None:
         found(len(answered))
@@ -112,9 +114,15 @@ class ScanTracker:
         with self._lock:
             self._state = replace(self._state, done=min(self._state.done + n, self._state.total))
 
-    def start(self, inventory: Inventory, networks: Sequence[IPv4Network]) -> bool:
-        """Start scanning *networks* unless a scan runs already; return whether it started."""
-        parsed = list(networks)
+    def start(self, inventory: Inventory, networks: Sequence[IPv4Network | str]) -> bool:
+        """Start scanning *networks* unless a scan runs already; return whether it started.
+
+        The ranges are checked again (size, and public ones unless the settings allow them)
+        before any packet leaves; ranges parsed before are not re-read.
+        """
+        from devices.networks import parse_networks
+
+        parsed = parse_networks(networks, allow_public=inventory.settings.allow_public)
         with self._lock:
             if self._state.running:
                 return False
@@ -135,7 +143,12 @@ class ScanTracker:
     def _run(self, inventory: Inventory, networks: list[IPv4Network]) -> None:
         try:
             rows = scan_networks(
-                inventory, networks, found=self._reading, progress=self._advance, poll=True
+                inventory,
+                networks,
+                allow_public=inventory.settings.allow_public,
+                found=self._reading,
+                progress=self._advance,
+                poll=True,
             )
             online = sum(1 for r in rows if r["status"] == "online")
             hidden = sum(1 for r in rows if r["status"] == "auth-failed")

@@ -126,7 +126,11 @@ def diagnose(device: Any, networks: Sequence[str | IPv4Network]) -> Diagnosis:
                 "cannot tell what the device can do.",
                 model=model,
             ),
-            [_("Nothing is wrong with the device. Support for more models comes with updates.")],
+            [
+                _("Nothing is wrong with the device. Support for more models comes with updates."),
+                # what is missing, in one line (a MIoT spec the service could not give ...)
+                *([device.status_detail] if getattr(device, "status_detail", "") else []),
+            ],
         )
     if status == "error":
         return Diagnosis(

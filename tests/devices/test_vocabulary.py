@@ -49,14 +49,14 @@ def vocab() -> Vocabulary:
     return Vocabulary.load()
 
 
-def test_shipped_vocabulary_has_at_least_60_ids_over_exactly_the_eight_families(
+def test_shipped_vocabulary_has_at_least_60_ids_over_the_eight_families_and_its_parts(
     vocab: Vocabulary,
 ) -> None:
     assert len(vocab) >= 60
-    assert set(vocab.families) == FAMILIES
+    assert set(vocab.families[:8]) == FAMILIES  # vocabulary.yaml's; its parts add the rest
     per_family = Counter(f for cap in vocab for f in cap.families)
-    assert set(per_family) == FAMILIES
-    assert min(per_family.values()) >= 5
+    assert set(per_family) == set(vocab.families)
+    assert min(per_family[f] for f in FAMILIES) >= 5
 
 
 @pytest.mark.parametrize("cap_id", sorted(REQUIRED))

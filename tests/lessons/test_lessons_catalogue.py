@@ -181,11 +181,22 @@ def test_shipped_catalogue_loads_without_problems(shipped: Catalogue) -> None:
 def test_shipped_catalogue_covers_every_family_in_english_and_chinese(shipped: Catalogue) -> None:
     english = Counter(lesson.families[0] for lesson in shipped.lessons("en") if lesson.families)
     assert len(shipped) >= 80
-    assert set(english) == set(FAMILIES)
-    assert min(english.values()) >= 5
+    families = {
+        f for entry in load_vocabulary(DEFAULT_VOCABULARY).values() for f in entry["families"]
+    }
+    assert set(english) == families  # the first eight and every family of the vocabulary's parts
+    assert min(english[family] for family in FAMILIES) >= 5
     chinese = shipped.lessons("zh-CN")
     assert len(chinese) >= 40
-    assert {lesson.families[0] for lesson in chinese if lesson.families} == set(FAMILIES)
+    assert set(FAMILIES) <= {lesson.families[0] for lesson in chinese if lesson.families}
+    english_all = shipped.lessons("en")
+    newer = [
+        lesson for lesson in english_all if lesson.families and lesson.families[0] not in FAMILIES
+    ]
+    translated = [
+        lesson for lesson in chinese if lesson.families and lesson.families[0] not in FAMILIES
+    ]
+    assert 2 * len(translated) >= len(newer)  # at least half of the newer families' lessons
 
 
 def test_shipped_catalogue_has_a_lesson_for_every_actionable_capability(shipped: Catalogue) -> None:

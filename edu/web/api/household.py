@@ -137,7 +137,9 @@ def add_device() -> tuple[Response, int]:
         return json_error(422, "token-rejected", str(exc))  # well-formed, refused by the device
     except InventoryError:
         return json_error(422, "no-answer", "no device answered at that address")
-    except ValueError:
+    except ValueError as exc:
+        if "--allow-public" in str(exc):  # a public address: never reached (EDU_ALLOW_PUBLIC)
+            return json_error(400, "public-address", str(exc))
         return json_error(400, "bad-input", "give an IP address and a 32-character token")
     return jsonify(_device_json(_my_device(row["did"]))), 201
 

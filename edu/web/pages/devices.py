@@ -137,8 +137,14 @@ def add() -> str | Response | tuple[str, int]:
         )
     except InventoryError:
         problem = diagnose_address(ip, settings().networks)
-    except ValueError:
-        problem = _("That does not look like a device address and a 32-character token.")
+    except ValueError as exc:
+        problem = (
+            _(
+                "Feature Coach only reaches addresses of your own network (private, link-local, shared)."
+            )
+            if "--allow-public" in str(exc)
+            else _("That does not look like a device address and a 32-character token.")
+        )
     else:
         device = find_device(row["did"])
         diagnosis = diagnose(device, settings().networks)
@@ -176,6 +182,15 @@ def import_tokens() -> Response:
         path.unlink(missing_ok=True)
     stored = sum(1 for r in rows if r["stored"])
     flash(_("%(count)s token(s) stored.", count=stored), "good" if stored else "warn")
+    if len(rows) > stored:
+        flash(
+            _(
+                "%(count)s entries skipped: gateways, cloud accounts, bad tokens, or devices "
+                "to scan first.",
+                count=len(rows) - stored,
+            ),
+            "warn",
+        )
     if stored and settings().networks:
         start_scan()
     return redirect(url_for("devices.index") + "#scan")
