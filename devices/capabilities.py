@@ -12,13 +12,11 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from devices import detectors
+from devices.matching import Match, MiotRule, StatusRule
 from devices.vocabulary import (
     DEFAULT_PATH,
     KINDS,
     Capability,
-    Match,
-    MiotRule,
-    StatusRule,
     Vocabulary,
     VocabularyError,
 )

@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for netns.guard
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # for devices
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # for devices
 
 from devices.protocol import HELLO, build_hello_reply
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for netns.guard
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # for devices
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # for devices
 
 
 def fingerprint(token: str | None) -> str | None:
