@@ -227,6 +227,8 @@ def create_backup(
     source = sqlite_path(settings.database_url)
     if source is None:
         raise BackupError(PG_DUMP_HINT)
+    if not source.is_file():
+        raise BackupError(f"no database at {source}: nothing to back up")
     created = now or utcnow()
     instance = settings.instance
     target = Path(to).expanduser().resolve() if to else default_path(instance, prefix, created)

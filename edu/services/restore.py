@@ -11,6 +11,7 @@ is then renamed into place (written beside, then ``os.replace``).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -282,11 +283,29 @@ def _settle(database: Path) -> None:
         )
 
 
+def _move(source: Path, target: Path) -> None:
+    """Rename *source* over *target*; across disks, copy beside *target* first, then rename."""
+    try:
+        os.replace(source, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        beside = target.with_name(f".{target.name}.restoring")
+        descriptor = os.open(beside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as out, source.open("rb") as handle:
+            shutil.copyfileobj(handle, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(beside, target)
+
+
 def _place(staging: Path, instance: Path, database: Path, replaced: bool) -> int:
-    """Rename every checked file into place; return how many."""
+    """Rename every checked file into place, the database first; return how many."""
     if replaced:
         _settle(database)
-    placed = 0
+    database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _move(staging / DATABASE, database)
+    placed = 1
     for name in SECRETS:
         if (staging / name).is_file():
             os.replace(staging / name, instance / name)
@@ -298,9 +317,7 @@ def _place(staging: Path, instance: Path, database: Path, replaced: bool) -> int
             os.replace(old, staging / "specs.old")
         os.replace(specs, old)
         placed += sum(1 for path in old.rglob("*") if path.is_file())
-    database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.replace(staging / DATABASE, database)
-    return placed + 1
+    return placed
 
 
 def restore_backup(settings: Settings, archive: Path, *, force: bool = False) -> RestoreResult:

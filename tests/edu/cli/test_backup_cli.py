@@ -344,3 +344,30 @@ def test_postgresql_points_to_pg_dump_and_pg_restore(tmp_path: Path) -> None:
     )
     assert "pg_restore" in one_line_error(restore)
     assert not (tmp_path / "i").exists()
+
+
+def test_a_database_another_process_has_open_is_not_replaced(
+    home: Path, tmp_path: Path, edu: Edu
+) -> None:
+    archive = Path(back_up(edu, home, "--to", str(tmp_path / "b.tar.gz"))["path"])
+    engine = make_engine(settings_for(home).database_url)  # a server that holds no lease yet
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT count(*) FROM device").fetchone()
+            before = folder_state(home)
+            line = one_line_error(edu(home, "restore", "--force", str(archive)))
+            assert "in use" in line
+            after = folder_state(home)
+    finally:
+        engine.dispose()
+    # SQLite's own index of the log (-shm) records the checkpoint tried; the files are as they were
+    working = {f"{DB}-shm", f"{DB}-wal"}
+    assert {k: v for k, v in after.items() if k not in working} == {
+        k: v for k, v in before.items() if k not in working
+    }
+
+
+def test_nothing_to_back_up_is_said_in_one_line(tmp_path: Path, edu: Edu) -> None:
+    line = one_line_error(edu(tmp_path / "empty", "backup"))
+    assert "nothing to back up" in line
+    assert not (tmp_path / "empty").exists()
