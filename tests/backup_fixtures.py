@@ -1,4 +1,5 @@
-"""Helpers for the backup tests: read every row of a SQLite file, fingerprint a folder, repack an archive."""
+"""Fixtures and helpers for the backup tests: `edu` as a person runs it, a household with every secret,
+every row of a SQLite file, a folder's fingerprint, an archive repacked."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+from click.testing import CliRunner, Result
+from database_mode import clone_instance
+from web_fixtures import settings_for
+
+from edu.cli import main
 from edu.services.backup import MANIFEST, SECRETS, file_digest, key_fingerprint
+from edu.tips.links import instance_secret
 
 
 def table_rows(database: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -86,3 +94,58 @@ def repack(
             tar.add(folder / name, name)
     os.chmod(target, 0o600)
     return target
+
+
+DB = "feature-coach.sqlite3"
+SPEC = {"type": "urn:miot-spec-v2:device:fan:0000A005:fetched-model:1", "services": []}
+CHANNEL = "json://coach:hunter2secret@127.0.0.1:9/hook"
+
+
+class Edu:
+    """Run `edu` as a person would, keeping everything it printed."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+        self.printed: list[str] = []
+
+    def __call__(self, instance: Path, *args: str) -> Result:
+        result = self.runner.invoke(main, ["--instance", str(instance), *args])
+        self.printed.append(result.output)
+        return result
+
+
+@pytest.fixture
+def edu() -> Edu:
+    return Edu()
+
+
+@pytest.fixture
+def home(scanned_instance: Path, tmp_path: Path, edu: Edu) -> Path:
+    """The scanned household, with a fetched spec, a tip channel and the link secret."""
+    instance = tmp_path / "home"
+    clone_instance(scanned_instance, instance)
+    (instance / "specs").mkdir(mode=0o700)
+    (instance / "specs" / "fetched.model.v1.json").write_text(json.dumps(SPEC))
+    result = edu(instance, "tips", "channel", "add", "--person", "Mia", CHANNEL)
+    assert result.exit_code == 0, result.output
+    instance_secret(settings_for(instance))
+    assert {"token.key", "channels.key", "secret.key", "tips.secret"} <= {
+        p.name for p in instance.iterdir()
+    }
+    return instance
+
+
+def one_line_error(result: Result) -> str:
+    assert result.exit_code != 0, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def back_up(edu: Edu, instance: Path, *args: str) -> dict[str, Any]:
+    result = edu(instance, "backup", "--json", *args)
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.output)
+    return data

@@ -1,27 +1,33 @@
-"""`edu backup` and `edu restore`: one private archive, checked whole before anything is replaced."""
+"""`edu backup` and `edu restore`: a private archive, restored whole, every token still working."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import signal
 import sqlite3
 import stat
+import subprocess
+import sys
 import tarfile
-from collections.abc import Callable
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from backup_fixtures import (
+    DB,
+    Edu,
     assert_no_secret_in,
-    folder_state,
+    back_up,
     instance_secrets,
-    repack,
+    one_line_error,
     table_rows,
 )
-from click.testing import CliRunner, Result
-from database_mode import clone_instance, postgres_mode
+from click.testing import CliRunner
+from database_mode import postgres_mode
+from process_helpers import free_port, get_when_up
 from web_fixtures import settings_for
 
 from devices.fleet import Fleet
@@ -30,63 +36,8 @@ from edu.cli import main
 from edu.schema import create_schema, make_engine
 from edu.services import backup as backup_service
 from edu.services.inventory import Inventory
-from edu.tips.links import instance_secret
 
 pytestmark = pytest.mark.skipif(postgres_mode(), reason="archives hold a SQLite database")
-
-DB = "feature-coach.sqlite3"
-SPEC = {"type": "urn:miot-spec-v2:device:fan:0000A005:fetched-model:1", "services": []}
-CHANNEL = "json://coach:hunter2secret@127.0.0.1:9/hook"
-
-
-class Edu:
-    """Run `edu` as a person would, keeping everything it printed."""
-
-    def __init__(self) -> None:
-        self.runner = CliRunner()
-        self.printed: list[str] = []
-
-    def __call__(self, instance: Path, *args: str) -> Result:
-        result = self.runner.invoke(main, ["--instance", str(instance), *args])
-        self.printed.append(result.output)
-        return result
-
-
-@pytest.fixture
-def edu() -> Edu:
-    return Edu()
-
-
-@pytest.fixture
-def home(scanned_instance: Path, tmp_path: Path, edu: Edu) -> Path:
-    """The scanned household, with a fetched spec, a tip channel and the link secret."""
-    instance = tmp_path / "home"
-    clone_instance(scanned_instance, instance)
-    (instance / "specs").mkdir(mode=0o700)
-    (instance / "specs" / "fetched.model.v1.json").write_text(json.dumps(SPEC))
-    result = edu(instance, "tips", "channel", "add", "--person", "Mia", CHANNEL)
-    assert result.exit_code == 0, result.output
-    instance_secret(settings_for(instance))
-    assert {"token.key", "channels.key", "secret.key", "tips.secret"} <= {
-        p.name for p in instance.iterdir()
-    }
-    return instance
-
-
-def one_line_error(result: Result) -> str:
-    assert result.exit_code != 0, result.output
-    assert "Traceback" not in result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1, result.output
-    assert lines[0].startswith("error: ")
-    return lines[0]
-
-
-def back_up(edu: Edu, instance: Path, *args: str) -> dict[str, Any]:
-    result = edu(instance, "backup", "--json", *args)
-    assert result.exit_code == 0, result.output
-    data: dict[str, Any] = json.loads(result.output)
-    return data
 
 
 def test_restore_into_a_fresh_instance_keeps_every_row_and_every_token_works(
@@ -182,132 +133,6 @@ def test_the_archive_is_private_from_its_first_byte(
     assert "already exists" in one_line_error(again)
 
 
-def _truncated(archive: Path, out: Path) -> Path:
-    data = archive.read_bytes()
-    out.write_bytes(data[: len(data) // 2])
-    return out
-
-
-def _foreign(archive: Path, out: Path) -> Path:
-    with tarfile.open(out, "w:gz") as tar:
-        tar.add(__file__, "notes.txt")
-    return out
-
-
-def _foreign_manifest(archive: Path, out: Path) -> Path:
-    manifest = out.parent / "manifest.json"
-    manifest.write_text(json.dumps({"format": "someone-elses-backup", "files": {}}))
-    with tarfile.open(out, "w:gz") as tar:
-        tar.add(manifest, "manifest.json")
-    return out
-
-
-def _not_an_archive(archive: Path, out: Path) -> Path:
-    out.write_text("id,name\n1,lamp\n")
-    return out
-
-
-def _wrong_key(archive: Path, out: Path) -> Path:
-    from cryptography.fernet import Fernet
-
-    def change(folder: Path, manifest: dict[str, Any]) -> None:
-        (folder / "token.key").write_bytes(Fernet.generate_key())
-
-    return repack(archive, out, change, out.parent)
-
-
-def _newer_schema(archive: Path, out: Path) -> Path:
-    def change(folder: Path, manifest: dict[str, Any]) -> None:
-        connection = sqlite3.connect(folder / DB)
-        connection.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
-        connection.commit()
-        connection.close()
-        manifest["schema_revision"] = "9999_from_the_future"
-
-    return repack(archive, out, change, out.parent)
-
-
-def _damaged_database(archive: Path, out: Path) -> Path:
-    def change(folder: Path, manifest: dict[str, Any]) -> None:
-        data = bytearray((folder / DB).read_bytes())
-        for offset in range(4096 * 3, len(data) - 4096, 4096):
-            data[offset + 100 : offset + 400] = b"\xa5" * 300
-        (folder / DB).write_bytes(bytes(data))
-
-    return repack(archive, out, change, out.parent)
-
-
-BAD_ARCHIVES: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
-    "truncated": (_truncated, "truncated"),
-    "foreign": (_foreign, "no manifest"),
-    "foreign-manifest": (_foreign_manifest, "foreign manifest"),
-    "not-an-archive": (_not_an_archive, "not a gzip tar"),
-    "wrong-key": (_wrong_key, "does not decrypt its device tokens"),
-    "newer-schema": (_newer_schema, "newer than this Feature Coach"),
-    "damaged-database": (_damaged_database, "the database in the archive"),
-}
-
-
-@pytest.mark.parametrize("kind", sorted(BAD_ARCHIVES))
-def test_a_bad_archive_is_refused_in_one_line_with_nothing_changed(
-    kind: str, fleet: Fleet, home: Path, tmp_path: Path, edu: Edu
-) -> None:
-    make, reason = BAD_ARCHIVES[kind]
-    good = Path(back_up(edu, home, "--to", str(tmp_path / "good.tar.gz"))["path"])
-    (tmp_path / "bad").mkdir()
-    bad = make(good, tmp_path / "bad" / f"{kind}.tar.gz")
-    before = folder_state(home)
-    line = one_line_error(edu(home, "restore", "--force", str(bad)))
-    assert reason in line and bad.name in line
-    assert folder_state(home) == before
-    fresh = tmp_path / "fresh"
-    assert reason in one_line_error(edu(fresh, "restore", str(bad)))
-    assert not fresh.exists()
-    leftovers = [
-        p for p in (*tmp_path.iterdir(), *home.iterdir()) if p.name.startswith(".restore-")
-    ]
-    assert leftovers == []
-    assert_no_secret_in(
-        "\n".join(edu.printed), instance_secrets(home), [d.token for d in fleet.devices]
-    )
-
-
-def test_a_live_instance_is_replaced_only_with_force_and_never_while_a_worker_runs(
-    home: Path, tmp_path: Path, edu: Edu
-) -> None:
-    archive = Path(back_up(edu, home)["path"])
-    kept = table_rows(home / DB)
-    assert edu(home, "people", "add", "Zoe").exit_code == 0
-    before = folder_state(home)
-    assert "--force" in one_line_error(edu(home, "restore", str(archive)))
-    assert folder_state(home) == before
-
-    from edu.jobs import acquire_lease
-
-    engine = make_engine(settings_for(home).database_url)
-    try:
-        assert acquire_lease(engine, "serve-on-this-box", 600)
-        engine.dispose()
-        before = folder_state(home)
-        line = one_line_error(edu(home, "restore", "--force", str(archive)))
-        assert "stop it first" in line
-        assert folder_state(home) == before
-        from edu.jobs import release_lease
-
-        release_lease(engine, "serve-on-this-box")
-    finally:
-        engine.dispose()
-
-    result = edu(home, "restore", "--force", str(archive), "--json")
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["replaced"] is True
-    assert not Path(f"{home / DB}-wal").exists()
-    restored = table_rows(home / DB)
-    restored.pop("schedulerlease"), kept.pop("schedulerlease")  # the lease taken above
-    assert restored == kept  # Zoe, added after the backup, is gone again
-    assert (home / "backups" / archive.name).is_file()  # backups are never touched
-
-
 def test_an_older_schema_restores_and_migrates_on_the_next_start(tmp_path: Path, edu: Edu) -> None:
     from alembic import command
 
@@ -346,28 +171,43 @@ def test_postgresql_points_to_pg_dump_and_pg_restore(tmp_path: Path) -> None:
     assert not (tmp_path / "i").exists()
 
 
-def test_a_database_another_process_has_open_is_not_replaced(
-    home: Path, tmp_path: Path, edu: Edu
-) -> None:
-    archive = Path(back_up(edu, home, "--to", str(tmp_path / "b.tar.gz"))["path"])
-    engine = make_engine(settings_for(home).database_url)  # a server that holds no lease yet
-    try:
-        with engine.connect() as connection:
-            connection.exec_driver_sql("SELECT count(*) FROM device").fetchone()
-            before = folder_state(home)
-            line = one_line_error(edu(home, "restore", "--force", str(archive)))
-            assert "in use" in line
-            after = folder_state(home)
-    finally:
-        engine.dispose()
-    # SQLite's own index of the log (-shm) records the checkpoint tried; the files are as they were
-    working = {f"{DB}-shm", f"{DB}-wal"}
-    assert {k: v for k, v in after.items() if k not in working} == {
-        k: v for k, v in before.items() if k not in working
-    }
-
-
 def test_nothing_to_back_up_is_said_in_one_line(tmp_path: Path, edu: Edu) -> None:
     line = one_line_error(edu(tmp_path / "empty", "backup"))
     assert "nothing to back up" in line
     assert not (tmp_path / "empty").exists()
+
+
+@pytest.mark.slow
+def test_backup_from_another_process_while_edu_serve_runs(
+    fleet: Fleet, home: Path, tmp_path: Path, edu: Edu
+) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EDU_")}
+    env.update(EDU_INSTANCE=str(home), EDU_NETWORKS=fleet.network, EDU_DEVICE_TIMEOUT="1")
+    command = [str(Path(sys.executable).parent / "edu"), "serve", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        assert get_when_up(port, "/signin", time.monotonic() + 30)[0] == 200
+        backup = subprocess.run(
+            [command[0], "backup", "--json", "--to", str(tmp_path / "live.tar.gz")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert backup.returncode == 0, backup.stderr
+        refused = edu(home, "restore", "--force", str(tmp_path / "live.tar.gz"))
+        assert "stop it first" in one_line_error(refused)
+    finally:
+        server.send_signal(signal.SIGINT)  # what the systemd unit in the README sends
+        _, said = server.communicate(timeout=30)
+    assert server.returncode == 0, said
+    fresh = tmp_path / "fresh"
+    restored = edu(fresh, "restore", str(tmp_path / "live.tar.gz"))
+    assert restored.exit_code == 0, restored.output
+    assert (
+        table_rows(fresh / DB)["device"]
+        and (fresh / "token.key").read_bytes() == (home / "token.key").read_bytes()
+    )
+    everything = backup.stdout + backup.stderr + said + "\n".join(edu.printed)
+    assert_no_secret_in(everything, instance_secrets(home), [d.token for d in fleet.devices])
