@@ -17,6 +17,8 @@ from edu.jobs import Worker, acquire_lease
 from edu.models import SchedulerRun
 from edu.services.backup import create_backup, nightly_trigger
 
+# SQLite's nightly backup (PostgreSQL has none: the last test says so), in either suite mode
+pytestmark = pytest.mark.default_database
 T0 = datetime(2025, 6, 2, 1, 30, tzinfo=UTC)
 
 
