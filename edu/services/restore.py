@@ -308,7 +308,7 @@ def _place(staging: Path, instance: Path, database: Path, replaced: bool) -> int
     placed = 1
     for name in SECRETS:
         if (staging / name).is_file():
-            os.replace(staging / name, instance / name)
+            _move(staging / name, instance / name)
             placed += 1
     specs = staging / SPECS
     if specs.is_dir():
@@ -338,7 +338,8 @@ def restore_backup(settings: Settings, archive: Path, *, force: bool = False) ->
         try:
             manifest = _unpack(archive, staging)
         except (tarfile.TarError, EOFError, zlib.error, BadGzipFile) as exc:
-            reason = "truncated" if isinstance(exc, EOFError) else "not a gzip tar archive"
+            cut = isinstance(exc, EOFError) or "unexpected end" in str(exc)
+            reason = "truncated" if cut else "not a gzip tar archive"
             raise RestoreError(f"{archive.name} is not a Feature Coach backup ({reason})") from None
         revision, devices = _check_database(staging / DATABASE, manifest)
         fingerprint = _check_keys(staging, manifest)
