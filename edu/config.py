@@ -56,6 +56,23 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _keep(env: Mapping[str, str]) -> int:
+    raw = (env.get("EDU_BACKUP_KEEP") or "7").strip()
+    if not raw.isdigit():
+        raise ValueError(
+            f"EDU_BACKUP_KEEP must be a whole number of backups (0: none), not {raw!r}"
+        )
+    return int(raw)
+
+
+def _clock_time(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = (env.get(name) or default).strip()
+    hour, _, minute = raw.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise ValueError(f"{name} must be a time of day like 03:30, not {raw!r}")
+    return f"{int(hour):02d}:{int(minute):02d}"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where Feature Coach keeps its data and which networks it looks at."""
@@ -75,6 +92,8 @@ class Settings:
     base_url: str = ""
     tip_interval: float = 300.0
     demo_timeout: float = 300.0
+    backup_keep: int = 7  # nightly backups kept; 0 turns the nightly backup off
+    backup_at: str = "03:30"  # when the nightly backup runs, in the server's local time
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -96,6 +115,8 @@ class Settings:
             base_url=(env.get("EDU_BASE_URL") or "").rstrip("/"),
             tip_interval=_float(env, "EDU_TIP_INTERVAL", 300.0),
             demo_timeout=_float(env, "EDU_DEMO_TIMEOUT", 300.0),
+            backup_keep=_keep(env),
+            backup_at=_clock_time(env, "EDU_BACKUP_AT", "03:30"),
         )
         chosen = {k: v for k, v in overrides.items() if v is not None and v != ()}
         if "instance" in chosen:

@@ -1,5 +1,5 @@
 """All background work: one APScheduler of jobs (device polls, tip runs, try-it reverts, store-demo
-timeouts) that runs in one process only, by lease.
+timeouts, the nightly backup) that runs in one process only, by lease.
 
 Every worker process competes for one lease row in the database (owner, expires_at). The
 holder renews it every third of its lifetime and runs an APScheduler 3 BackgroundScheduler
@@ -42,7 +42,7 @@ DEFAULT_LEASE_SECONDS = 60.0
 POLL_JOB_SECONDS = 60.0
 REVERT_JOB_SECONDS = 2.0
 STORE_JOB_SECONDS = 5.0
-RECORDED = ("poll", "tips")  # jobs whose runs are kept in the history (SchedulerRun)
+RECORDED = ("poll", "tips", "backup")  # jobs whose runs are kept in the history (SchedulerRun)
 RUN_HISTORY = timedelta(days=7)
 Clock = Callable[[], datetime]
 
@@ -234,6 +234,7 @@ class Worker:
                 misfire_grace_time=max(int(seconds), 1),
                 next_run_time=self.clock(),
             )
+        self._schedule_backup(scheduler)
         if self.quick_jobs:
             for job_id, seconds in (("reverts", REVERT_JOB_SECONDS), ("store", STORE_JOB_SECONDS)):
                 scheduler.add_job(
@@ -247,6 +248,25 @@ class Worker:
                 )
         scheduler.resume()
         return scheduler
+
+    def _schedule_backup(self, scheduler: Any) -> None:
+        """The nightly backup (EDU_BACKUP_AT); none on PostgreSQL or with EDU_BACKUP_KEEP=0."""
+        from edu.backups.backup import nightly_trigger
+
+        trigger = nightly_trigger(self.settings)
+        if trigger is None:
+            if scheduler.get_job("backup") is not None:
+                scheduler.remove_job("backup")
+            return
+        scheduler.add_job(
+            f"{__name__}:run_job",
+            trigger,
+            args=["backup"],
+            id="backup",
+            name="backup",
+            replace_existing=True,
+            misfire_grace_time=3600,  # a server that was off at the hour backs up within the hour
+        )
 
     def _stop_scheduler(self, *, wait: bool = False) -> None:
         if self._scheduler is not None:
@@ -274,7 +294,7 @@ class Worker:
             run_id = record.id
         ok, detail = False, ""
         try:
-            result = self._poll() if job == "poll" else self._tips()
+            result = {"poll": self._poll, "tips": self._tips, "backup": self._backup}[job]()
             ok, detail = True, result
         except Exception as exc:  # a failed run is recorded and retried next time
             logger.exception("job %s failed in worker %s", job, self.owner)
@@ -310,6 +330,11 @@ class Worker:
     def _poll(self) -> str:
         rows = self.inventory().poll(due_only=True, now=self.clock())
         return f"{len(rows)} device(s) polled"
+
+    def _backup(self) -> str:
+        from edu.backups.backup import nightly_backup
+
+        return nightly_backup(self.settings, now=self.clock())
 
     def _tips(self) -> str:
         from edu.tips.run import run_tips

@@ -103,7 +103,8 @@ def test_the_scheduler_keeps_its_jobs_in_the_project_database_and_runs_them(
         assert "apscheduler_jobs" in inspect(tips_db.engine).get_table_names()
         with tips_db.engine.connect() as conn:
             ids = sorted(row[0] for row in conn.execute(text("SELECT id FROM apscheduler_jobs")))
-        assert ids == ["poll", "tips"]
+        nightly = ["backup"] if tips_db.engine.dialect.name == "sqlite" else []  # pg_dump on PG
+        assert ids == [*nightly, "poll", "tips"]
         assert worker.tick()  # a renewal keeps the same scheduler
     finally:
         worker.stop()

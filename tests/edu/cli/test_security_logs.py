@@ -167,6 +167,8 @@ def test_every_cli_command_at_debug_level_prints_no_fleet_token(
         "lessons check": [("--model", "zhimi.fan.*"), ("--live", "--json")],
         "lessons try": [("fan-child-lock", "--device", str(fan.did), "--no-wait")],
         "models": [("--family", "fan")],
+        "backup": [("--json",)],
+        "restore": [(str(tmp_path / "not-a-backup.tar.gz"),)],
         "tips channel add": [(hook, "--person", "Leo")],
         "tips channel list": [("--person", "Leo")],
         "tips channel test": [("1", "--person", "Leo")],

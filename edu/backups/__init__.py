@@ -1,0 +1,1 @@
+"""Backups of an instance: a consistent archive taken online, and a checked restore of one."""
