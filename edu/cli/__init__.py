@@ -10,7 +10,7 @@ import click
 
 from edu.cli.common import Context
 
-AREAS = ("devices", "people", "lessons", "tips", "serve", "demos")
+AREAS = ("devices", "people", "lessons", "tips", "serve", "demos", "hub", "community")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
