@@ -1,5 +1,5 @@
 """All background work: one APScheduler of jobs (device polls, tip runs, try-it reverts, store-demo
-timeouts) that runs in one process only, by lease.
+timeouts, the weekly community report) that runs in one process only, by lease.
 
 Every worker process competes for one lease row in the database (owner, expires_at). The
 holder renews it every third of its lifetime and runs an APScheduler 3 BackgroundScheduler
@@ -42,6 +42,7 @@ DEFAULT_LEASE_SECONDS = 60.0
 POLL_JOB_SECONDS = 60.0
 REVERT_JOB_SECONDS = 2.0
 STORE_JOB_SECONDS = 5.0
+COMMUNITY_JOB_SECONDS = 3600.0  # checks hourly; the report goes once a week, while joined
 RECORDED = ("poll", "tips")  # jobs whose runs are kept in the history (SchedulerRun)
 RUN_HISTORY = timedelta(days=7)
 Clock = Callable[[], datetime]
@@ -235,7 +236,12 @@ class Worker:
                 next_run_time=self.clock(),
             )
         if self.quick_jobs:
-            for job_id, seconds in (("reverts", REVERT_JOB_SECONDS), ("store", STORE_JOB_SECONDS)):
+            quick = (
+                ("reverts", REVERT_JOB_SECONDS),
+                ("store", STORE_JOB_SECONDS),
+                ("community", COMMUNITY_JOB_SECONDS),
+            )
+            for job_id, seconds in quick:
                 scheduler.add_job(
                     f"{__name__}:run_job",
                     IntervalTrigger(seconds=seconds, timezone="UTC"),
@@ -301,6 +307,10 @@ class Worker:
             from edu.services.tryit import run_due_reverts
 
             return f"{len(run_due_reverts(self.inventory(), now=self.clock()))} revert(s)"
+        if job == "community":
+            from edu.services.community import send_if_due
+
+            return send_if_due(self.engine, self.settings, clock=self.clock)
         from edu.store.sessions import Desk, expire_idle
 
         if self._desk is None:

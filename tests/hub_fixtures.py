@@ -55,7 +55,9 @@ class Home:
     def __init__(self, client: FlaskClient, clock: Clock) -> None:
         self.client, self.clock, self.key, self.seq = client, clock, new_key(), 0
 
-    def body(self, kind: str, models: list[dict[str, Any]] | None = None, seq: int | None = None) -> bytes:
+    def body(
+        self, kind: str, models: list[dict[str, Any]] | None = None, seq: int | None = None
+    ) -> bytes:
         if seq is None:
             self.seq += 1
             seq = self.seq
@@ -79,7 +81,9 @@ class Home:
         return self.post("leave", self.body("leave"))
 
 
-def fan(model: str = "zhimi.fan.za4", using: tuple[str, ...] = ("natural-breeze",)) -> dict[str, Any]:
+def fan(
+    model: str = "zhimi.fan.za4", using: tuple[str, ...] = ("natural-breeze",)
+) -> dict[str, Any]:
     """One model's part of a report: a fan with three features."""
     caps = ["child-lock", "natural-breeze", "oscillation"]
     return {

@@ -16,9 +16,7 @@ def hub() -> None:
 
 @hub.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option(
-    "--port", type=click.IntRange(1, 65535), default=DEFAULT_HUB_PORT, show_default=True
-)
+@click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_HUB_PORT, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
 @click.pass_obj
 @expected_errors
@@ -48,7 +46,9 @@ def serve(ctx: Context, host: str, port: int, threads: int) -> None:
     )
     try:
         # waitress logs no requests, and the app drops the sender's address before it runs
-        waitress_serve(app, host=host, port=port, threads=threads, ident="Feature Coach hub", _quiet=True)
+        waitress_serve(
+            app, host=host, port=port, threads=threads, ident="Feature Coach hub", _quiet=True
+        )
     except KeyboardInterrupt:
         pass
     finally:

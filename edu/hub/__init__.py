@@ -66,10 +66,11 @@ class ForgetOrigin:
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         for name in _ORIGIN_KEYS:
             environ.pop(name, None)
-        environ["REMOTE_ADDR"] = "0.0.0.0"  # some code expects the key; it says nothing
         return self.app(environ, start_response)
 
 

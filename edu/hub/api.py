@@ -74,7 +74,9 @@ def report() -> tuple[Response, int]:
     """Take a home's weekly report in place of its previous one."""
     message, now = _signed("report")
     settings = current_app.extensions["hub.settings"]
-    rows = store.accept_report(current_app.extensions["hub.engine"], message, now, settings.per_hour)
+    rows = store.accept_report(
+        current_app.extensions["hub.engine"], message, now, settings.per_hour
+    )
     return jsonify({"accepted": True, "seq": message.seq, "rows": rows}), 200
 
 

@@ -54,10 +54,15 @@ def _post(summary: str, schema: str, ok: str) -> dict[str, Any]:
             ],
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+                "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}
+                },
             },
             "responses": {
-                ok: {"description": "done", "content": {"application/json": {"schema": {"type": "object"}}}},
+                ok: {
+                    "description": "done",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
                 **_errors("400", "401", "409", "413", "429"),
             },
         }
@@ -69,7 +74,14 @@ def document() -> dict[str, Any]:
     model = {
         "type": "object",
         "additionalProperties": False,
-        "required": ["model", "family", "capabilities", "in_use", "lessons_done", "lessons_dismissed"],
+        "required": [
+            "model",
+            "family",
+            "capabilities",
+            "in_use",
+            "lessons_done",
+            "lessons_dismissed",
+        ],
         "properties": {
             "model": _ID,
             "family": {**_ID, "nullable": True},

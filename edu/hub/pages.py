@@ -40,7 +40,7 @@ def bar_chart(rows: list[store.Adoption]) -> Markup:
             f"({row.using}/{row.homes})</text>"
         )
     parts.append("</svg>")
-    return Markup("".join(parts))
+    return Markup("".join(parts))  # noqa: S704  (every text in it went through escape)
 
 
 def _cached(response: Response) -> Response:
@@ -55,9 +55,13 @@ def index() -> Response:
     """Every model with published adoption, by family."""
     settings = current_app.extensions["hub.settings"]
     families: dict[str, list[str]] = defaultdict(list)
-    for family, model in store.published_models(current_app.extensions["hub.engine"], settings.min_homes):
+    for family, model in store.published_models(
+        current_app.extensions["hub.engine"], settings.min_homes
+    ):
         families[family or "other"].append(model)
-    html = render_template("hub_index.html", families=dict(sorted(families.items())), k=settings.min_homes)
+    html = render_template(
+        "hub_index.html", families=dict(sorted(families.items())), k=settings.min_homes
+    )
     return _cached(make_response(html))
 
 

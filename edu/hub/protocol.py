@@ -123,7 +123,9 @@ def verify(public: str, body: bytes, signature: str | None) -> None:
         raw_signature = base64.urlsafe_b64decode(signature.encode("ascii"))
         Ed25519PublicKey.from_public_bytes(raw_key).verify(raw_signature, body)
     except (InvalidSignature, ValueError, binascii.Error, UnicodeEncodeError):
-        raise ProtocolError("bad-signature", "the signature does not match the message", 401) from None
+        raise ProtocolError(
+            "bad-signature", "the signature does not match the message", 401
+        ) from None
 
 
 # -- checking a message ----------------------------------------------------------------------
@@ -140,7 +142,9 @@ def _names(value: Any, where: str) -> tuple[str, ...]:
 
 def _model(value: Any) -> ModelReport:
     if not isinstance(value, dict) or set(value) != _MODEL_FIELDS:
-        raise ProtocolError("malformed", f"each model must have exactly: {', '.join(sorted(_MODEL_FIELDS))}")
+        raise ProtocolError(
+            "malformed", f"each model must have exactly: {', '.join(sorted(_MODEL_FIELDS))}"
+        )
     model, family = value["model"], value["family"]
     if not isinstance(model, str) or not _NAME.match(model):
         raise ProtocolError("malformed", "a model must be a lower-case model id")

@@ -91,7 +91,9 @@ def join(engine: Engine, message: Message, now: datetime) -> bool:
         if conn.execute(select(home.c.id).where(home.c.key == message.key)).first():
             return False
         conn.execute(
-            insert(home).values(key=message.key, joined_at=now, last_seq=message.seq, window_count=0)
+            insert(home).values(
+                key=message.key, joined_at=now, last_seq=message.seq, window_count=0
+            )
         )
     return True
 
@@ -112,7 +114,9 @@ def _claim(conn: Connection, message: Message, now: datetime, per_hour: int) -> 
     if message.seq <= row.last_seq:
         # counted, so that replaying old messages cannot be done for free either
         conn.execute(
-            update(home).where(home.c.id == row.id).values(window_start=start, window_count=count + 1)
+            update(home)
+            .where(home.c.id == row.id)
+            .values(window_start=start, window_count=count + 1)
         )
         raise ProtocolError("replayed", "this sequence number was used already", 409)
     conn.execute(
@@ -195,7 +199,10 @@ def adoption(engine: Engine, model: str, min_homes: int) -> list[Adoption]:
         .order_by(usage.c.capability)
     )
     with engine.connect() as conn:
-        return [Adoption(r.capability, int(r.homes), int(r.in_use_homes or 0)) for r in conn.execute(query)]
+        return [
+            Adoption(r.capability, int(r.homes), int(r.in_use_homes or 0))
+            for r in conn.execute(query)
+        ]
 
 
 def published_models(engine: Engine, min_homes: int) -> list[tuple[str | None, str]]:

@@ -1,15 +1,17 @@
 """What each person should learn next: their devices' features, minus what they use, ranked.
 
 Ranking (DESIGN section 6), deterministic for the same data:
-prerequisites met first, then easy before hard, then the community signal (how many people
-at home already use the feature), then newer devices, then curated before automatic drafts,
-then lesson id and device id.
+prerequisites met first, then easy before hard, then the household signal (how many people
+at home already use the feature), then the community signal (the share of owners of the
+same model who use it, from the hub's published table when the household has joined one),
+then newer devices, then curated before automatic drafts, then lesson id and device id.
 """
 
 from __future__ import annotations
 
 import json
 import weakref
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -18,6 +20,7 @@ from sqlmodel import Session
 
 from edu.catalogue import capability_titles, catalogue
 from edu.db import utcnow
+from edu.services.community_data import Published, adoption_table
 from edu.state import DeviceRow, HouseholdState, Mark, load_state
 
 if TYPE_CHECKING:
@@ -40,9 +43,10 @@ class Recommendation:
     level: str
     minutes: int
     reason: str
-    reason_code: str  # community | builds-on | new-device | automatic | not-yet
+    reason_code: str  # community | owners | builds-on | new-device | automatic | not-yet
     reason_params: dict[str, Any] = field(default_factory=dict)
-    community: int = 0
+    at_home: int = 0  # other people at home who use it
+    community: dict[str, int] | None = None  # {"homes", "using"} from the hub, when published
     people: int = 1
     automatic: bool = False
     can_try: bool = False
@@ -230,13 +234,20 @@ def recommend(
     limit: int | None = None,
     book: Catalogue | None = None,
     state: HouseholdState | None = None,
+    adoption: Mapping[tuple[str, str], Published] | None = None,
 ) -> list[Recommendation]:
-    """Rank the lessons *person* has not learned yet for the devices they use."""
+    """Rank the lessons *person* has not learned yet for the devices they use.
+
+    *adoption* is the hub's published table ((model, capability) -> Published); by default
+    the cached one is read (empty when the household has not joined a hub).
+    """
     now = now or utcnow()
     book = book or catalogue()
     pid = person.id
     assert pid is not None
     state = state or load_state(session, person.household_id)
+    if adoption is None:
+        adoption = adoption_table(session, {d.model for d in state.devices.values() if d.model})
     others = [p.id for p in state.people if p.id != pid]
     ranked = []
     for candidate in candidates(state, pid, book):
@@ -245,7 +256,9 @@ def recommend(
             continue
         if state.uses(pid, lesson.capability, lesson.families or (device.family or "",)):
             continue
-        ranked.append(rank(state, pid, person.language, others, device, lesson, book, now))
+        ranked.append(
+            rank(state, pid, person.language, others, device, lesson, book, now, adoption)
+        )
     ranked.sort(key=lambda pair: pair[0])
     items = [item for _, item in ranked]
     return items[:limit] if limit is not None else items
@@ -261,12 +274,25 @@ def _arrived_recently(state: HouseholdState, device: DeviceRow, now: datetime) -
     return bool(device.first_seen - first > timedelta(days=1))
 
 
-def rank_key(unmet: bool, community: int, device: DeviceRow, lesson: Lesson) -> tuple[Any, ...]:
-    """The sort key of a suggestion: prerequisites, level, community, device age, drafts last."""
+def published(
+    adoption: Mapping[tuple[str, str], Published] | None, device: DeviceRow, capability: str
+) -> Published | None:
+    """The hub's published figures for this device's model and feature, if any."""
+    if not adoption or not device.model:
+        return None
+    return adoption.get((device.model, capability))
+
+
+def rank_key(
+    unmet: bool, community: int, device: DeviceRow, lesson: Lesson, share: float = 0.0
+) -> tuple[Any, ...]:
+    """The sort key of a suggestion: prerequisites, level, people at home, owners elsewhere,
+    device age, drafts last."""
     return (
         1 if unmet else 0,
         lesson.level_rank,
         -community,
+        -share,
         -device.first_seen.timestamp(),
         1 if lesson.automatic else 0,
         lesson.id,
@@ -290,8 +316,10 @@ def rank(
     lesson: Lesson,
     book: Catalogue,
     now: datetime,
+    adoption: Mapping[tuple[str, str], Published] | None = None,
 ) -> tuple[tuple[Any, ...], Recommendation]:
     known = [p for p in (book.get(r) for r in lesson.requires) if p is not None]
+    owners = published(adoption, device, lesson.capability)
     unmet = [p for p in known if not _knows(state, pid, p)]
     community = sum(1 for other in others if _knows(state, other, lesson))
     people = len(state.people)
@@ -300,6 +328,13 @@ def rank(
     if community:
         code, params = "community", {"count": community, "people": people, "where": where}
         reason = f"{community} of {people} people {where} use this"
+    elif owners is not None and owners.using:
+        feature = capability_titles().get(lesson.capability, lesson.capability)
+        feature = feature[:1].lower() + feature[1:]
+        kind = device.family or "device"
+        code = "owners"
+        params = {"percent": owners.percent, "family": kind, "feature": feature}
+        reason = f"{owners.percent}% of owners of this {kind} use {feature}"
     elif known and not unmet:
         code, params = "builds-on", {"lesson": known[0].title}
         reason = f"Builds on “{known[0].title}”, which you know"
@@ -326,13 +361,15 @@ def rank(
         reason=reason,
         reason_code=code,
         reason_params=params,
-        community=community,
+        at_home=community,
+        community=owners.to_dict() if owners is not None else None,
         people=people,
         automatic=lesson.automatic,
         can_try=lesson.try_it is not None,
         lang=shown.lang,
     )
-    return rank_key(bool(unmet), community, device, lesson), item
+    share = owners.using / owners.homes if owners is not None and owners.homes else 0.0
+    return rank_key(bool(unmet), community, device, lesson, share), item
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from edu.services.recommend import Recommendation, candidates, hidden, rank, rank_key
+from edu.services.community_data import Published
+from edu.services.recommend import (
+    Recommendation,
+    candidates,
+    hidden,
+    published,
+    rank,
+    rank_key,
+)
 from edu.state import DeviceRow, HouseholdState, PersonRow
 
 if TYPE_CHECKING:
@@ -45,6 +53,7 @@ class Picker:
     state: HouseholdState
     book: Catalogue
     now: datetime
+    adoption: dict[tuple[str, str], Published] = field(default_factory=dict)  # the hub's table
     _knowers: dict[str, frozenset[int]] = field(default_factory=dict)
     _lists: dict[frozenset[int], list[_Entry]] = field(default_factory=dict)
 
@@ -71,7 +80,9 @@ class Picker:
             for candidate in candidates(self.state, pid, self.book):
                 lesson, device = candidate.lesson, candidate.device
                 prerequisites = tuple(p for p in (self.book.get(r) for r in lesson.requires) if p)
+                owners = published(self.adoption, device, lesson.capability)
                 tail = (
+                    -(owners.using / owners.homes) if owners and owners.homes else -0.0,
                     -device.first_seen.timestamp(),
                     1 if lesson.automatic else 0,
                     lesson.id,
@@ -99,7 +110,9 @@ class Picker:
         unmet = any(not self._knows(pid, p) for p in prerequisites)
         knowers = self._who_knows(lesson)
         community = len(knowers) - (1 if pid in knowers else 0)
-        return rank_key(unmet, community, device, lesson)
+        owners = published(self.adoption, device, lesson.capability)
+        share = owners.using / owners.homes if owners and owners.homes else 0.0
+        return rank_key(unmet, community, device, lesson, share)
 
     def ranked(self, pid: int) -> Iterator[tuple[tuple[Any, ...], DeviceRow, Lesson]]:
         """Yield the person's candidates and their keys (unsorted), filtered as `recommend` does."""
@@ -129,6 +142,14 @@ class Picker:
             return None
         others = [p.id for p in self.state.people if p.id != person.id]
         _, recommendation = rank(
-            self.state, person.id, person.language, others, best[1], best[2], self.book, self.now
+            self.state,
+            person.id,
+            person.language,
+            others,
+            best[1],
+            best[2],
+            self.book,
+            self.now,
+            self.adoption,
         )
         return recommendation

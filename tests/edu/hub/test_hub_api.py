@@ -55,7 +55,10 @@ def test_a_new_report_replaces_the_homes_previous_one(
     for home in group:
         home.report([fan(using=())])
     group[0].report([fan(using=("oscillation",))])
-    rows = {r["capability"]: r for r in hub_client.get("/hub/v1/adoption?model=zhimi.fan.za4").get_json()}
+    rows = {
+        r["capability"]: r
+        for r in hub_client.get("/hub/v1/adoption?model=zhimi.fan.za4").get_json()
+    }
     assert rows["oscillation"] == {"capability": "oscillation", "homes": 3, "using": 1}
 
 
