@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import BigInteger, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from edu.catalogue import capability_titles
 from edu.db import UTCDateTime
 from edu.models import Device, DeviceCapability, FeatureUse, LessonProgress, Person
 
@@ -67,6 +69,9 @@ class Published:
 
     def to_dict(self) -> dict[str, int]:
         return {"homes": self.homes, "using": self.using}
+
+
+Table = Mapping[tuple[str, str], Published]  # (model, capability) -> Published
 
 
 def household_models(session: Session, household_id: int) -> list[str]:
@@ -150,3 +155,26 @@ def adoption_table(
         return {}
     query = select(CommunityAdoption).where(col(CommunityAdoption.model).in_(sorted(models)))
     return {(r.model, r.capability): Published(r.homes, r.in_use) for r in session.exec(query)}
+
+
+def published(adoption: Table | None, model: str | None, capability: str) -> Published | None:
+    """The hub's published figures for this model and feature, if any."""
+    if not adoption or not model:
+        return None
+    return adoption.get((model, capability))
+
+
+def share_of(owners: Published | None) -> float:
+    """The share of owners who use a feature (0 where nothing is published): a ranking signal."""
+    return owners.using / owners.homes if owners is not None and owners.homes else 0.0
+
+
+def owners_reason(
+    owners: Published, family: str | None, capability: str
+) -> tuple[str, dict[str, Any], str]:
+    """The community reason: its code, its parameters and its English words."""
+    feature = capability_titles().get(capability, capability)
+    feature = feature[:1].lower() + feature[1:]
+    kind = family or "device"
+    params = {"percent": owners.percent, "family": kind, "feature": feature}
+    return "owners", params, f"{owners.percent}% of owners of this {kind} use {feature}"

@@ -1,17 +1,15 @@
 """What each person should learn next: their devices' features, minus what they use, ranked.
 
 Ranking (DESIGN section 6), deterministic for the same data:
-prerequisites met first, then easy before hard, then the household signal (how many people
-at home already use the feature), then the community signal (the share of owners of the
-same model who use it, from the hub's published table when the household has joined one),
-then newer devices, then curated before automatic drafts, then lesson id and device id.
+prerequisites met first, then easy before hard, then people at home who use the feature,
+then the share of owners of the model who do (the community hub's table, once joined), then
+newer devices, then curated before automatic drafts, then lesson id and device id.
 """
 
 from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -20,7 +18,7 @@ from sqlmodel import Session
 
 from edu.catalogue import capability_titles, catalogue
 from edu.db import utcnow
-from edu.services.community_data import Published, adoption_table
+from edu.services import community_data as hub
 from edu.state import DeviceRow, HouseholdState, Mark, load_state
 
 if TYPE_CHECKING:
@@ -234,31 +232,24 @@ def recommend(
     limit: int | None = None,
     book: Catalogue | None = None,
     state: HouseholdState | None = None,
-    adoption: Mapping[tuple[str, str], Published] | None = None,
+    adoption: hub.Table | None = None,
 ) -> list[Recommendation]:
-    """Rank the lessons *person* has not learned yet for the devices they use.
-
-    *adoption* is the hub's published table ((model, capability) -> Published); by default
-    the cached one is read (empty when the household has not joined a hub).
-    """
+    """Rank the lessons *person* has not learned yet (*adoption*: the hub's table, else the cache)."""
     now = now or utcnow()
     book = book or catalogue()
     pid = person.id
     assert pid is not None
     state = state or load_state(session, person.household_id)
-    if adoption is None:
-        adoption = adoption_table(session, {d.model for d in state.devices.values() if d.model})
-    others = [p.id for p in state.people if p.id != pid]
-    ranked = []
+    models = {d.model for d in state.devices.values() if d.model}
+    table = hub.adoption_table(session, models) if adoption is None else adoption
+    others, ranked = [p.id for p in state.people if p.id != pid], []
     for candidate in candidates(state, pid, book):
         lesson, device = candidate.lesson, candidate.device
         if hidden(state.mark(pid, lesson.id), now):
             continue
         if state.uses(pid, lesson.capability, lesson.families or (device.family or "",)):
             continue
-        ranked.append(
-            rank(state, pid, person.language, others, device, lesson, book, now, adoption)
-        )
+        ranked.append(rank(state, pid, person.language, others, device, lesson, book, now, table))
     ranked.sort(key=lambda pair: pair[0])
     items = [item for _, item in ranked]
     return items[:limit] if limit is not None else items
@@ -274,20 +265,10 @@ def _arrived_recently(state: HouseholdState, device: DeviceRow, now: datetime) -
     return bool(device.first_seen - first > timedelta(days=1))
 
 
-def published(
-    adoption: Mapping[tuple[str, str], Published] | None, device: DeviceRow, capability: str
-) -> Published | None:
-    """The hub's published figures for this device's model and feature, if any."""
-    if not adoption or not device.model:
-        return None
-    return adoption.get((device.model, capability))
-
-
 def rank_key(
     unmet: bool, community: int, device: DeviceRow, lesson: Lesson, share: float = 0.0
 ) -> tuple[Any, ...]:
-    """The sort key of a suggestion: prerequisites, level, people at home, owners elsewhere,
-    device age, drafts last."""
+    """The sort key: prerequisites, level, people at home, owners elsewhere, age, drafts last."""
     return (
         1 if unmet else 0,
         lesson.level_rank,
@@ -316,10 +297,10 @@ def rank(
     lesson: Lesson,
     book: Catalogue,
     now: datetime,
-    adoption: Mapping[tuple[str, str], Published] | None = None,
+    adoption: hub.Table | None = None,
 ) -> tuple[tuple[Any, ...], Recommendation]:
     known = [p for p in (book.get(r) for r in lesson.requires) if p is not None]
-    owners = published(adoption, device, lesson.capability)
+    owners = hub.published(adoption, device.model, lesson.capability)
     unmet = [p for p in known if not _knows(state, pid, p)]
     community = sum(1 for other in others if _knows(state, other, lesson))
     people = len(state.people)
@@ -329,12 +310,7 @@ def rank(
         code, params = "community", {"count": community, "people": people, "where": where}
         reason = f"{community} of {people} people {where} use this"
     elif owners is not None and owners.using:
-        feature = capability_titles().get(lesson.capability, lesson.capability)
-        feature = feature[:1].lower() + feature[1:]
-        kind = device.family or "device"
-        code = "owners"
-        params = {"percent": owners.percent, "family": kind, "feature": feature}
-        reason = f"{owners.percent}% of owners of this {kind} use {feature}"
+        code, params, reason = hub.owners_reason(owners, device.family, lesson.capability)
     elif known and not unmet:
         code, params = "builds-on", {"lesson": known[0].title}
         reason = f"Builds on “{known[0].title}”, which you know"
@@ -368,8 +344,7 @@ def rank(
         can_try=lesson.try_it is not None,
         lang=shown.lang,
     )
-    share = owners.using / owners.homes if owners is not None and owners.homes else 0.0
-    return rank_key(bool(unmet), community, device, lesson, share), item
+    return rank_key(bool(unmet), community, device, lesson, hub.share_of(owners)), item
 
 
 @dataclass(frozen=True)

@@ -17,15 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from edu.services.community_data import Published
-from edu.services.recommend import (
-    Recommendation,
-    candidates,
-    hidden,
-    published,
-    rank,
-    rank_key,
-)
+from edu.services.community_data import Published, published, share_of
+from edu.services.recommend import Recommendation, candidates, hidden, rank, rank_key
 from edu.state import DeviceRow, HouseholdState, PersonRow
 
 if TYPE_CHECKING:
@@ -80,9 +73,9 @@ class Picker:
             for candidate in candidates(self.state, pid, self.book):
                 lesson, device = candidate.lesson, candidate.device
                 prerequisites = tuple(p for p in (self.book.get(r) for r in lesson.requires) if p)
-                owners = published(self.adoption, device, lesson.capability)
+                owners = published(self.adoption, device.model, lesson.capability)
                 tail = (
-                    -(owners.using / owners.homes) if owners and owners.homes else -0.0,
+                    -share_of(owners),
                     -device.first_seen.timestamp(),
                     1 if lesson.automatic else 0,
                     lesson.id,
@@ -110,9 +103,8 @@ class Picker:
         unmet = any(not self._knows(pid, p) for p in prerequisites)
         knowers = self._who_knows(lesson)
         community = len(knowers) - (1 if pid in knowers else 0)
-        owners = published(self.adoption, device, lesson.capability)
-        share = owners.using / owners.homes if owners and owners.homes else 0.0
-        return rank_key(unmet, community, device, lesson, share)
+        owners = published(self.adoption, device.model, lesson.capability)
+        return rank_key(unmet, community, device, lesson, share_of(owners))
 
     def ranked(self, pid: int) -> Iterator[tuple[tuple[Any, ...], DeviceRow, Lesson]]:
         """Yield the person's candidates and their keys (unsorted), filtered as `recommend` does."""
