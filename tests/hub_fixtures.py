@@ -2,11 +2,12 @@
 
 Import them in a conftest.py::
 
-    from hub_fixtures import hub_app, hub_client, hub_clock  # noqa: F401
+    from hub_fixtures import hub_app, hub_client, hub_clock, live_hub  # noqa: F401
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -111,3 +112,48 @@ def hub_app(tmp_path: Path, hub_clock: Clock) -> Iterator[Flask]:
 @pytest.fixture
 def hub_client(hub_app: Flask) -> FlaskClient:
     return hub_app.test_client()
+
+
+class LiveHub:
+    """A hub served by a real waitress on a free loopback port, in a thread."""
+
+    def __init__(self, app: Flask) -> None:
+        from waitress import create_server
+
+        self.app = app
+        self.server: Any = create_server(
+            app, host="127.0.0.1", port=0, threads=4, asyncore_loop_timeout=0.05
+        )
+        self.url = f"http://127.0.0.1:{self.server.effective_port}"
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, name="live-hub", daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        # the loop's own thread closes the sockets: closing them from another thread
+        # pulls them out from under a select() that is still waiting on them
+        from waitress import wasyncore
+
+        try:
+            while not self._stop.is_set():
+                wasyncore.loop(timeout=0.05, map=self.server._map, count=1)
+        finally:
+            self.server.task_dispatcher.shutdown()
+            wasyncore.close_all(self.server._map)
+
+    @property
+    def engine(self) -> Any:
+        return self.app.extensions["hub.engine"]
+
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join(timeout=10)
+        assert not self.thread.is_alive(), "the hub's server did not stop"
+        self.engine.dispose()
+
+
+@pytest.fixture
+def live_hub(tmp_path: Path) -> Iterator[LiveHub]:
+    hub = LiveHub(make_hub(tmp_path / "live-hub", min_homes=10))
+    yield hub
+    hub.close()

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from hub_fixtures import hub_app, hub_client, hub_clock  # noqa: F401
+from hub_fixtures import hub_app, hub_client, hub_clock, live_hub  # noqa: F401
