@@ -122,7 +122,9 @@ def _claim(conn: Connection, message: Message, now: datetime, per_hour: int) -> 
     conn.execute(
         update(home)
         .where(home.c.id == row.id)
-        .values(last_seq=message.seq, window_start=start, window_count=count + 1)
+        .values(
+            last_seq=message.seq, last_report_at=now, window_start=start, window_count=count + 1
+        )
     )
     return int(row.id)
 
@@ -165,7 +167,6 @@ def accept_report(engine: Engine, message: Message, now: datetime, per_hour: int
                         for (mo, le), st in marks.items()
                     ],
                 )
-            conn.execute(update(home).where(home.c.id == home_id).values(last_report_at=now))
     if refused is not None:
         raise refused
     return len(uses) + len(marks)
