@@ -55,6 +55,27 @@ def serve(ctx: Context, host: str, port: int, threads: int) -> None:
         engine.dispose()
 
 
+@hub.command("moderator")
+@click.argument("name")
+@click.pass_obj
+@expected_errors
+def moderator(ctx: Context, name: str) -> None:
+    """Make a moderator for the tips queue; print their personal token, once."""
+    from edu.db import build_engine
+    from edu.hub.store import create_tables
+    from edu.hub.tips import add_moderator
+
+    ctx.settings.ensure_instance()
+    engine = build_engine(ctx.settings.database_url)
+    try:
+        create_tables(engine)
+        token = add_moderator(engine, name)
+    finally:
+        engine.dispose()
+    click.echo(f"moderator {name.strip()}: keep this token, it is shown once:")
+    click.echo(token)
+
+
 def register(main: click.Group) -> None:
     """Attach `hub` to the main command group."""
     main.add_command(hub)

@@ -48,6 +48,8 @@ class HubSettings:
     per_hour: int = 12  # EDU_HUB_RATE: signed messages an hour per home key
     max_skew: int = 900  # EDU_HUB_MAX_SKEW: seconds a message's sent_at may be off the hub's clock
     cache_seconds: int = 3600  # how long the public answers may be cached
+    tip_flags: int = 3  # EDU_HUB_TIP_FLAGS: homes flagging a tip hide it until reviewed
+    link_hosts: tuple[str, ...] = ("mi.com",)  # EDU_HUB_LINK_HOSTS: where a tip may link
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HubSettings:
@@ -57,6 +59,12 @@ class HubSettings:
             min_homes=_positive_int(env, "EDU_HUB_MIN_HOMES", 10),
             per_hour=_positive_int(env, "EDU_HUB_RATE", 12),
             max_skew=_positive_int(env, "EDU_HUB_MAX_SKEW", 900),
+            tip_flags=_positive_int(env, "EDU_HUB_TIP_FLAGS", 3),
+            link_hosts=tuple(
+                h.strip().lower()
+                for h in (env.get("EDU_HUB_LINK_HOSTS") or "mi.com").split(",")
+                if h.strip()
+            ),
         )
 
 
@@ -82,10 +90,11 @@ def create_hub_app(test_config: dict[str, Any] | None = None) -> Flask:
     function returning the time, for tests); other keys are Flask config.
     """
     from flask import Flask
+    from werkzeug.exceptions import HTTPException
 
     from edu.config import Settings
     from edu.db import build_engine, utcnow
-    from edu.hub import api, pages
+    from edu.hub import api, pages, tips_api
     from edu.hub.protocol import MAX_BODY
     from edu.hub.store import create_tables
 
@@ -104,5 +113,7 @@ def create_hub_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["hub.settings"] = hub_settings
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(tips_api.bp)
+    app.register_error_handler(HTTPException, api.api_or_page_error)
     app.wsgi_app = ForgetOrigin(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -23,21 +23,28 @@ def _error(code: str, message: str, status: int) -> tuple[Response, int]:
 
 
 @bp.errorhandler(ProtocolError)
-def _refused(exc: ProtocolError) -> tuple[Response, int]:
+def refused(exc: ProtocolError) -> tuple[Response, int]:
     # the home is not named: a key is an identity too, and the address was never here
     logger.info("hub refused a message: %s", exc.code)
     return _error(exc.code, str(exc), exc.status)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
-def _too_large(_exc: HTTPException) -> tuple[Response, int]:
+def too_large(_exc: HTTPException) -> tuple[Response, int]:
     return _error("too-large", f"a message is at most {MAX_BODY} bytes", 413)
 
 
 @bp.errorhandler(HTTPException)
-def _http(exc: HTTPException) -> tuple[Response, int]:
+def http_error(exc: HTTPException) -> tuple[Response, int]:
     code = (exc.name or "error").lower().replace(" ", "-")
     return _error(code, exc.description or code, exc.code or 500)
+
+
+def api_or_page_error(exc: HTTPException) -> Response | tuple[Response, int] | HTTPException:
+    """Outside any blueprint (an address no route matches): JSON under /hub/v1, else the page."""
+    if request.path.startswith(bp.url_prefix or "/hub/v1"):
+        return http_error(exc)
+    return exc
 
 
 def _now() -> datetime:
@@ -45,7 +52,7 @@ def _now() -> datetime:
     return clock()  # type: ignore[no-any-return]
 
 
-def _signed(kind: str) -> tuple[Message, datetime]:
+def signed(kind: str) -> tuple[Message, datetime]:
     """Read, check and verify the request's message; it must be of type *kind*."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise ProtocolError("too-large", f"a message is at most {MAX_BODY} bytes", 413)
@@ -64,7 +71,7 @@ def _signed(kind: str) -> tuple[Message, datetime]:
 @bp.post("/join")
 def join() -> tuple[Response, int]:
     """Register a home's public key (the message is signed by that key)."""
-    message, now = _signed("join")
+    message, now = signed("join")
     created = store.join(current_app.extensions["hub.engine"], message, now)
     return jsonify({"joined": True, "new": created}), 201 if created else 200
 
@@ -72,7 +79,7 @@ def join() -> tuple[Response, int]:
 @bp.post("/report")
 def report() -> tuple[Response, int]:
     """Take a home's weekly report in place of its previous one."""
-    message, now = _signed("report")
+    message, now = signed("report")
     settings = current_app.extensions["hub.settings"]
     rows = store.accept_report(
         current_app.extensions["hub.engine"], message, now, settings.per_hour
@@ -83,7 +90,7 @@ def report() -> tuple[Response, int]:
 @bp.post("/leave")
 def leave() -> tuple[Response, int]:
     """Delete a home and everything it reported."""
-    message, now = _signed("leave")
+    message, now = signed("leave")
     settings = current_app.extensions["hub.settings"]
     store.leave(current_app.extensions["hub.engine"], message, now, settings.per_hour)
     return jsonify({"left": True}), 200

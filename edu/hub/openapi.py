@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from edu.hub.protocol import MAX_BODY, MAX_ITEMS, MAX_MODELS, SIGNATURE_HEADER
+from edu.hub.protocol import (
+    MAX_BODY,
+    MAX_ITEMS,
+    MAX_MODELS,
+    MAX_TIP,
+    SIGNATURE_HEADER,
+    TIP_LANGUAGES,
+)
 
 _ID = {"type": "string", "pattern": "^[a-z0-9][a-z0-9._:-]{0,79}$"}
 _IDS = {"type": "array", "items": _ID, "maxItems": MAX_ITEMS}
@@ -16,6 +23,21 @@ _BASE = {
     "sent_at": _WHOLE,
 }
 _ERROR = {"$ref": "#/components/schemas/Error"}
+_TIP = {"$ref": "#/components/schemas/PublishedTip"}
+_QUERY_ID = {"type": "string", "minLength": 1, "maxLength": 80}
+_REVIEW = {
+    "type": "object",
+    "required": ["action"],
+    "properties": {
+        "action": {"type": "string", "enum": ["approve", "reject", "edit"]},
+        "reason": {"type": "string", "maxLength": 300},
+        "text": {"type": "string", "minLength": 1, "maxLength": MAX_TIP},
+    },
+}
+
+
+def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 def _signed(kind: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -133,6 +155,53 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            "/hub/v1/tips": {
+                **_post("Send an owner's tip to the moderators' queue", "Tip", "202"),
+                "get": {
+                    "summary": "Approved tips about a model (and a lesson)",
+                    "parameters": [
+                        {"name": "model", "in": "query", "required": True, "schema": _QUERY_ID},
+                        {"name": "lesson", "in": "query", "required": False, "schema": _QUERY_ID},
+                    ],
+                    "responses": {
+                        "200": _json("approved tips", {"type": "array", "items": _TIP}),
+                        **_errors("400"),
+                    },
+                },
+            },
+            "/hub/v1/tips/flag": _post("Report a published tip", "Flag", "200"),
+            "/hub/v1/moderation/queue": {
+                "get": {
+                    "summary": "Tips waiting for a moderator",
+                    "security": [{"moderator": []}],
+                    "responses": {
+                        "200": _json("the queue", {"type": "array", "items": _TIP}),
+                        **_errors("401"),
+                    },
+                }
+            },
+            "/hub/v1/moderation/tips/{tip_id}": {
+                "post": {
+                    "summary": "Approve, reject with a reason, or edit a tip",
+                    "security": [{"moderator": []}],
+                    "parameters": [
+                        {
+                            "name": "tip_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _REVIEW}},
+                    },
+                    "responses": {
+                        "200": _json("the tip as it is now", _TIP),
+                        **_errors("400", "401", "404"),
+                    },
+                }
+            },
             "/hub/v1/openapi.json": {
                 "get": {
                     "summary": "This document",
@@ -141,6 +210,7 @@ def document() -> dict[str, Any]:
             },
         },
         "components": {
+            "securitySchemes": {"moderator": {"type": "http", "scheme": "bearer"}},
             "schemas": {
                 "Join": _signed("join"),
                 "Leave": _signed("leave"),
@@ -148,16 +218,40 @@ def document() -> dict[str, Any]:
                     "report",
                     {"models": {"type": "array", "items": model, "maxItems": MAX_MODELS}},
                 ),
+                "Tip": _signed(
+                    "tip",
+                    {
+                        "model": _ID,
+                        "lesson": _ID,
+                        "lang": {"type": "string", "enum": list(TIP_LANGUAGES)},
+                        "text": {"type": "string", "minLength": 1, "maxLength": MAX_TIP},
+                    },
+                ),
+                "Flag": _signed("flag", {"tip": {"type": "integer", "minimum": 1}}),
                 "Adoption": {
                     "type": "object",
                     "required": ["capability", "homes", "using"],
                     "properties": {"capability": _ID, "homes": _WHOLE, "using": _WHOLE},
+                },
+                "PublishedTip": {
+                    "type": "object",
+                    "required": ["id", "model", "lesson", "lang", "text"],
+                    "properties": {
+                        "id": _WHOLE,
+                        "model": _ID,
+                        "lesson": _ID,
+                        "lang": {"type": "string"},
+                        "text": {"type": "string"},
+                        "state": {"type": "string"},
+                        "flags": _WHOLE,
+                        "reason": {"type": "string"},
+                    },
                 },
                 "Error": {
                     "type": "object",
                     "required": ["error", "message"],
                     "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
                 },
-            }
+            },
         },
     }

@@ -16,7 +16,7 @@ import base64
 import binascii
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -27,7 +27,9 @@ SIGNATURE_HEADER = "X-Hub-Signature"
 MAX_BODY = 64 * 1024
 MAX_MODELS = 200
 MAX_ITEMS = 300  # capabilities or lessons per model
-TYPES = ("join", "report", "leave")
+TYPES = ("join", "report", "leave", "tip", "flag")
+TIP_LANGUAGES = ("en", "zh-CN")
+MAX_TIP = 800  # characters of an owner's tip
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,79}$")  # a model, family, capability or lesson id
 _KEY = re.compile(r"^[A-Za-z0-9_-]{43}=?$")  # 32 bytes, base64url
 _MODEL_FIELDS = {"model", "family", "capabilities", "in_use", "lessons_done", "lessons_dismissed"}
@@ -35,7 +37,10 @@ _FIELDS = {
     "join": {"type", "key", "seq", "sent_at"},
     "leave": {"type", "key", "seq", "sent_at"},
     "report": {"type", "key", "seq", "sent_at", "models"},
+    "tip": {"type", "key", "seq", "sent_at", "model", "lesson", "lang", "text"},
+    "flag": {"type", "key", "seq", "sent_at", "tip"},
 }
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class ProtocolError(ValueError):
@@ -67,6 +72,7 @@ class Message:
     seq: int
     sent_at: int
     models: tuple[ModelReport, ...] = ()
+    fields: dict[str, Any] = field(default_factory=dict)  # a tip's or a flag's own fields
 
 
 # -- keys and signatures ---------------------------------------------------------------------
@@ -193,7 +199,29 @@ def parse(body: bytes) -> Message:
         models = tuple(_model(item) for item in raw)
         if len({m.model for m in models}) != len(models):
             raise ProtocolError("malformed", "each model may appear once")
-    return Message(kind, key, seq, sent_at, models)
+    return Message(kind, key, seq, sent_at, models, _own_fields(kind, data))
+
+
+def _own_fields(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Check what a tip or a flag carries besides the common fields."""
+    if kind == "flag":
+        tip = data["tip"]
+        if isinstance(tip, bool) or not isinstance(tip, int) or not 0 < tip < 2**53:
+            raise ProtocolError("malformed", "tip must be a tip's id")
+        return {"tip": tip}
+    if kind != "tip":
+        return {}
+    for name in ("model", "lesson"):
+        if not isinstance(data[name], str) or not _NAME.match(data[name]):
+            raise ProtocolError("malformed", f"{name} must be a lower-case id")
+    if data["lang"] not in TIP_LANGUAGES:
+        raise ProtocolError("malformed", f"lang must be one of {', '.join(TIP_LANGUAGES)}")
+    text = data["text"]
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_TIP:
+        raise ProtocolError("malformed", f"a tip is 1 to {MAX_TIP} characters of text")
+    if _CONTROL.search(text):
+        raise ProtocolError("malformed", "a tip holds no control characters")
+    return {k: data[k] for k in ("model", "lesson", "lang")} | {"text": text.strip()}
 
 
 def message(
@@ -202,9 +230,11 @@ def message(
     seq: int,
     sent_at: int,
     models: list[dict[str, Any]] | None = None,
+    **fields: Any,
 ) -> dict[str, Any]:
-    """Build a message of *kind* for the home holding *key* (a report carries *models*)."""
+    """Build a message of *kind* for the home holding *key* (a report carries *models*,
+    a tip or a flag its own *fields*)."""
     body: dict[str, Any] = {"type": kind, "key": public_id(key), "seq": seq, "sent_at": sent_at}
     if kind == "report":
         body["models"] = models or []
-    return body
+    return body | fields

@@ -22,6 +22,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
+    UniqueConstraint,
     case,
     delete,
     func,
@@ -68,6 +70,36 @@ lesson = Table(
     Column("state", String(16), nullable=False),  # done | dismissed
 )
 
+tip = Table(
+    "hub_tip",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("home_id", Integer, ForeignKey("hub_home.id", ondelete="CASCADE"), index=True),
+    Column("model", String(80), nullable=False),
+    Column("lesson", String(80), nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("reason", String(300), nullable=False, default=""),
+    Column("flags", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("reviewed_at", UTCDateTime, nullable=True),
+)
+flag = Table(
+    "hub_tip_flag",
+    METADATA,
+    Column("tip_id", Integer, ForeignKey("hub_tip.id", ondelete="CASCADE"), primary_key=True),
+    Column("home_id", Integer, ForeignKey("hub_home.id", ondelete="CASCADE"), primary_key=True),
+)
+moderator = Table(
+    "hub_moderator",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(60), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    UniqueConstraint("token_hash"),
+)
+
 RATE_WINDOW = timedelta(hours=1)
 
 
@@ -98,7 +130,7 @@ def join(engine: Engine, message: Message, now: datetime) -> bool:
     return True
 
 
-def _claim(conn: Connection, message: Message, now: datetime, per_hour: int) -> int:
+def claim(conn: Connection, message: Message, now: datetime, per_hour: int) -> int:
     """Take the message's turn for its home: rate window and sequence; return the home id."""
     query = select(home).where(home.c.key == message.key)
     if conn.dialect.name == "postgresql":
@@ -134,7 +166,7 @@ def accept_report(engine: Engine, message: Message, now: datetime, per_hour: int
     refused: ProtocolError | None = None
     with engine.begin() as conn:
         try:
-            home_id = _claim(conn, message, now, per_hour)
+            home_id = claim(conn, message, now, per_hour)
         except ProtocolError as exc:
             refused = exc  # commit the counted attempt, then refuse
         else:
@@ -177,7 +209,7 @@ def leave(engine: Engine, message: Message, now: datetime, per_hour: int) -> Non
     refused: ProtocolError | None = None
     with engine.begin() as conn:
         try:
-            home_id = _claim(conn, message, now, per_hour)
+            home_id = claim(conn, message, now, per_hour)
         except ProtocolError as exc:
             refused = exc
         else:

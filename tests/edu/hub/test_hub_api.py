@@ -197,5 +197,9 @@ def test_the_openapi_document_names_every_endpoint(hub_client: FlaskClient) -> N
         "/hub/v1/leave",
         "/hub/v1/adoption",
         "/hub/v1/openapi.json",
+        "/hub/v1/tips",
+        "/hub/v1/tips/flag",
+        "/hub/v1/moderation/queue",
+        "/hub/v1/moderation/tips/{tip_id}",
     }
     assert doc["components"]["schemas"]["Report"]["additionalProperties"] is False
