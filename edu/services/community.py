@@ -40,6 +40,7 @@ from edu.models import Household
 from edu.services.community_data import (
     CommunityAdoption,
     CommunityLink,
+    CommunityTip,
     household_models,
     report_models,
 )
@@ -279,6 +280,7 @@ def leave(engine: Engine, settings: Settings, *, clock: Clock = utcnow) -> dict[
             raise
     with unit_of_work(engine) as session:
         session.execute(delete(CommunityAdoption))
+        session.execute(delete(CommunityTip))
         session.execute(delete(CommunityLink))
     key_path(settings).unlink(missing_ok=True)
     logger.info("left the community hub at %s", hub)
@@ -286,7 +288,8 @@ def leave(engine: Engine, settings: Settings, *, clock: Clock = utcnow) -> dict[
 
 
 def refresh_adoption(engine: Engine, *, clock: Clock = utcnow) -> int:
-    """Fetch the hub's published pairs for the household's models; return how many are kept."""
+    """Fetch the hub's published pairs and approved tips for the household's models; return
+    how many pairs are kept."""
     with Session(engine) as session:
         found = link(session)
         if found is None:
@@ -311,10 +314,32 @@ def refresh_adoption(engine: Engine, *, clock: Clock = utcnow) -> int:
                 fetched.append(
                     CommunityAdoption(model=model, capability=capability, homes=homes, in_use=using)
                 )
+    tips = [tip for model in models for tip in _fetch_tips(hub, model)]
     with unit_of_work(engine) as session:
         session.execute(delete(CommunityAdoption))
         session.add_all(fetched)
+        session.execute(delete(CommunityTip))
+        session.add_all(tips)
         found = link(session)
         if found is not None:
             found.adoption_fetched_at = clock()
     return len(fetched)
+
+
+def _fetch_tips(hub: str, model: str) -> list[CommunityTip]:
+    rows = _request(f"{hub}/hub/v1/tips?{urllib.parse.urlencode({'model': model})}")
+    if not isinstance(rows, list):
+        raise CommunityError("the hub's tips are not a list")
+    try:
+        return [
+            CommunityTip(
+                hub_id=int(row["id"]),
+                model=model,
+                lesson=str(row["lesson"])[:80],
+                lang=str(row["lang"])[:8],
+                text=str(row["text"])[:800],
+            )
+            for row in rows
+        ]
+    except (KeyError, TypeError, ValueError):
+        raise CommunityError("the hub sent a tip without id, lesson, lang or text") from None

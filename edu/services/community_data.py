@@ -56,6 +56,37 @@ class CommunityAdoption(SQLModel, table=True):
     in_use: int
 
 
+class CommunityTipDraft(SQLModel, table=True):
+    """A tip someone at home wrote for other owners; the admin sends it (never automatically)."""
+
+    __tablename__ = "community_tip_draft"
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
+    model: str
+    lesson: str
+    lang: str = "en"
+    text: str
+    created_at: datetime = _when()
+    sent_at: datetime | None = _when(default=None)
+    hub_id: int | None = None
+    last_result: str = ""
+
+
+class CommunityTip(SQLModel, table=True):
+    """An approved tip from other owners, as last fetched from the hub."""
+
+    __tablename__ = "community_tip"
+
+    id: int | None = Field(default=None, primary_key=True)
+    hub_id: int = Field(index=True)
+    model: str = Field(index=True)
+    lesson: str
+    lang: str
+    text: str
+
+
 @dataclass(frozen=True)
 class Published:
     """How many homes report a model's feature on the hub, and how many of them use it."""

@@ -1,4 +1,4 @@
-"""Community hub: the household's link to a hub and the cached adoption table
+"""Community hub: the household's link to a hub, the cached adoption table and owners' tips
 
 Created only where missing, like the baseline: a database made by ``create_all`` from
 these models (before the revision was stamped) has them already.
@@ -52,9 +52,50 @@ def upgrade() -> None:
             sa.ForeignKeyConstraint(["household_id"], ["household.id"]),
             sa.PrimaryKeyConstraint("household_id"),
         )
+    if "community_tip" not in existing:
+        op.create_table(
+            "community_tip",
+            sa.Column("id", sa.Integer(), nullable=False),
+            sa.Column("hub_id", sa.Integer(), nullable=False),
+            sa.Column("model", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+            sa.Column("lesson", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+            sa.Column("lang", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+            sa.Column("text", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+            sa.PrimaryKeyConstraint("id"),
+        )
+        with op.batch_alter_table("community_tip", schema=None) as batch_op:
+            batch_op.create_index(batch_op.f("ix_community_tip_hub_id"), ["hub_id"], unique=False)
+            batch_op.create_index(batch_op.f("ix_community_tip_model"), ["model"], unique=False)
+    if "community_tip_draft" not in existing:
+        op.create_table(
+            "community_tip_draft",
+            sa.Column("id", sa.Integer(), nullable=False),
+            sa.Column("household_id", sa.Integer(), nullable=False),
+            sa.Column("person_id", sa.Integer(), nullable=False),
+            sa.Column("model", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+            sa.Column("lesson", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+            sa.Column("lang", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+            sa.Column("text", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+            sa.Column("created_at", edu.db.UTCDateTime(timezone=True), nullable=False),
+            sa.Column("sent_at", edu.db.UTCDateTime(timezone=True), nullable=True),
+            sa.Column("hub_id", sa.Integer(), nullable=True),
+            sa.Column("last_result", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+            sa.ForeignKeyConstraint(["household_id"], ["household.id"]),
+            sa.ForeignKeyConstraint(["person_id"], ["person.id"], ondelete="CASCADE"),
+            sa.PrimaryKeyConstraint("id"),
+        )
+        with op.batch_alter_table("community_tip_draft", schema=None) as batch_op:
+            batch_op.create_index(
+                batch_op.f("ix_community_tip_draft_household_id"), ["household_id"], unique=False
+            )
 
 
 def downgrade() -> None:
+    op.drop_table("community_tip_draft")
+    with op.batch_alter_table("community_tip", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_community_tip_model"))
+        batch_op.drop_index(batch_op.f("ix_community_tip_hub_id"))
+    op.drop_table("community_tip")
     op.drop_table("community_link")
     with op.batch_alter_table("community_adoption", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_community_adoption_model"))

@@ -8,10 +8,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from edu.services import community
+from edu.services import community, community_tips
 from edu.web.i18n import say
 from edu.web.security import admin_required
-from edu.web.session import engine, settings
+from edu.web.session import db, engine, settings
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,8 @@ def index() -> str:
             preview = community.preview(engine(), settings()).decode()
         except community.CommunityError as exc:
             flash(say(exc), "bad")
-    return render_template("community.html", state=state, preview=preview)
+    drafts = community_tips.drafts(db())
+    return render_template("community.html", state=state, preview=preview, drafts=drafts)
 
 
 @bp.post("/")
