@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -209,3 +209,9 @@ def owners_reason(
     kind = family or "device"
     params = {"percent": owners.percent, "family": kind, "feature": feature}
     return "owners", params, f"{owners.percent}% of owners of this {kind} use {feature}"
+
+
+def table_for_states(session: Session, states: Iterable[Any]) -> Table:
+    """The cached published pairs for the models of these households' states (tip runs)."""
+    models = {d.model for state in states for d in state.devices.values() if d.model}
+    return adoption_table(session, models)

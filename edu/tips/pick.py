@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from edu.services.community_data import Published, published, share_of
+from edu.services.community_data import Table, published, share_of
 from edu.services.recommend import Recommendation, candidates, hidden, rank, rank_key
 from edu.state import DeviceRow, HouseholdState, PersonRow
 
@@ -46,7 +46,7 @@ class Picker:
     state: HouseholdState
     book: Catalogue
     now: datetime
-    adoption: dict[tuple[str, str], Published] = field(default_factory=dict)  # the hub's table
+    adoption: Table = field(default_factory=dict)  # the hub's published table
     _knowers: dict[str, frozenset[int]] = field(default_factory=dict)
     _lists: dict[frozenset[int], list[_Entry]] = field(default_factory=dict)
 
