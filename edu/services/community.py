@@ -65,7 +65,8 @@ def key_path(settings: Settings) -> Path:
     return settings.instance / KEY_FILE
 
 
-def _load_key(settings: Settings) -> Any:
+def load_key(settings: Settings) -> Any:
+    """Read the household's signing key (CommunityError when it has not joined)."""
     try:
         return load_private(key_path(settings).read_bytes())
     except FileNotFoundError:
@@ -78,7 +79,7 @@ def _make_key(settings: Settings) -> Any:
     """Return the key, making it (readable by this user only) when there is none."""
     path = key_path(settings)
     if path.exists():
-        return _load_key(settings)
+        return load_key(settings)
     settings.ensure_instance()
     key = new_key()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -100,7 +101,8 @@ def check_hub_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
-def _request(url: str, body: bytes | None = None, signature: str | None = None) -> Any:
+def fetch_json(url: str, body: bytes | None = None, signature: str | None = None) -> Any:
+    """GET *url* (or POST *body*, signed) and return its JSON; CommunityError in one line."""
     headers = {"Content-Type": "application/json", "User-Agent": "Feature Coach"}
     if signature is not None:
         headers[SIGNATURE_HEADER] = signature
@@ -124,8 +126,9 @@ def _request(url: str, body: bytes | None = None, signature: str | None = None) 
         raise CommunityError(f"cannot reach the hub: {str(reason).splitlines()[0]}") from None
 
 
-def _post(hub: str, kind: str, key: Any, body: bytes) -> Any:
-    return _request(f"{hub}/hub/v1/{kind}", body, sign(key, body))
+def post_signed(hub: str, kind: str, key: Any, body: bytes) -> Any:
+    """Post a message's exact bytes to the hub's /hub/v1/*kind*, signed with *key*."""
+    return fetch_json(f"{hub}/hub/v1/{kind}", body, sign(key, body))
 
 
 # -- the household's link --------------------------------------------------------------------
@@ -189,7 +192,7 @@ def join(
             raise CommunityError(f"already joined {found.hub_url}: leave it first")
     key = _make_key(settings)
     now = clock()
-    _post(hub, "join", key, encode(message(key, "join", 0, int(now.timestamp()))))
+    post_signed(hub, "join", key, encode(message(key, "join", 0, int(now.timestamp()))))
     with unit_of_work(engine) as session:
         if link(session) is None:
             session.add(CommunityLink(household_id=household_id, hub_url=hub, joined_at=now))
@@ -203,7 +206,7 @@ def join(
 
 def preview(engine: Engine, settings: Settings, *, clock: Clock = utcnow) -> bytes:
     """Return exactly the bytes the next report would send (the key's public half included)."""
-    key = _load_key(settings)
+    key = load_key(settings)
     with Session(engine) as session:
         found = link(session)
         if found is None:
@@ -218,7 +221,7 @@ def preview(engine: Engine, settings: Settings, *, clock: Clock = utcnow) -> byt
 def send(engine: Engine, settings: Settings, *, clock: Clock = utcnow) -> dict[str, Any]:
     """Sign and send the report now, then fetch the hub's table; return the hub's answer."""
     body = preview(engine, settings, clock=clock)
-    key = _load_key(settings)
+    key = load_key(settings)
     sent = json.loads(body)
     with unit_of_work(engine) as session:
         found = link(session)
@@ -228,7 +231,7 @@ def send(engine: Engine, settings: Settings, *, clock: Clock = utcnow) -> dict[s
         found.seq = max(found.seq, int(sent["seq"]))
         hub = found.hub_url
     try:
-        answer = _post(hub, "report", key, body)
+        answer = post_signed(hub, "report", key, body)
         result = f"sent: {len(sent['models'])} model(s)"
     except CommunityError as exc:
         result, answer = str(exc), None
@@ -265,7 +268,7 @@ def send_if_due(engine: Engine, settings: Settings, *, clock: Clock = utcnow) ->
 
 def leave(engine: Engine, settings: Settings, *, clock: Clock = utcnow) -> dict[str, Any]:
     """Ask the hub to delete the home's data, then forget the key, the link and the table."""
-    key = _load_key(settings)
+    key = load_key(settings)
     with unit_of_work(engine) as session:
         found = link(session)
         if found is None:
@@ -274,7 +277,7 @@ def leave(engine: Engine, settings: Settings, *, clock: Clock = utcnow) -> dict[
         hub, seq = found.hub_url, found.seq
     body = encode(message(key, "leave", seq, int(clock().timestamp())))
     try:
-        _post(hub, "leave", key, body)
+        post_signed(hub, "leave", key, body)
     except CommunityError as exc:
         if "(401)" not in str(exc):  # a hub that no longer knows the key has nothing to delete
             raise
@@ -299,7 +302,7 @@ def refresh_adoption(engine: Engine, *, clock: Clock = utcnow) -> int:
     fetched: list[CommunityAdoption] = []
     for model in models:
         query = urllib.parse.urlencode({"model": model})
-        rows = _request(f"{hub}/hub/v1/adoption?{query}")
+        rows = fetch_json(f"{hub}/hub/v1/adoption?{query}")
         if not isinstance(rows, list):
             raise CommunityError("the hub's table is not a list")
         for row in rows:
@@ -327,7 +330,7 @@ def refresh_adoption(engine: Engine, *, clock: Clock = utcnow) -> int:
 
 
 def _fetch_tips(hub: str, model: str) -> list[CommunityTip]:
-    rows = _request(f"{hub}/hub/v1/tips?{urllib.parse.urlencode({'model': model})}")
+    rows = fetch_json(f"{hub}/hub/v1/tips?{urllib.parse.urlencode({'model': model})}")
     if not isinstance(rows, list):
         raise CommunityError("the hub's tips are not a list")
     try:

@@ -85,11 +85,11 @@ def send(engine: Engine, settings: Settings, draft_id: int) -> int:
             "lang": draft.lang,
             "text": draft.text,
         }
-    key = community._load_key(settings)
+    key = community.load_key(settings)
     hub, seq = _spend_seq(engine)
     body = encode(message(key, "tip", seq, int(utcnow().timestamp()), **fields))
     try:
-        answer = community._post(hub, "tips", key, body)
+        answer = community.post_signed(hub, "tips", key, body)
     except community.CommunityError as exc:
         with unit_of_work(engine) as session:
             found = session.get(CommunityTipDraft, draft_id)
@@ -115,8 +115,8 @@ def from_owners(session: Session, model: str | None, lesson: str) -> list[Commun
 
 def report(engine: Engine, settings: Settings, hub_id: int) -> str:
     """Report a tip from other owners to the hub's moderators; return its state there."""
-    key = community._load_key(settings)
+    key = community.load_key(settings)
     hub, seq = _spend_seq(engine)
     body = encode(message(key, "flag", seq, int(utcnow().timestamp()), tip=hub_id))
-    answer = community._post(hub, "tips/flag", key, body)
+    answer = community.post_signed(hub, "tips/flag", key, body)
     return str(answer.get("state", ""))

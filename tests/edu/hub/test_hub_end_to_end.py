@@ -57,14 +57,14 @@ def test_homes_join_send_and_learn_from_each_other_only_past_k(
     for home in homes[:9]:
         community.send(home.engine, home.settings)
     adoption = f"{live_hub.url}/hub/v1/adoption?model={FAN_MODEL}"
-    assert community._request(adoption) == []  # 9 homes: below k = 10
+    assert community.fetch_json(adoption) == []  # 9 homes: below k = 10
     last = homes[10]
     assert community.refresh_adoption(last.engine) == 0
     assert all(item.community is None for item in last.recommendations())
 
     community.send(homes[9].engine, homes[9].settings)
     community.send(last.engine, last.settings)  # sends, then fetches the published table
-    rows = {row["capability"]: row for row in community._request(adoption)}
+    rows = {row["capability"]: row for row in community.fetch_json(adoption)}
     assert rows["natural-wind"] == {"capability": "natural-wind", "homes": 11, "using": 10}
     assert rows["buzzer"] == {"capability": "buzzer", "homes": 11, "using": 0}
 
@@ -106,7 +106,7 @@ def test_what_a_home_sends_is_its_preview_and_names_nobody(
     for secret in (*SECRETS, "100000", "not-a-real-token", "PRIVATE KEY"):
         assert secret not in text
     # the hub accepts exactly these bytes, signed by the home's key
-    key = community._load_key(home.settings)
+    key = community.load_key(home.settings)
     assert post(f"{live_hub.url}/hub/v1/report", body, sign(key, body))[0] == 200
 
 
@@ -120,7 +120,7 @@ def test_forged_and_replayed_reports_are_refused_over_http(
     status, answer = post(url, body, sign(new_key(), body))
     assert (status, answer["error"]) == (401, "bad-signature")
     community.send(home.engine, home.settings)
-    key = community._load_key(home.settings)
+    key = community.load_key(home.settings)
     status, answer = post(url, body, sign(key, body))  # someone replays report 1
     assert (status, answer["error"]) == (409, "replayed")
     assert store.counts(live_hub.engine)["usage"] == 4
@@ -135,11 +135,11 @@ def test_leaving_deletes_the_homes_data_and_the_table_drops_below_k(
         community.join(home.engine, home.settings, live_hub.url)
         community.send(home.engine, home.settings)
     adoption = f"{live_hub.url}/hub/v1/adoption?model={FAN_MODEL}"
-    assert len(community._request(adoption)) == 4
+    assert len(community.fetch_json(adoption)) == 4
     leaver = homes[0]
     community.leave(leaver.engine, leaver.settings)
     assert store.counts(live_hub.engine) == {"homes": 9, "usage": 36, "lessons": 0}
-    assert community._request(adoption) == []
+    assert community.fetch_json(adoption) == []
     assert not community.key_path(leaver.settings).exists()
     assert community.status(leaver.engine)["joined"] is False
     assert all(item.community is None for item in leaver.recommendations())
