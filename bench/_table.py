@@ -183,6 +183,31 @@ def rows_tips(r: dict[str, Any]) -> list[Row]:
     return out
 
 
+def rows_hub(r: dict[str, Any]) -> list[Row]:
+    target = r.get("targets", {}).get("reports_per_second_min", 1000)
+    homes, db = (
+        r["homes_joined"],
+        "PostgreSQL" if r["database"].startswith("postgres") else "SQLite",
+    )
+    return [
+        row(
+            f"Hub: signed reports from {homes:,} homes × {r['devices_per_home']} devices, "
+            f"{r['senders']} senders, {db}",
+            f"{r['reports_per_second']:,} reports/s, {r['reports_refused']} refused "
+            f"(peak RSS {r['hub_peak_rss_mb']} MB)",
+            f"joins {r['joins_per_second']:,}/s",
+            f"≥ {target:,}/s",
+            _verdict(r["reports_per_second"] >= target),
+        ),
+        row(
+            f"Hub: GET /hub/v1/adoption p95 over {r['usage_rows']:,} rows",
+            _ms(r["adoption_p95_ms"]),
+            f"every published model (the public index) p95 {_ms(r['published_index_p95_ms'])}",
+            "report",
+        ),
+    ]
+
+
 def rows_startup(r: dict[str, Any]) -> list[Row]:
     base = f"python -c pass {_s(r['python_pass']['median_s'])}"
     limit = r.get("targets", {}).get("startup_s_max", 0.3)
@@ -245,6 +270,7 @@ ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "recommend": rows_recommend,
     "web": rows_web,
     "tips": rows_tips,
+    "hub": rows_hub,
     "startup": rows_startup,
     "serve_memory": rows_serve_memory,
     "fuzz": rows_fuzz,

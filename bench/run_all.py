@@ -48,8 +48,9 @@ ORDER = (
     "web",
     "serve_memory",
     "tips",
+    "hub",
 )
-TIMEOUTS = {"discovery": 300, "tips": 480, "web": 240}
+TIMEOUTS = {"discovery": 300, "tips": 480, "web": 240, "hub": 240}
 DEFAULT_TIMEOUT = 240
 
 

@@ -72,9 +72,19 @@ def _register_blueprints(app: Flask) -> None:
     """Register every blueprint of the app: the pages, then the JSON API."""
     from edu.web.api import household as household_api
     from edu.web.api import store as store_api
-    from edu.web.pages import devices, household, kiosk, lessons, setup, store, tips
+    from edu.web.pages import (
+        community,
+        devices,
+        household,
+        kiosk,
+        lessons,
+        owner_tips,
+        setup,
+        store,
+        tips,
+    )
 
-    for module in (setup, household, devices, lessons, tips, store, kiosk):
+    for module in (setup, household, devices, lessons, tips, store, kiosk, community, owner_tips):
         app.register_blueprint(module.bp)
     for module in (household_api, store_api):
         app.register_blueprint(module.bp)

@@ -1,5 +1,5 @@
 """All background work: one APScheduler of jobs (device polls, tip runs, try-it reverts, store-demo
-timeouts, the nightly backup) that runs in one process only, by lease.
+timeouts, the nightly backup, the weekly community report) that runs in one process only, by lease.
 
 Every worker process competes for one lease row in the database (owner, expires_at). The
 holder renews it every third of its lifetime and runs an APScheduler 3 BackgroundScheduler
@@ -26,72 +26,26 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, col
+from sqlalchemy.exc import OperationalError
+from sqlmodel import col
 
 from edu.config import Settings
 from edu.db import unit_of_work, utcnow
-from edu.models import SchedulerLease, SchedulerRun
+from edu.lease import acquire_lease, lease_holder, release_lease
+from edu.models import SchedulerRun
 
 logger = logging.getLogger(__name__)
 
-LEASE = "edu-worker"
 DEFAULT_LEASE_SECONDS = 60.0
 POLL_JOB_SECONDS = 60.0
 REVERT_JOB_SECONDS = 2.0
 STORE_JOB_SECONDS = 5.0
+COMMUNITY_JOB_SECONDS = 3600.0  # checks hourly; the report goes once a week, while joined
 RECORDED = ("poll", "tips", "backup")  # jobs whose runs are kept in the history (SchedulerRun)
 RUN_HISTORY = timedelta(days=7)
 Clock = Callable[[], datetime]
-
-
-# -- the lease -------------------------------------------------------------------------------
-
-
-def acquire_lease(
-    engine: Engine, owner: str, seconds: float, *, now: datetime | None = None, name: str = LEASE
-) -> bool:
-    """Take or renew the lease for *seconds*; return whether *owner* holds it now."""
-    now = now or utcnow()
-    until = now + timedelta(seconds=seconds)
-    try:
-        with Session(engine) as session, session.begin():
-            result = session.execute(
-                update(SchedulerLease)
-                .where(col(SchedulerLease.name) == name)
-                .where(
-                    or_(col(SchedulerLease.owner) == owner, col(SchedulerLease.expires_at) < now)
-                )
-                .values(owner=owner, expires_at=until)
-            )
-            if getattr(result, "rowcount", 0) == 1:
-                return True
-            if session.get(SchedulerLease, name) is not None:
-                return False
-            session.add(SchedulerLease(name=name, owner=owner, acquired_at=now, expires_at=until))
-        return True
-    except IntegrityError:
-        return False  # another worker created the row at the same moment
-
-
-def release_lease(engine: Engine, owner: str, *, name: str = LEASE) -> None:
-    """Give the lease up at once (on a clean stop), so another worker need not wait."""
-    with Session(engine) as session, session.begin():
-        session.execute(
-            update(SchedulerLease)
-            .where(col(SchedulerLease.name) == name, col(SchedulerLease.owner) == owner)
-            .values(expires_at=utcnow() - timedelta(seconds=1))
-        )
-
-
-def lease_holder(engine: Engine, *, now: datetime | None = None, name: str = LEASE) -> str | None:
-    """Return the owner of an unexpired lease, or None."""
-    now = now or utcnow()
-    with Session(engine) as session:
-        row = session.get(SchedulerLease, name)
-        return row.owner if row is not None and row.expires_at > now else None
 
 
 # -- the worker ------------------------------------------------------------------------------
@@ -236,7 +190,12 @@ class Worker:
             )
         self._schedule_backup(scheduler)
         if self.quick_jobs:
-            for job_id, seconds in (("reverts", REVERT_JOB_SECONDS), ("store", STORE_JOB_SECONDS)):
+            quick = (
+                ("reverts", REVERT_JOB_SECONDS),
+                ("store", STORE_JOB_SECONDS),
+                ("community", COMMUNITY_JOB_SECONDS),
+            )
+            for job_id, seconds in quick:
                 scheduler.add_job(
                     f"{__name__}:run_job",
                     IntervalTrigger(seconds=seconds, timezone="UTC"),
@@ -321,6 +280,10 @@ class Worker:
             from edu.services.tryit import run_due_reverts
 
             return f"{len(run_due_reverts(self.inventory(), now=self.clock()))} revert(s)"
+        if job == "community":
+            from edu.community.link import send_if_due
+
+            return send_if_due(self.engine, self.settings, clock=self.clock)
         from edu.store.sessions import Desk, expire_idle
 
         if self._desk is None:

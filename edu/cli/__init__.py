@@ -10,7 +10,19 @@ import click
 
 from edu.cli.common import Context
 
-AREAS = ("devices", "people", "lessons", "check", "models", "tips", "serve", "demos", "backups")
+AREAS = (
+    "devices",
+    "people",
+    "lessons",
+    "check",
+    "models",
+    "tips",
+    "serve",
+    "demos",
+    "backups",
+    "hub",
+    "community",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

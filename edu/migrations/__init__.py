@@ -42,6 +42,7 @@ def metadata() -> MetaData:
     from sqlmodel import SQLModel
 
     from edu import models  # noqa: F401  (households, devices, people, progress, API tokens, job lease)
+    from edu.community import data as community_data  # noqa: F401  (community hub link and table)
     from edu.store import models as demo_models  # noqa: F401  (store demo)
     from edu.tips import models as tip_models  # noqa: F401  (tip policy, ledger, inbox)
 

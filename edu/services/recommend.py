@@ -1,9 +1,9 @@
 """What each person should learn next: their devices' features, minus what they use, ranked.
 
 Ranking (DESIGN section 6), deterministic for the same data:
-prerequisites met first, then easy before hard, then the community signal (how many people
-at home already use the feature), then newer devices, then curated before automatic drafts,
-then lesson id and device id.
+prerequisites met first, then easy before hard, then people at home who use the feature,
+then the share of owners of the model who do (the community hub's table, once joined), then
+newer devices, then curated before automatic drafts, then lesson id and device id.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlmodel import Session
 
 from edu.catalogue import catalogue
+from edu.community import data as hub
 from edu.db import utcnow
 from edu.state import DeviceRow, HouseholdState, Mark, load_state
 
@@ -40,9 +41,10 @@ class Recommendation:
     level: str
     minutes: int
     reason: str
-    reason_code: str  # community | builds-on | new-device | automatic | not-yet
+    reason_code: str  # community | owners | builds-on | new-device | automatic | not-yet
     reason_params: dict[str, Any] = field(default_factory=dict)
-    community: int = 0
+    at_home: int = 0  # other people at home who use it
+    community: dict[str, int] | None = None  # {"homes", "using"} from the hub, when published
     people: int = 1
     automatic: bool = False
     can_try: bool = False
@@ -221,22 +223,24 @@ def recommend(
     limit: int | None = None,
     book: Catalogue | None = None,
     state: HouseholdState | None = None,
+    adoption: hub.Table | None = None,
 ) -> list[Recommendation]:
-    """Rank the lessons *person* has not learned yet for the devices they use."""
+    """Rank the lessons *person* has not learned yet (*adoption*: the hub's table, else the cache)."""
     now = now or utcnow()
     book = book or catalogue()
     pid = person.id
     assert pid is not None
     state = state or load_state(session, person.household_id)
-    others = [p.id for p in state.people if p.id != pid]
-    ranked = []
+    models = {d.model for d in state.devices.values() if d.model}
+    table = hub.adoption_table(session, models) if adoption is None else adoption
+    others, ranked = [p.id for p in state.people if p.id != pid], []
     for candidate in candidates(state, pid, book):
         lesson, device = candidate.lesson, candidate.device
         if hidden(state.mark(pid, lesson.id), now):
             continue
         if state.uses(pid, lesson.capability, lesson.families or (device.family or "",)):
             continue
-        ranked.append(rank(state, pid, person.language, others, device, lesson, book, now))
+        ranked.append(rank(state, pid, person.language, others, device, lesson, book, now, table))
     ranked.sort(key=lambda pair: pair[0])
     items = [item for _, item in ranked]
     return items[:limit] if limit is not None else items
@@ -252,12 +256,15 @@ def _arrived_recently(state: HouseholdState, device: DeviceRow, now: datetime) -
     return bool(device.first_seen - first > timedelta(days=1))
 
 
-def rank_key(unmet: bool, community: int, device: DeviceRow, lesson: Lesson) -> tuple[Any, ...]:
-    """The sort key of a suggestion: prerequisites, level, community, device age, drafts last."""
+def rank_key(
+    unmet: bool, community: int, device: DeviceRow, lesson: Lesson, share: float = 0.0
+) -> tuple[Any, ...]:
+    """The sort key: prerequisites, level, people at home, owners elsewhere, age, drafts last."""
     return (
         1 if unmet else 0,
         lesson.level_rank,
         -community,
+        -share,
         -device.first_seen.timestamp(),
         1 if lesson.automatic else 0,
         lesson.id,
@@ -281,8 +288,10 @@ def rank(
     lesson: Lesson,
     book: Catalogue,
     now: datetime,
+    adoption: hub.Table | None = None,
 ) -> tuple[tuple[Any, ...], Recommendation]:
     known = [p for p in (book.get(r) for r in lesson.requires) if p is not None]
+    owners = hub.published(adoption, device.model, lesson.capability)
     unmet = [p for p in known if not _knows(state, pid, p)]
     community = sum(1 for other in others if _knows(state, other, lesson))
     people = len(state.people)
@@ -291,6 +300,8 @@ def rank(
     if community:
         code, params = "community", {"count": community, "people": people, "where": where}
         reason = f"{community} of {people} people {where} use this"
+    elif owners is not None and owners.using:
+        code, params, reason = hub.owners_reason(owners, device.family, lesson.capability)
     elif known and not unmet:
         code, params = "builds-on", {"lesson": known[0].title}
         reason = f"Builds on “{known[0].title}”, which you know"
@@ -317,13 +328,14 @@ def rank(
         reason=reason,
         reason_code=code,
         reason_params=params,
-        community=community,
+        at_home=community,
+        community=owners.to_dict() if owners is not None else None,
         people=people,
         automatic=lesson.automatic,
         can_try=lesson.try_it is not None,
         lang=shown.lang,
     )
-    return rank_key(bool(unmet), community, device, lesson), item
+    return rank_key(bool(unmet), community, device, lesson, hub.share_of(owners)), item
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from edu.community.data import Table, published, share_of
 from edu.services.recommend import Recommendation, candidates, hidden, rank, rank_key
 from edu.state import DeviceRow, HouseholdState, PersonRow
 
@@ -45,6 +46,7 @@ class Picker:
     state: HouseholdState
     book: Catalogue
     now: datetime
+    adoption: Table = field(default_factory=dict)  # the hub's published table
     _knowers: dict[str, frozenset[int]] = field(default_factory=dict)
     _lists: dict[frozenset[int], list[_Entry]] = field(default_factory=dict)
 
@@ -71,7 +73,9 @@ class Picker:
             for candidate in candidates(self.state, pid, self.book):
                 lesson, device = candidate.lesson, candidate.device
                 prerequisites = tuple(p for p in (self.book.get(r) for r in lesson.requires) if p)
+                owners = published(self.adoption, device.model, lesson.capability)
                 tail = (
+                    -share_of(owners),
                     -device.first_seen.timestamp(),
                     1 if lesson.automatic else 0,
                     lesson.id,
@@ -99,7 +103,8 @@ class Picker:
         unmet = any(not self._knows(pid, p) for p in prerequisites)
         knowers = self._who_knows(lesson)
         community = len(knowers) - (1 if pid in knowers else 0)
-        return rank_key(unmet, community, device, lesson)
+        owners = published(self.adoption, device.model, lesson.capability)
+        return rank_key(unmet, community, device, lesson, share_of(owners))
 
     def ranked(self, pid: int) -> Iterator[tuple[tuple[Any, ...], DeviceRow, Lesson]]:
         """Yield the person's candidates and their keys (unsorted), filtered as `recommend` does."""
@@ -129,6 +134,14 @@ class Picker:
             return None
         others = [p.id for p in self.state.people if p.id != person.id]
         _, recommendation = rank(
-            self.state, person.id, person.language, others, best[1], best[2], self.book, self.now
+            self.state,
+            person.id,
+            person.language,
+            others,
+            best[1],
+            best[2],
+            self.book,
+            self.now,
+            self.adoption,
         )
         return recommendation

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from edu.catalogue import catalogue
+from edu.community.data import table_for_states as hub_table
 from edu.config import Settings
 from edu.db import utcnow
 from edu.models import Household, Person
@@ -170,12 +171,12 @@ def _plan_chunk(
     done = _Chunk()
     if not person_ids:
         return done
-    extras = _PeopleExtras.load(session, ids, when)
+    extras, adoption = _PeopleExtras.load(session, ids, when), hub_table(session, states.values())
     for household in households:
         assert household.id is not None
         state = states[household.id]
         local, at = when.at(household.timezone)
-        picker = Picker(state, book, at)  # builds its ranking lazily, on the first pick
+        picker = Picker(state, book, at, adoption)  # builds its ranking lazily, on the first pick
         for person in state.people:
             assert person.id is not None
             done.people += 1
@@ -374,7 +375,7 @@ def preview(
         extras = _PeopleExtras.load(session, [person.household_id], when)
         local, at = when.at(household.timezone)
         me = next(p for p in state.people if p.id == person_id)
-        picker = Picker(state, catalogue(), at)
+        picker = Picker(state, catalogue(), at, hub_table(session, [state]))
         decision, pick = next_tip(me, extras, local, picker, even_if_not_due=True)
         links = LinkMaker(settings)
         tip = None

@@ -50,6 +50,13 @@ def reason_text(item: Recommendation) -> str:
             count=params.get("count"),
             people=params.get("people"),
         )
+    if item.reason_code == "owners":
+        return _(
+            "%(percent)s%% of owners of this %(family)s use %(feature)s",
+            percent=params.get("percent"),
+            family=_(str(params.get("family") or "device").replace("-", " ")),
+            feature=feature_title(item.capability),
+        )
     if item.reason_code == "builds-on":
         return _("Builds on “%(lesson)s”, which you know", lesson=params.get("lesson"))
     if item.reason_code == "new-device":

@@ -20,7 +20,8 @@ from tips_fixtures import TipsDB
 
 from edu import jobs as scheduler
 from edu.db import utcnow
-from edu.jobs import LEASE, Worker, acquire_lease, lease_holder, release_lease
+from edu.jobs import Worker
+from edu.lease import LEASE, acquire_lease, lease_holder, release_lease
 from edu.models import SchedulerLease, SchedulerRun
 from edu.tips.models import InboxItem
 

@@ -49,7 +49,11 @@ def schemas() -> dict[str, Any]:
                 "reason_text": STR,
                 "reason_code": STR,
                 "reason_params": OBJ,
-                "community": _int,
+                "at_home": _int,
+                "community": {
+                    "type": ["object", "null"],
+                    "properties": {"homes": _int, "using": _int},
+                },
                 "people": _int,
                 "automatic": _bool,
                 "can_try": _bool,

@@ -131,7 +131,7 @@ def test_a_live_instance_is_replaced_only_with_force_and_never_while_a_worker_ru
     assert "--force" in one_line_error(edu(home, "restore", str(archive)))
     assert folder_state(home) == before
 
-    from edu.jobs import acquire_lease
+    from edu.lease import acquire_lease
 
     engine = make_engine(settings_for(home).database_url)
     try:
@@ -141,7 +141,7 @@ def test_a_live_instance_is_replaced_only_with_force_and_never_while_a_worker_ru
         line = one_line_error(edu(home, "restore", "--force", str(archive)))
         assert "stop it first" in line
         assert folder_state(home) == before
-        from edu.jobs import release_lease
+        from edu.lease import release_lease
 
         release_lease(engine, "serve-on-this-box")
     finally:

@@ -121,7 +121,7 @@ def _leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> set[str]
 
 # Commands that run until stopped: started as a process, read, then stopped (the next test).
 # `edu simulate` prints its simulated fleet's tokens on purpose (they are what `edu add` needs).
-FOREGROUND = {"serve", "worker", "simulate"}
+FOREGROUND = {"serve", "worker", "simulate", "hub serve"}
 HEX_RUN = re.compile(r"[0-9a-fA-F]{32}")
 
 
@@ -169,6 +169,12 @@ def test_every_cli_command_at_debug_level_prints_no_fleet_token(
         "models": [("--family", "fan")],
         "backup": [("--json",)],
         "restore": [(str(tmp_path / "not-a-backup.tar.gz"),)],
+        "community status": [()],
+        "community preview": [("--json",)],
+        "community join": [("--hub", "http://127.0.0.1:9/")],  # nothing listens: one line
+        "community send": [()],
+        "community leave": [()],
+        "hub moderator": [("Zed",)],
         "tips channel add": [(hook, "--person", "Leo")],
         "tips channel list": [("--person", "Leo")],
         "tips channel test": [("1", "--person", "Leo")],

@@ -14,7 +14,8 @@ from tzlocal import get_localzone
 
 from edu.backups.backup import create_backup, nightly_trigger
 from edu.config import Settings
-from edu.jobs import Worker, acquire_lease
+from edu.jobs import Worker
+from edu.lease import acquire_lease
 from edu.models import SchedulerRun
 
 # SQLite's nightly backup (PostgreSQL has none: the last test says so), in either suite mode

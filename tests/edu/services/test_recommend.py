@@ -138,7 +138,7 @@ def test_the_community_reason_appears_once_someone_at_home_uses_the_feature(
     assert (
         leo["fan-child-lock"].reason == "2 of 3 people at home use this"
     )  # Ana and Mia (all devices)
-    assert leo["fan-child-lock"].community == 2
+    assert leo["fan-child-lock"].at_home == 2
 
 
 def test_snoozed_and_dismissed_lessons_stay_away_until_due(

@@ -155,3 +155,49 @@ def test_the_pick_is_the_first_recommendation_the_filters_allow(tips_db: TipsDB)
                 assert picker.pick(row, allowed) == first
                 checked += 1 if ranked else 0
     assert checked > 30
+
+
+def test_the_pick_agrees_with_recommend_when_the_hubs_table_is_known(tips_db: TipsDB) -> None:
+    from edu.community.data import CommunityAdoption, table_for_states
+
+    random_households(tips_db, seed=5, count=30)
+    rng = random.Random(9)
+    with unit_of_work(tips_db.engine) as session:
+        for device in session.exec(select(Device)):  # the random households' devices have no model
+            device.model = f"test.{device.family or 'device'}.v{rng.randint(1, 2)}"
+    with unit_of_work(tips_db.engine) as session:
+        pairs = session.exec(
+            select(Device.model, DeviceCapability.capability)
+            .join(DeviceCapability, col(DeviceCapability.device_id) == col(Device.id))
+            .distinct()
+        ).all()
+        for model, capability in pairs:
+            if model and rng.random() < 0.6:
+                homes = rng.randint(10, 60)
+                session.add(
+                    CommunityAdoption(
+                        model=model,
+                        capability=capability,
+                        homes=homes,
+                        in_use=rng.randint(0, homes),
+                    )
+                )
+    checked = owners = 0
+    with Session(tips_db.engine) as session:
+        households = list(session.exec(select(Household).order_by(col(Household.id))))
+        states = read_states(session, households)
+        table = table_for_states(session, states.values())
+        assert table
+        for household in households:
+            state = states[household.id]  # type: ignore[index]
+            picker = Picker(state, catalogue(), NOW, table)
+            for row in state.people:
+                person = session.get(Person, row.id)
+                assert person is not None
+                ranked = recommend(session, person, now=NOW)
+                owners += sum(1 for r in ranked if r.reason_code == "owners")
+                assert picker.pick(row, lambda device, lesson: True) == (
+                    ranked[0] if ranked else None
+                )
+                checked += 1 if ranked else 0
+    assert checked > 20 and owners > 0

@@ -1,0 +1,81 @@
+"""`edu hub serve`: the community hub on its own instance and database, with waitress."""
+
+from __future__ import annotations
+
+import click
+
+from edu.cli.common import Context, check_port_free, expected_errors, is_loopback
+
+DEFAULT_HUB_PORT = 5100
+
+
+@click.group("hub")
+def hub() -> None:
+    """The community hub that homes report to (its own instance: EDU_INSTANCE, EDU_DATABASE_URL)."""
+
+
+@hub.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_HUB_PORT, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.pass_obj
+@expected_errors
+def serve(ctx: Context, host: str, port: int, threads: int) -> None:
+    """Serve the hub's API and public pages until Ctrl-C."""
+    from sqlalchemy.exc import SQLAlchemyError
+    from waitress import serve as waitress_serve
+
+    from edu.db import build_engine
+    from edu.hub import HubSettings, create_hub_app
+
+    settings = ctx.settings
+    hub_settings = HubSettings.from_env()
+    check_port_free(host, port)
+    engine = build_engine(settings.database_url)
+    try:
+        app = create_hub_app(
+            {"EDU_SETTINGS": settings, "HUB_SETTINGS": hub_settings, "EDU_ENGINE": engine}
+        )
+    except SQLAlchemyError as exc:
+        raise OSError(f"cannot open the hub's database: {type(exc).__name__}") from None
+    shown = host if is_loopback(host) else "<this computer>"
+    click.echo(
+        f"Feature Coach hub is at http://{shown}:{port}/hub/ "
+        f"(publishing pairs of {hub_settings.min_homes}+ homes; Ctrl-C to stop)",
+        err=True,
+    )
+    try:
+        # waitress logs no requests, and the app drops the sender's address before it runs
+        waitress_serve(
+            app, host=host, port=port, threads=threads, ident="Feature Coach hub", _quiet=True
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.dispose()
+
+
+@hub.command("moderator")
+@click.argument("name")
+@click.pass_obj
+@expected_errors
+def moderator(ctx: Context, name: str) -> None:
+    """Make a moderator for the tips queue; print their personal token, once."""
+    from edu.db import build_engine
+    from edu.hub.store import create_tables
+    from edu.hub.tips import add_moderator
+
+    ctx.settings.ensure_instance()
+    engine = build_engine(ctx.settings.database_url)
+    try:
+        create_tables(engine)
+        token = add_moderator(engine, name)
+    finally:
+        engine.dispose()
+    click.echo(f"moderator {name.strip()}: keep this token, it is shown once:")
+    click.echo(token)
+
+
+def register(main: click.Group) -> None:
+    """Attach `hub` to the main command group."""
+    main.add_command(hub)

@@ -1,0 +1,168 @@
+"""Tips written by owners, on the hub: signed submissions, a moderators' queue, reports from homes.
+
+A home sends a tip (plain text, at most 800 characters, links only to allow-listed hosts)
+about a lesson on one of its models; it waits in the queue until a moderator (a personal
+token made with `edu hub moderator NAME`) approves it, edits it, or rejects it with a
+reason. Approved tips are public per model and lesson. Homes may flag a tip; one flagged by
+enough homes is hidden until a moderator reviews it again. Text is stored as sent and
+escaped wherever it is shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Engine
+
+from edu.hub.protocol import Message, ProtocolError
+from edu.hub.store import claim, flag, moderator, tip
+
+STATES = ("pending", "approved", "rejected", "hidden")
+_URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"']+")
+
+
+@dataclass(frozen=True)
+class Tip:
+    """A tip as the queue or the public list shows it."""
+
+    id: int
+    model: str
+    lesson: str
+    lang: str
+    text: str
+    state: str
+    reason: str
+    flags: int
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_moderator(engine: Engine, name: str) -> str:
+    """Make a moderator; return their personal token (shown once, stored hashed)."""
+    name = name.strip()
+    if not name or len(name) > 60:
+        raise ValueError("a moderator's name is 1 to 60 characters")
+    token = "hubm_" + secrets.token_urlsafe(24)
+    with engine.begin() as conn:
+        conn.execute(insert(moderator).values(name=name, token_hash=_digest(token)))
+    return token
+
+
+def moderator_named(engine: Engine, token: str | None) -> str | None:
+    """Return the moderator a bearer token belongs to, or None."""
+    if not token:
+        return None
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(moderator.c.name).where(moderator.c.token_hash == _digest(token))
+        ).first()
+    return None if row is None else str(row.name)
+
+
+def check_links(text: str, allowed: tuple[str, ...]) -> None:
+    """Refuse a link to a host that is not allowed (or below one that is)."""
+    for found in _URL.findall(text):
+        url = found if "://" in found else f"https://{found}"
+        host = (urlsplit(url).hostname or "").lower()
+        if not any(host == a or host.endswith(f".{a}") for a in allowed):
+            raise ProtocolError(
+                "malformed", "a tip links only to " + (", ".join(allowed) or "nothing")
+            )
+
+
+def submit(
+    engine: Engine, message: Message, now: datetime, per_hour: int, allowed: tuple[str, ...]
+) -> int:
+    """Queue a home's tip; return its id."""
+    check_links(message.fields["text"], allowed)
+    with engine.begin() as conn:
+        home_id = claim(conn, message, now, per_hour)
+        values = {**message.fields, "home_id": home_id, "state": "pending", "created_at": now}
+        result = conn.execute(insert(tip).values(**values, reason="", flags=0))
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+
+def flag_tip(engine: Engine, message: Message, now: datetime, per_hour: int, hide_at: int) -> str:
+    """Count a home's flag on an approved tip (once per home); hide it at *hide_at* flags."""
+    tip_id = message.fields["tip"]
+    with engine.begin() as conn:
+        home_id = claim(conn, message, now, per_hour)
+        row = conn.execute(select(tip.c.state).where(tip.c.id == tip_id)).first()
+        if row is None or row.state != "approved":
+            raise ProtocolError("not-found", "no published tip has that id", 404)
+        if conn.execute(
+            select(flag).where(flag.c.tip_id == tip_id, flag.c.home_id == home_id)
+        ).first():
+            return "approved"
+        conn.execute(insert(flag).values(tip_id=tip_id, home_id=home_id))
+        flags = int(conn.execute(select(tip.c.flags).where(tip.c.id == tip_id)).scalar_one()) + 1
+        state = "hidden" if flags >= hide_at else "approved"
+        conn.execute(update(tip).where(tip.c.id == tip_id).values(flags=flags, state=state))
+        return state
+
+
+def _tips(engine: Engine, query: object) -> list[Tip]:
+    with engine.connect() as conn:
+        return [
+            Tip(r.id, r.model, r.lesson, r.lang, r.text, r.state, r.reason, r.flags)
+            for r in conn.execute(query)  # type: ignore[call-overload]
+        ]
+
+
+def published(engine: Engine, model: str, lesson: str | None = None) -> list[Tip]:
+    """Approved tips about a model (and a lesson), oldest first."""
+    query = select(tip).where(tip.c.model == model, tip.c.state == "approved")
+    if lesson:
+        query = query.where(tip.c.lesson == lesson)
+    return _tips(engine, query.order_by(tip.c.id))
+
+
+def queue(engine: Engine) -> list[Tip]:
+    """Tips waiting for a moderator: new ones and those hidden by flags."""
+    query = select(tip).where(tip.c.state.in_(("pending", "hidden"))).order_by(tip.c.id)
+    return _tips(engine, query)
+
+
+def review(
+    engine: Engine,
+    tip_id: int,
+    action: str,
+    now: datetime,
+    *,
+    reason: str = "",
+    text: str | None = None,
+    allowed: tuple[str, ...] = (),
+) -> Tip:
+    """Approve, reject (with a reason) or edit (and approve) a tip in the queue."""
+    if action not in ("approve", "reject", "edit"):
+        raise ProtocolError("bad-input", "action is approve, reject or edit")
+    values: dict[str, object] = {"reviewed_at": now}
+    if action == "reject":
+        if not reason.strip():
+            raise ProtocolError("bad-input", "say why the tip is rejected")
+        values |= {"state": "rejected", "reason": reason.strip()[:300]}
+    else:
+        values |= {"state": "approved", "flags": 0, "reason": ""}
+    if action == "edit":
+        if not isinstance(text, str) or not text.strip() or len(text) > 800:
+            raise ProtocolError("bad-input", "an edited tip is 1 to 800 characters of text")
+        check_links(text, allowed)
+        values["text"] = text.strip()
+    with engine.begin() as conn:
+        done = conn.execute(update(tip).where(tip.c.id == tip_id).values(**values))
+        if not getattr(done, "rowcount", 0):
+            raise ProtocolError("not-found", "no tip has that id", 404)
+        if action != "reject":
+            conn.execute(delete(flag).where(flag.c.tip_id == tip_id))
+    found = _tips(engine, select(tip).where(tip.c.id == tip_id))
+    return found[0]
