@@ -163,3 +163,45 @@ def test_an_unreachable_hub_leaves_everything_working(
     assert [item.lesson for item in home.recommendations()] == before
     with pytest.raises(CommunityError, match="hub address"):
         community.join(home.engine, home.settings, "file:///etc/passwd")
+
+
+def test_every_hub_page_and_api_get_and_its_database_hold_nothing_private(
+    live_hub: LiveHub, homes: list[LocalHome]
+) -> None:
+    import re
+    import urllib.error
+    import urllib.request
+
+    for home in homes:
+        community.join(home.engine, home.settings, live_hub.url)
+        community.send(home.engine, home.settings)
+    private = (*SECRETS, "not-a-real-token", "PRIVATE KEY", "127.0.0.1")
+    pages: dict[str, str] = {}
+    for rule in live_hub.app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()) or rule.endpoint == "static":
+            continue
+        path = re.sub(r"<(?:[^:>]+:)?[^>]+>", FAN_MODEL, rule.rule)
+        url = f"{live_hub.url}{path}?model={FAN_MODEL}"
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (loopback)
+                pages[path] = response.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as exc:  # a 4xx answer is walked too
+            pages[path] = exc.read().decode("utf-8", "replace")
+    assert len(pages) >= 5 and any("natural-wind" in text for text in pages.values())
+    for path, text in pages.items():
+        found = [secret for secret in private if secret in text]
+        did = re.search(r"\b1000(?:0\d|10)\b", text)  # the homes' device ids, 100000-100010
+        assert found == [] and did is None, (path, found)
+    # nor does the hub keep any of it, nor the senders' address: every row of every table
+    from sqlalchemy import MetaData, select
+
+    tables = MetaData()
+    tables.reflect(live_hub.engine)
+    with live_hub.engine.connect() as connection:
+        rows = [
+            repr(row) for table in tables.sorted_tables for row in connection.execute(select(table))
+        ]
+    assert len(rows) > 11
+    kept = "\n".join(rows)
+    for secret in private:
+        assert secret not in kept, secret
