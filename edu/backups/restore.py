@@ -183,6 +183,8 @@ def _check_database(path: Path, manifest: dict[str, Any]) -> tuple[str | None, i
         return revision, count_rows(connection, "device")
     except sqlite3.DatabaseError as exc:
         raise RestoreError(f"the database in the archive cannot be read: {exc}") from None
+    except UnicodeError:  # damaged text where SQLite expects UTF-8
+        raise RestoreError("the database in the archive cannot be read: damaged text") from None
     finally:
         connection.close()
 
@@ -195,6 +197,8 @@ def _ciphertexts(path: Path, table: str, column: str) -> list[str]:
         ).fetchall()
     except sqlite3.OperationalError:
         return []  # a database from before the table existed
+    except UnicodeError:  # damaged text where SQLite expects UTF-8
+        raise RestoreError("the database in the archive cannot be read: damaged text") from None
     finally:
         connection.close()
     return [str(row[0]) for row in rows]
