@@ -4,7 +4,7 @@ Two runs, each feeding every input to both devices.protocol.parse_hello and pars
 the token the valid packets were signed with):
 
 1. Random mutation, --inputs datagrams (200,000 by default), with the generators of
-   tests/test_protocol.py: valid hellos and signed replies, then bit flips, truncation,
+   tests/devices/test_protocol.py: valid hellos and signed replies, then bit flips, truncation,
    extension, random length fields, re-signed damaged bodies, random bytes behind a valid
    magic, random plaintext properly encrypted, pure noise. One input in ten is an unmutated
    valid packet, so the happy path is timed too.
@@ -41,15 +41,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from devices.protocol import PacketError
 
-TESTS = Path(__file__).resolve().parent.parent / "tests"
-TOKEN = "00112233445566778899aabbccddeeff"  # the token tests/test_protocol.py signs with
+TESTS = Path(__file__).resolve().parent.parent / "tests" / "devices"
+TOKEN = "00112233445566778899aabbccddeeff"  # the token tests/devices/test_protocol.py signs with
 TARGET_INPUTS = 100_000
 # coverage feedback for the fuzzer: our parsers and the python-miio code they call
 INSTRUMENTED = ("devices.protocol", "devices.tokens", "miio.protocol", "construct")
 
 
 def generators() -> tuple[Any, Any]:
-    """Return (valid_packets, mutate) from tests/test_protocol.py."""
+    """Return (valid_packets, mutate) from tests/devices/test_protocol.py."""
     sys.path.insert(0, str(TESTS))
     import test_protocol
 
