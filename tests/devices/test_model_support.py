@@ -15,7 +15,6 @@ from lessons.vocabulary import load_vocabulary
 
 FIRST_FAMILIES = 8  # the families of vocabulary.yaml itself; the rest come from its parts
 # Classes whose family predates this check and whose lights offer fewer than three features.
-FEWER_THAN_THREE = {"Huizuo", "PhilipsWhiteBulb"}
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +30,7 @@ def test_every_python_miio_model_has_a_family_and_three_capabilities(
     for model, cls in models.items():
         support = class_support(model, cls, vocabulary)
         assert support.family is not None, model
-        if cls.__name__ not in FEWER_THAN_THREE:
-            assert len(support.capabilities) >= 3, (model, support.capabilities)
+        assert len(support.capabilities) >= 3, (model, support.capabilities)
 
 
 def test_each_new_capability_is_offered_by_a_class_of_its_family(

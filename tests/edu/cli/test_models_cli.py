@@ -21,7 +21,6 @@ SPEC = (
     / "sims"
     / "cuco.socket.zz9.json"
 )
-FEWER_THAN_THREE = {"Huizuo", "PhilipsWhiteBulb"}  # lights whose classes offer two features
 
 
 def _no_sockets(*args: Any, **kwargs: Any) -> Any:
@@ -49,8 +48,7 @@ def test_models_json_lists_every_model_offline(
         if row["source"] == "python-miio":
             assert row["family"], row
             assert row["lessons"] >= 1, row
-            if row["class"] not in FEWER_THAN_THREE:
-                assert row["capabilities"] >= 3, row
+            assert row["capabilities"] >= 3, row
     assert by_model["zhimi.heater.nb1"]["source"] == "shipped spec"
     outlet = by_model["cuco.socket.zz9"]
     assert (outlet["class"], outlet["family"], outlet["source"]) == (
