@@ -115,8 +115,14 @@ def setup_done() -> bool:
 
 
 def household() -> Household | None:
-    """Return the household (the first one; a Feature Coach instance serves one)."""
-    return db().exec(select(Household).order_by(Household.id)).first()  # type: ignore[arg-type]
+    """Return the household (the first one; a Feature Coach instance serves one), read once
+    per request (the same row of the request's session every time it is asked for)."""
+    found: Household | None = g.get("edu_household")
+    if found is None:
+        found = db().exec(select(Household).order_by(Household.id)).first()  # type: ignore[arg-type]
+        if found is not None:  # not yet set up: ask again (the setup page creates it)
+            g.edu_household = found
+    return found
 
 
 def _json_error(status: int, code: str, message: str) -> Response:
