@@ -7,8 +7,8 @@ whose jobs live in the project database (SQLAlchemyJobStore); the others only ke
 the lease. When the holder dies, its lease runs out and another worker takes over, with the
 persisted jobs: missed runs are coalesced into one. Each job checks the lease again before
 doing anything, so a holder that stalled past its lease never runs a job beside the new one.
-The quick jobs (due try-it reverts every 2 s, store demos left idle every 5 s) keep their
-schedule in memory and no run history: their work is rows in the database, so whichever
+The quick jobs (due try-it reverts every 2 s, store demos left idle every 5 s, the hourly
+check for the weekly community report) keep their schedule in memory and no run history: their work is rows in the database, so whichever
 process holds the lease does it.
 
 `start_background(engine, settings)` is what `edu serve` calls; `edu worker` runs the same in

@@ -33,6 +33,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], .
     (re.compile(r"""(?<![A-Za-z0-9_])b(?:'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")"""), _bytes_repr),
     # A person's API token.
     (re.compile(r"\bfc_[A-Za-z0-9_\-]{8,}"), "fc_" + MASK),
+    # A hub moderator's token.
+    (re.compile(r"\bhubm_[A-Za-z0-9_\-]{8,}"), "hubm_" + MASK),
     # A Fernet key (the instance key): 32 bytes as 43 URL-safe base64 characters and "=".
     (re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]{43}="), MASK),
     # The password in a URL (an Apprise URL, a database URL): scheme://user:password@host.

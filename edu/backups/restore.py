@@ -43,16 +43,18 @@ from edu.backups.backup import (
 )
 from edu.config import Settings
 from edu.db import utcnow
+from edu.models import Device, SchedulerLease
+from edu.tips.models import TipChannel
 
 logger = logging.getLogger(__name__)
 
 MANIFEST_LIMIT = 1 << 20
-# Tables read with sqlite3 (tests/edu/services/test_backup.py checks they match the models).
-KEY_CHECKS = (
-    (TOKEN_KEY, "device", "token_ciphertext", "device tokens"),
-    ("channels.key", "tipchannel", "url_ciphertext", "tip channels"),
+# Tables read with sqlite3, named by their models
+KEY_CHECKS: tuple[tuple[str, str, str, str], ...] = (
+    (TOKEN_KEY, str(Device.__tablename__), "token_ciphertext", "device tokens"),
+    ("channels.key", str(TipChannel.__tablename__), "url_ciphertext", "tip channels"),
 )
-LEASE_TABLE = "schedulerlease"
+LEASE_TABLE = str(SchedulerLease.__tablename__)
 
 
 class RestoreError(ValueError):

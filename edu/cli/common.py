@@ -273,8 +273,8 @@ def run_server(app: Flask, host: str, port: int, *, threads: int = 8) -> None:
     from edu.jobs import start_background, stop_background
 
     inventory = app.extensions["edu.inventory"]
-    # polls, tips, reverts and store timeouts; with several processes on one database, the
-    # lease holder only. The app's inventory and demo desk: one handle and throttle per device.
+    # polls, tips, reverts, store timeouts, backups and community reports; with several
+    # processes on one database, the lease holder only. The app's inventory and demo desk: one handle and throttle per device.
     start_background(
         app.extensions["edu.engine"],
         inventory.settings,

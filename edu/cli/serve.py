@@ -77,7 +77,8 @@ def worker(
     poll_interval: float | None,
     owner: str | None,
 ) -> None:
-    """Run the scheduler (device polls, tip runs) in the foreground, while holding the lease."""
+    """Run the background jobs in the foreground while holding the lease: device polls, tip runs,
+    try-it reverts, store-demo timeouts, the nightly backup and the weekly community report."""
     from edu.jobs import Worker
     from edu.logs import log_to_file
 

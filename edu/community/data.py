@@ -206,7 +206,7 @@ def owners_reason(
     """The community reason: its code, its parameters and its English words."""
     feature = capability_titles().get(capability, capability)
     feature = feature[:1].lower() + feature[1:]
-    kind = family or "device"
+    kind = (family or "device").replace("-", " ")
     params = {"percent": owners.percent, "family": kind, "feature": feature}
     return "owners", params, f"{owners.percent}% of owners of this {kind} use {feature}"
 

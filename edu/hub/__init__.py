@@ -15,6 +15,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from flask import Flask
 
+    from edu.logs import install_redaction
+
+    install_redaction()  # a WSGI server may import the factory without the CLI
+
 logger = logging.getLogger(__name__)
 
 # Request headers and environ keys that say where a request came from: gone before the app runs.

@@ -17,7 +17,7 @@ A change to a table is a new revision in ``versions/``::
     .venv/bin/python -m edu.migrations revision "add a colour to devices"
 
 (written by comparing the models with a database at the newest revision; read and edit it).
-``tests/test_migrations.py`` fails while the models and the migrations disagree.
+``tests/edu/test_migrations.py`` fails while the models and the migrations disagree.
 """
 
 from __future__ import annotations

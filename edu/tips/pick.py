@@ -6,7 +6,7 @@ may be sent. So this module reads many households in a handful of queries
 (`edu.state.read_states`), computes the ranking key alone per candidate,
 sharing per household what its people have in common, and builds the `Recommendation`
 through `edu.services.recommend.rank` for the winner only. The result equals taking `recommend()`
-in order and keeping the first item the tip filters allow; `tests/test_tips_pick.py`
+in order and keeping the first item the tip filters allow; `tests/edu/tips/test_tips_pick.py`
 holds the two side by side.
 """
 

@@ -1,4 +1,5 @@
-"""The demo pages' plain words: device states, step outcomes and resets, for staff to read aloud."""
+"""Plain words pages and API share: the store demo's device states, steps and resets for staff,
+and a lesson's "Try it now" outcome for its owner."""
 
 from __future__ import annotations
 

@@ -270,6 +270,3 @@ def tokens() -> Response:
             for t in accounts.tokens_of(db(), _me())
         ]
     )
-
-
-# The store demo's routes join this blueprint (they use the helpers above).

@@ -1,1 +1,2 @@
-"""The page blueprints, one per area: setup, household, devices, lessons, tips, store demo, kiosk."""
+"""The page blueprints, one per area: setup, household, devices, lessons, tips, community, owner
+tips, store demo, kiosk."""

@@ -15,11 +15,11 @@ def test_every_interface_string_is_translated_and_the_mo_files_match_their_po() 
 
     # The household page's own strings; other areas (tips, store demo) keep their own check.
     own = (
-        "edu/web/setup.py",
-        "edu/web/household.py",
-        "edu/web/devices.py",
-        "edu/web/lessons.py",
-        "edu/web/api.py",
+        "edu/web/pages/setup.py",
+        "edu/web/pages/household.py",
+        "edu/web/pages/devices.py",
+        "edu/web/pages/lessons.py",
+        "edu/web/api/household.py",
         "edu/web/doctor.py",
         "edu/web/progress.py",
         "edu/web/errors.py",
