@@ -19,10 +19,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from devices.tokens import (
@@ -36,6 +34,7 @@ from devices.tokens import (
     _read,
     normalize_token,
     parse_token_file,
+    shown_name,
 )
 
 logger = logging.getLogger(__name__)
@@ -159,8 +158,7 @@ def read_token_file(path: str | os.PathLike[str], *, name: str | None = None) ->
 
     Errors name the file *name* (an upload's own name) if given, else *path*'s file name.
     """
-    shown = name.replace("\\", "/").rsplit("/", 1)[-1] if name else Path(path).name
-    file = re.sub(r"[\x00-\x1f\x7f]", "?", shown) or "token file"
+    file = shown_name(path, name)
     text = _read(path, file)
     if text.lstrip()[:1] == "{":
         try:

@@ -292,13 +292,19 @@ def _dedupe(records: Iterable[TokenRecord]) -> list[TokenRecord]:
     return unique
 
 
+def shown_name(path: str | os.PathLike[str], name: str | None = None) -> str:
+    """Return the file name an error may show: *name* (an upload's own name) if given, else
+    *path*'s; its last part only, control characters replaced, at most 80 characters."""
+    shown = name.replace("\\", "/").rsplit("/", 1)[-1] if name else Path(path).name
+    return re.sub(r"[\x00-\x1f\x7f]", "?", shown)[:80] or "token file"
+
+
 def parse_token_file(path: str | os.PathLike[str], *, name: str | None = None) -> list[TokenRecord]:
     """Read device tokens from cloud JSON, token-extractor text or CSV at *path*.
 
     Errors name the file *name* (an upload's own name) if given, else *path*'s file name.
     """
-    shown = name.replace("\\", "/").rsplit("/", 1)[-1] if name else Path(path).name
-    file = re.sub(r"[\x00-\x1f\x7f]", "?", shown)[:80] or "token file"
+    file = shown_name(path, name)
     text = _read(path, file)
     stripped = text.lstrip()
     first_line = stripped.split("\n", 1)[0]

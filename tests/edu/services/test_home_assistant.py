@@ -234,3 +234,16 @@ def test_the_page_imports_home_assistants_file_and_counts_what_it_skipped(tmp_pa
         assert secret not in page
     assert not list((tmp_path / "page" / "uploads").iterdir())
     close_app(application)
+
+
+def test_an_unreadable_upload_is_named_by_its_own_name_cut_to_80_characters(tmp_path: Path) -> None:
+    from devices.home_assistant import read_token_file
+
+    path = tmp_path / "upload-5e1af25cfa43aee2.json"
+    path.write_bytes(b"\xff\xfe\x00 not text")
+    name = "my-" + "x" * 200 + ".json"
+    with pytest.raises(ValueError) as caught:
+        read_token_file(path, name=name)
+    message = str(caught.value)
+    assert "upload-5e1af25cfa43aee2" not in message and str(tmp_path) not in message
+    assert "my-xxx" in message and "x" * 100 not in message
