@@ -39,7 +39,7 @@ def build(instance: Path, devices: int) -> int:
     from sqlalchemy import insert, text
 
     from devices.fleet import fleet_path
-    from devices.tokens import TokenVault
+    from devices.vault import TokenVault
     from devices.vocabulary import Vocabulary
     from edu.config import Settings
     from edu.db import unit_of_work, utcnow

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, func, select
 
 from devices.coordinator import Coordinator, PollResult, ScanResult
 from devices.discovery import Discovered
-from devices.tokens import TokenVault
+from devices.vault import TokenVault
 from edu.config import Settings
 from edu.db import key, unit_of_work, utcnow
 from edu.models import Device, DeviceCapability, Household, OwnWrite

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from devices.capabilities import CapabilityReport
     from devices.coordinator import PollResult, ScanResult
     from devices.discovery import Discovered
-    from devices.tokens import TokenVault
+    from devices.vault import TokenVault
 
 PUBLIC_STATUSES = ("online", "offline", "auth-failed", "unsupported")
 

@@ -82,7 +82,7 @@ class SendResult:
 def _read_or_create_key(path: Path) -> bytes:
     from cryptography.fernet import Fernet
 
-    from devices.tokens import create_private_file
+    from devices.vault import create_private_file
 
     if create_private_file(path, Fernet.generate_key()):
         logger.info("created the channel key %s", path)

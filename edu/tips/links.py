@@ -50,7 +50,7 @@ def instance_secret(settings: Settings) -> str:
 
 
 def _create_secret(path: Path) -> None:
-    from devices.tokens import create_private_file
+    from devices.vault import create_private_file
 
     if create_private_file(path, secrets.token_urlsafe(48).encode("ascii")):
         logger.info("created the link secret %s", path)

@@ -17,10 +17,10 @@ from devices.tokens import (
     TokenError,
     TokenFileError,
     TokenRecord,
-    TokenVault,
     normalize_token,
     parse_token_file,
 )
+from devices.vault import TokenVault
 
 DATA = Path(__file__).parent / "data" / "tokens"
 FAN = "00112233445566778899aabbccddeeff"

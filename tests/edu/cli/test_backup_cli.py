@@ -31,7 +31,7 @@ from process_helpers import free_port, get_when_up
 from web_fixtures import settings_for
 
 from devices.fleet import Fleet
-from devices.tokens import TokenVault
+from devices.vault import TokenVault
 from edu.backups import backup as backup_service
 from edu.cli import main
 from edu.schema import create_schema, make_engine

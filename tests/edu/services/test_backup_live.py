@@ -17,7 +17,7 @@ from tips_fixtures import ARRIVED, family_capabilities
 from web_fixtures import settings_for
 
 from devices.fleet import Fleet
-from devices.tokens import TokenVault
+from devices.vault import TokenVault
 from edu.backups.backup import create_backup
 from edu.backups.restore import restore_backup
 from edu.db import key, unit_of_work
