@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import event, update
 from sqlalchemy import select as sa_select
@@ -58,6 +58,23 @@ class DeviceRow:
         return self.name or self.model or f"device {self.did}"
 
 
+class CapabilityLike(Protocol):
+    """What the services read of a device's capability: a stored row or a CapabilityRow."""
+
+    @property
+    def capability(self) -> str: ...
+    @property
+    def mapped(self) -> bool: ...
+    @property
+    def setting(self) -> str | None: ...
+    @property
+    def action(self) -> str | None: ...
+    @property
+    def method(self) -> str | None: ...
+    @property
+    def details(self) -> dict[str, Any] | None: ...
+
+
 @dataclass(frozen=True)
 class CapabilityRow:
     capability: str
@@ -67,6 +84,13 @@ class CapabilityRow:
     method: str | None
     details: dict[str, Any] | None
     in_use: bool
+
+    @classmethod
+    def of(cls, row: DeviceCapability) -> CapabilityRow:
+        """Copy a stored row, to use after its session is closed."""
+        return cls(
+            row.capability, row.mapped, row.setting, row.action, row.method, row.details, row.in_use
+        )
 
 
 @dataclass(frozen=True)

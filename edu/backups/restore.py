@@ -22,7 +22,6 @@ import tarfile
 import tempfile
 import zlib
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from gzip import BadGzipFile
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -42,8 +41,7 @@ from edu.backups.backup import (
     sqlite_path,
 )
 from edu.config import Settings
-from edu.db import utcnow
-from edu.models import Device, SchedulerLease
+from edu.models import Device
 from edu.tips.models import TipChannel
 
 logger = logging.getLogger(__name__)
@@ -54,7 +52,6 @@ KEY_CHECKS: tuple[tuple[str, str, str, str], ...] = (
     (TOKEN_KEY, str(Device.__tablename__), "token_ciphertext", "device tokens"),
     ("channels.key", str(TipChannel.__tablename__), "url_ciphertext", "tip channels"),
 )
-LEASE_TABLE = str(SchedulerLease.__tablename__)
 
 
 class RestoreError(ValueError):
@@ -238,19 +235,18 @@ def _check_keys(staging: Path, manifest: dict[str, Any]) -> str | None:
 
 def _lease_holder(database: Path) -> str | None:
     """Return who holds the job lease of a database (edu serve or edu worker), if anyone."""
-    connection = _open(database, "rw")
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from edu.db import build_engine
+    from edu.lease import lease_holder
+
+    engine = build_engine(f"sqlite:///{database}")
     try:
-        rows = connection.execute(f'SELECT owner, expires_at FROM "{LEASE_TABLE}"').fetchall()  # noqa: S608
-    except sqlite3.DatabaseError:
+        return lease_holder(engine)
+    except SQLAlchemyError:  # no lease table yet, or not a database we can read
         return None
     finally:
-        connection.close()
-    now = utcnow()
-    for owner, expires in rows:
-        until = datetime.fromisoformat(str(expires))
-        if (until if until.tzinfo else until.replace(tzinfo=UTC)) > now:
-            return str(owner)
-    return None
+        engine.dispose()
 
 
 def _check_target(database: Path, force: bool) -> bool:

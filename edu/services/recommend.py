@@ -19,7 +19,7 @@ from sqlmodel import Session
 from edu.catalogue import catalogue
 from edu.community import data as hub
 from edu.db import utcnow
-from edu.state import DeviceRow, HouseholdState, Mark, load_state
+from edu.state import CapabilityLike, DeviceRow, HouseholdState, Mark, load_state
 
 if TYPE_CHECKING:
     from lessons.catalogue import Catalogue, Lesson
@@ -54,19 +54,6 @@ class Recommendation:
         return asdict(self)
 
 
-class _Capability(Protocol):
-    @property
-    def capability(self) -> str: ...
-    @property
-    def mapped(self) -> bool: ...
-    @property
-    def setting(self) -> str | None: ...
-    @property
-    def action(self) -> str | None: ...
-    @property
-    def details(self) -> dict[str, Any] | None: ...
-
-
 class _Device(Protocol):
     @property
     def family(self) -> str | None: ...
@@ -90,7 +77,7 @@ _LESSONS_MEMO: weakref.WeakKeyDictionary[Catalogue, dict[tuple[Any, ...], list[L
 _LESSONS_MEMO_SIZE = 20_000
 
 
-def lessons_for(cap: _Capability, device: _Device, book: Catalogue) -> list[Lesson]:
+def lessons_for(cap: CapabilityLike, device: _Device, book: Catalogue) -> list[Lesson]:
     """Curated lessons for a device capability, or one automatic draft when there are none.
 
     Memoised per catalogue: the same model's capabilities come back for every device and
@@ -116,7 +103,7 @@ def lessons_for(cap: _Capability, device: _Device, book: Catalogue) -> list[Less
     return found
 
 
-def _lessons_for(cap: _Capability, device: _Device, book: Catalogue) -> list[Lesson]:
+def _lessons_for(cap: CapabilityLike, device: _Device, book: Catalogue) -> list[Lesson]:
     from edu.catalogue import lint_vocabulary
     from lessons.catalogue import NO_FAMILY
     from lessons.drafts import draft_for_feature, draft_lesson

@@ -24,8 +24,9 @@ from edu.models import (
 )
 from edu.services.people import uses_device
 from edu.services.recommend import find_lesson
-from edu.services.trylive import CapRow, contract_for_device, revert_writer, same_value, writer_of
+from edu.services.trylive import contract_for_device, revert_writer, same_value, writer_of
 from edu.services.usage import record_usage
+from edu.state import CapabilityRow
 
 if TYPE_CHECKING:
     from devices.trycontract import Contract
@@ -133,7 +134,7 @@ def _plan(session: Session, person_id: int, lesson_id: str, did: int) -> tuple[_
         method,
         cap.action,
         device.model,
-        tuple(CapRow(row) for row in rows),
+        tuple(CapabilityRow.of(row) for row in rows),
     )
     return plan, lesson
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from devices.trycontract import Contract, Target
+from edu.state import CapabilityLike, CapabilityRow
 
 if TYPE_CHECKING:
     from edu.services.inventory import Inventory
@@ -22,21 +23,11 @@ logger = logging.getLogger(__name__)
 NO_CLASS = "no python-miio class or MIoT spec speaks for this model here"
 
 
-class _Cap(Protocol):
-    @property
-    def capability(self) -> str: ...
-    @property
-    def mapped(self) -> bool: ...
-    @property
-    def setting(self) -> str | None: ...
-    @property
-    def action(self) -> str | None: ...
-    @property
-    def method(self) -> str | None: ...
-
-
 def device_target(
-    specs: Any, model: str | None, caps: Iterable[_Cap], snapshot: Mapping[str, Any] | None
+    specs: Any,
+    model: str | None,
+    caps: Iterable[CapabilityLike],
+    snapshot: Mapping[str, Any] | None,
 ) -> tuple[Target | None, dict[str, Any] | None]:
     """The contract target of a stored device (None when its model has no python-miio class)."""
     from devices.identify import implementation_for
@@ -72,7 +63,7 @@ def device_target(
 def contract_for_device(
     specs: Any,
     model: str | None,
-    caps: Iterable[_Cap],
+    caps: Iterable[CapabilityLike],
     snapshot: Mapping[str, Any] | None,
     lesson: Lesson,
 ) -> Contract:
@@ -129,7 +120,7 @@ def revert_writer(
     contract = contract_for_device(
         inventory.coordinator.specs,
         device.model,
-        [CapRow(row) for row in rows],
+        [CapabilityRow.of(row) for row in rows],
         {key: value},
         lesson,
     )
@@ -236,7 +227,9 @@ def live_check(
             found = session.exec(
                 select(DeviceCapability).where(DeviceCapability.device_id == device.id)
             )
-            plan.append((device.did, device.model, device.family, [CapRow(c) for c in found]))
+            plan.append(
+                (device.did, device.model, device.family, [CapabilityRow.of(c) for c in found])
+            )
     wanted = [lesson for lesson in lessons if lesson.try_it is not None]
     rows: list[dict[str, Any]] = []
     plan = [p for p in plan if model is None or fnmatchcase(p[1] or "", model)]
@@ -251,14 +244,3 @@ def live_check(
         ]
         rows.extend(_rows_for_device(inventory, did, device_model, caps, mine))
     return rows
-
-
-class CapRow:
-    """A capability row read out of its session."""
-
-    def __init__(self, row: Any) -> None:
-        self.capability: str = row.capability
-        self.mapped: bool = row.mapped
-        self.setting: str | None = row.setting
-        self.action: str | None = row.action
-        self.method: str | None = row.method
