@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Network
@@ -11,6 +12,10 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_BIND = "127.0.0.1:5000"
+# Where an owner's tip may link (and any host below these): the maker's own site, where the
+# manuals and support pages are. Everything else in a tip shows as plain text.
+DEFAULT_LINK_HOSTS = ("mi.com",)
+_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -56,6 +61,20 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def link_hosts(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Read EDU_HUB_LINK_HOSTS: the hosts a tip may link to, comma-separated; "none" for none."""
+    raw = (env.get("EDU_HUB_LINK_HOSTS") or "").strip().lower()
+    if not raw:
+        return DEFAULT_LINK_HOSTS
+    if raw == "none":
+        return ()
+    hosts = _split(raw)
+    for host in hosts:
+        if len(host) > 253 or not _HOST.match(host):
+            raise ValueError(f"EDU_HUB_LINK_HOSTS: {host!r} is not a host name like mi.com")
+    return hosts
+
+
 def _keep(env: Mapping[str, str]) -> int:
     raw = (env.get("EDU_BACKUP_KEEP") or "7").strip()
     if not raw.isdigit():
@@ -94,6 +113,7 @@ class Settings:
     demo_timeout: float = 300.0
     backup_keep: int = 7  # nightly backups kept; 0 turns the nightly backup off
     backup_at: str = "03:30"  # when the nightly backup runs, in the server's local time
+    link_hosts: tuple[str, ...] = DEFAULT_LINK_HOSTS  # where tips from other owners may link
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -117,6 +137,7 @@ class Settings:
             demo_timeout=_float(env, "EDU_DEMO_TIMEOUT", 300.0),
             backup_keep=_keep(env),
             backup_at=_clock_time(env, "EDU_BACKUP_AT", "03:30"),
+            link_hosts=link_hosts(env),
         )
         chosen = {k: v for k, v in overrides.items() if v is not None and v != ()}
         if "instance" in chosen:

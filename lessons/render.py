@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from html import escape
 from html.parser import HTMLParser
 
@@ -68,10 +68,21 @@ def render(
 
 
 def sanitise(
-    html: str, lesson_url: Callable[[str], str] | None = None, family: str | None = None
+    html: str,
+    lesson_url: Callable[[str], str] | None = None,
+    family: str | None = None,
+    *,
+    tags: frozenset[str] = ALLOWED_TAGS,
+    attributes: Mapping[str, frozenset[str]] = ALLOWED_ATTRIBUTES,
+    url: Callable[[str], str | None] | None = None,
 ) -> str:
-    """Keep only allow-listed tags, attributes and URL schemes; escape everything else."""
-    cleaner = _Sanitiser(lesson_url or _default_lesson_url, family)
+    """Keep only allow-listed tags, attributes and URL schemes; escape everything else.
+
+    *tags* and *attributes* narrow the allow-list (owners' tips allow far less than
+    lessons); *url*, when given, decides each link instead of the lesson rules: it gets the
+    address with control characters removed and returns it, or None to drop it.
+    """
+    cleaner = _Sanitiser(lesson_url or _default_lesson_url, family, tags, attributes, url)
     cleaner.feed(html)
     cleaner.close()
     return cleaner.output()
@@ -95,10 +106,20 @@ def _default_lesson_url(lesson_id: str) -> str:
 class _Sanitiser(HTMLParser):
     """Re-emit HTML through an allow-list; HTMLParser already decodes entities for us."""
 
-    def __init__(self, lesson_url: Callable[[str], str], family: str | None) -> None:
+    def __init__(
+        self,
+        lesson_url: Callable[[str], str],
+        family: str | None,
+        tags: frozenset[str],
+        attributes: Mapping[str, frozenset[str]],
+        url: Callable[[str], str | None] | None,
+    ) -> None:
         super().__init__(convert_charrefs=True)
         self._lesson_url = lesson_url
         self._family = family
+        self._tags = tags & ALLOWED_TAGS  # never wider than the lessons' own list
+        self._attributes = attributes
+        self._check_url = url
         self._out: list[str] = []
         self._open: list[str] = []
         self._dropping: list[str] = []
@@ -114,14 +135,14 @@ class _Sanitiser(HTMLParser):
             return
         if self._dropping:
             return
-        if tag not in ALLOWED_TAGS:
+        if tag not in self._tags:
             return
         self._out.append(self._start(tag, attrs))
         if tag not in VOID_TAGS:
             self._open.append(tag)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self._dropping or tag in DROP_CONTENT_TAGS or tag not in ALLOWED_TAGS:
+        if self._dropping or tag in DROP_CONTENT_TAGS or tag not in self._tags:
             return
         self._out.append(self._start(tag, attrs))
         if tag not in VOID_TAGS:
@@ -157,7 +178,7 @@ class _Sanitiser(HTMLParser):
         return
 
     def _start(self, tag: str, attrs: list[tuple[str, str | None]]) -> str:
-        allowed = ALLOWED_ATTRIBUTES.get(tag, frozenset())
+        allowed = self._attributes.get(tag, frozenset()) & ALLOWED_ATTRIBUTES.get(tag, frozenset())
         parts = [tag]
         seen: set[str] = set()
         external = False
@@ -181,6 +202,8 @@ class _Sanitiser(HTMLParser):
         """Return a safe URL for value, a lesson URL for lesson links, or None to drop it."""
         # Browsers ignore whitespace and control characters inside a scheme ("java\tscript:").
         compact = _CONTROL.sub("", value)
+        if self._check_url is not None:
+            return self._check_url(compact)
         match = _SCHEME.match(compact)
         if match is not None:
             scheme = match.group(1).lower()

@@ -57,19 +57,39 @@ def serve(ctx: Context, host: str, port: int, threads: int) -> None:
 
 @hub.command("moderator")
 @click.argument("name")
+@click.option(
+    "--pin",
+    "ask_pin",
+    is_flag=True,
+    help="Ask for a PIN (6 to 8 digits) for the moderation pages; for an existing "
+    "moderator, replace their PIN.",
+)
 @click.pass_obj
 @expected_errors
-def moderator(ctx: Context, name: str) -> None:
+def moderator(ctx: Context, name: str, ask_pin: bool) -> None:
     """Make a moderator for the tips queue; print their personal token, once."""
     from edu.db import build_engine
+    from edu.hub import moderators
     from edu.hub.store import create_tables
-    from edu.hub.tips import add_moderator
 
     ctx.settings.ensure_instance()
     engine = build_engine(ctx.settings.database_url)
     try:
-        create_tables(engine)
-        token = add_moderator(engine, name)
+        create_tables(engine)  # the moderators' tables included: imported above
+        existing = moderators.exists(engine, name)
+        if existing and not ask_pin:
+            raise ValueError(f"there is already a moderator called {name.strip()!r}")
+        pin_code = (
+            click.prompt("PIN (6 to 8 digits)", hide_input=True, confirmation_prompt=True, err=True)
+            if ask_pin
+            else None
+        )
+        if existing:
+            assert pin_code is not None
+            moderators.set_pin(engine, name, pin_code)
+            click.echo(f"moderator {name.strip()}: new PIN set; their token is unchanged")
+            return
+        token = moderators.add_moderator(engine, name, pin_code)
     finally:
         engine.dispose()
     click.echo(f"moderator {name.strip()}: keep this token, it is shown once:")

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from edu.config import DEFAULT_LINK_HOSTS, link_hosts
+
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -53,7 +55,8 @@ class HubSettings:
     max_skew: int = 900  # EDU_HUB_MAX_SKEW: seconds a message's sent_at may be off the hub's clock
     cache_seconds: int = 3600  # how long the public answers may be cached
     tip_flags: int = 3  # EDU_HUB_TIP_FLAGS: homes flagging a tip hide it until reviewed
-    link_hosts: tuple[str, ...] = ("mi.com",)  # EDU_HUB_LINK_HOSTS: where a tip may link
+    link_hosts: tuple[str, ...] = DEFAULT_LINK_HOSTS  # EDU_HUB_LINK_HOSTS: where a tip may link
+    secure_cookie: bool = False  # EDU_HUB_SECURE_COOKIE: served over HTTPS, cookie only there
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HubSettings:
@@ -64,11 +67,9 @@ class HubSettings:
             per_hour=_positive_int(env, "EDU_HUB_RATE", 12),
             max_skew=_positive_int(env, "EDU_HUB_MAX_SKEW", 900),
             tip_flags=_positive_int(env, "EDU_HUB_TIP_FLAGS", 3),
-            link_hosts=tuple(
-                h.strip().lower()
-                for h in (env.get("EDU_HUB_LINK_HOSTS") or "mi.com").split(",")
-                if h.strip()
-            ),
+            link_hosts=link_hosts(env),
+            secure_cookie=(env.get("EDU_HUB_SECURE_COOKIE") or "").strip().lower()
+            in ("1", "true", "yes"),
         )
 
 
@@ -87,7 +88,8 @@ class ForgetOrigin:
 
 
 def create_hub_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the hub: settings, its own engine and tables, the API and the public pages.
+    """Build the hub: settings, its own engine and tables, the API, the public pages and the
+    moderators' pages.
 
     *test_config* may hold ``EDU_SETTINGS`` (where the instance and database are),
     ``HUB_SETTINGS``, ``EDU_ENGINE`` (an engine already opened) and ``HUB_CLOCK`` (a
@@ -98,7 +100,7 @@ def create_hub_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from edu.config import Settings
     from edu.db import build_engine, utcnow
-    from edu.hub import api, pages, tips_api
+    from edu.hub import api, moderation, pages, tips_api
     from edu.hub.protocol import MAX_BODY
     from edu.hub.store import create_tables
 
@@ -109,6 +111,7 @@ def create_hub_app(test_config: dict[str, Any] | None = None) -> Flask:
     instance = settings.ensure_instance()
     app = Flask(__name__, instance_path=str(instance), template_folder="templates")
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY, JSON_SORT_KEYS=False, HUB_CLOCK=utcnow)
+    app.config.update(moderation.cookie_config(settings, hub_settings))
     app.config.update(config)
     if engine is None:
         engine = build_engine(settings.database_url)
@@ -118,6 +121,7 @@ def create_hub_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(tips_api.bp)
+    moderation.init_app(app)
     app.register_error_handler(HTTPException, api.api_or_page_error)
     app.wsgi_app = ForgetOrigin(app.wsgi_app)  # type: ignore[method-assign]
     return app

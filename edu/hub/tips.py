@@ -1,27 +1,26 @@
 """Tips written by owners, on the hub: signed submissions, a moderators' queue, reports from homes.
 
-A home sends a tip (plain text, at most 800 characters, links only to allow-listed hosts)
-about a lesson on one of its models; it waits in the queue until a moderator (a personal
-token made with `edu hub moderator NAME`) approves it, edits it, or rejects it with a
-reason. Approved tips are public per model and lesson. Homes may flag a tip; one flagged by
-enough homes is hidden until a moderator reviews it again. Text is stored as sent and
-escaped wherever it is shown.
+A home sends a tip (light Markdown, at most 800 characters, links only to allow-listed
+hosts) about a lesson on one of its models; it waits in the queue until a moderator (see
+`edu.hub.moderators`; the API or the moderation pages) approves it, edits it, or rejects it
+with a reason. Approved tips are public per model and lesson. Homes may report (flag) a tip:
+a reported tip comes back to the queue while still shown, and one reported by enough homes
+is hidden until a moderator reviews it again. Text is stored as sent and rendered by
+`edu.markup.tip_html` wherever it is shown.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.engine import Engine
 
 from edu.hub.protocol import Message, ProtocolError
-from edu.hub.store import claim, flag, moderator, tip
+from edu.hub.store import claim, flag, tip
+from edu.markup import link_allowed
 
 STATES = ("pending", "approved", "rejected", "hidden")
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"']+")
@@ -41,38 +40,10 @@ class Tip:
     flags: int
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def add_moderator(engine: Engine, name: str) -> str:
-    """Make a moderator; return their personal token (shown once, stored hashed)."""
-    name = name.strip()
-    if not name or len(name) > 60:
-        raise ValueError("a moderator's name is 1 to 60 characters")
-    token = "hubm_" + secrets.token_urlsafe(24)
-    with engine.begin() as conn:
-        conn.execute(insert(moderator).values(name=name, token_hash=_digest(token)))
-    return token
-
-
-def moderator_named(engine: Engine, token: str | None) -> str | None:
-    """Return the moderator a bearer token belongs to, or None."""
-    if not token:
-        return None
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(moderator.c.name).where(moderator.c.token_hash == _digest(token))
-        ).first()
-    return None if row is None else str(row.name)
-
-
 def check_links(text: str, allowed: tuple[str, ...]) -> None:
     """Refuse a link to a host that is not allowed (or below one that is)."""
     for found in _URL.findall(text):
-        url = found if "://" in found else f"https://{found}"
-        host = (urlsplit(url).hostname or "").lower()
-        if not any(host == a or host.endswith(f".{a}") for a in allowed):
+        if not link_allowed(found if "://" in found else f"https://{found}", allowed):
             raise ProtocolError(
                 "malformed", "a tip links only to " + (", ".join(allowed) or "nothing")
             )
@@ -128,9 +99,12 @@ def published(engine: Engine, model: str, lesson: str | None = None) -> list[Tip
 
 
 def queue(engine: Engine) -> list[Tip]:
-    """Tips waiting for a moderator: new ones and those hidden by flags."""
-    query = select(tip).where(tip.c.state.in_(("pending", "hidden"))).order_by(tip.c.id)
-    return _tips(engine, query)
+    """Tips waiting for a moderator: new ones, and reported ones (hidden or still shown)."""
+    waiting = or_(
+        tip.c.state.in_(("pending", "hidden")),
+        and_(tip.c.state == "approved", tip.c.flags > 0),
+    )
+    return _tips(engine, select(tip).where(waiting).order_by(tip.c.id))
 
 
 def review(

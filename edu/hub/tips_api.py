@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from edu.hub import api, tips
+from edu.hub import api, moderators, tips
 from edu.hub.api import signed
 from edu.hub.protocol import ProtocolError
 
@@ -32,10 +32,10 @@ def _tip(row: tips.Tip, *, queue: bool = False) -> dict[str, object]:
 def _moderator() -> str:
     header = request.headers.get("Authorization", "")
     token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else None
-    name = tips.moderator_named(current_app.extensions["hub.engine"], token)
-    if name is None:
+    found = moderators.by_token(current_app.extensions["hub.engine"], token)
+    if found is None:
         raise ProtocolError("unauthorized", "a moderator's token is needed", 401)
-    return name
+    return found.name
 
 
 @bp.post("/tips")
@@ -77,7 +77,7 @@ def published() -> Response | tuple[Response, int]:
 
 @bp.get("/moderation/queue")
 def moderation_queue() -> Response:
-    """New tips and those hidden by reports, for a moderator."""
+    """New tips and reported ones (hidden or still shown), for a moderator."""
     _moderator()
     rows = tips.queue(current_app.extensions["hub.engine"])
     response = jsonify([_tip(r, queue=True) for r in rows])

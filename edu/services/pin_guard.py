@@ -32,6 +32,18 @@ def _seconds(delta: timedelta) -> int:
     return max(1, int(delta.total_seconds() + 0.999))
 
 
+def backoff(failures: int, latest: datetime | None, now: datetime, *, free_tries: int) -> int:
+    """Return the seconds left to wait after *failures* wrong PINs, the last at *latest* (0: none).
+
+    The first *free_tries* cost nothing; then the wait starts at FIRST_WAIT and doubles with
+    each wrong PIN, up to LONGEST_WAIT. The hub's moderator sign-in counts the same way.
+    """
+    if failures < free_tries or latest is None:
+        return 0
+    pause = min(FIRST_WAIT * (2 ** min(failures - free_tries, 16)), LONGEST_WAIT)
+    return _seconds(latest + pause - now) if latest + pause > now else 0
+
+
 def wait_for(
     session: Session, person_id: int, client: str, now: datetime, *, free_tries: int
 ) -> int:
@@ -54,13 +66,7 @@ def wait_for(
             col(LoginAttempt.ok).is_(False),
         )
     ).one()
-    waits = [0]
-    failures, latest = int(mine[0]), mine[1]
-    if failures >= free_tries and latest is not None:
-        doublings = min(failures - free_tries, 16)
-        pause = min(FIRST_WAIT * (2**doublings), LONGEST_WAIT)
-        if latest + pause > now:
-            waits.append(_seconds(latest + pause - now))
+    waits = [backoff(int(mine[0]), mine[1], now, free_tries=free_tries)]
     crowd = session.exec(
         select(
             func.count(), func.count(func.distinct(LoginAttempt.client)), func.max(LoginAttempt.at)

@@ -20,7 +20,12 @@ from babel.messages.pofile import read_po, write_po
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 LOCALES = ("zh_Hans_CN",)
-METHODS = [("edu/web/**.py", "python"), ("edu/web/templates/**.html", "jinja2")]
+METHODS = [
+    ("edu/web/**.py", "python"),
+    ("edu/web/templates/**.html", "jinja2"),
+    ("edu/hub/moderation.py", "python"),  # the hub's moderation pages; its public pages are English
+    ("edu/hub/templates/hub_moderation*.html", "jinja2"),
+]
 # Words that reach the page through a variable: levels, roles, service errors.
 EXTRA = (
     "Beginner",
@@ -62,7 +67,10 @@ def template() -> Catalog:
         str(ROOT),
         METHODS,
         keywords={"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None},
-        options_map={"edu/web/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+        options_map={
+            "edu/web/templates/**.html": {"extensions": "jinja2.ext.i18n"},
+            "edu/hub/templates/hub_moderation*.html": {"extensions": "jinja2.ext.i18n"},
+        },
     ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     for title in sorted(set(capability_titles().values())):

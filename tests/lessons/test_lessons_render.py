@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from xss_fixtures import MARKUP_XSS, assert_inert
 
 from lessons.catalogue import Catalogue
 from lessons.render import render, sanitise
@@ -26,45 +27,10 @@ def test_render_keeps_ordinary_markdown() -> None:
     assert "<table>" in html and "<td>sleep</td>" in html
 
 
-@pytest.mark.parametrize(
-    "attack",
-    [
-        "<script>alert(1)</script>",
-        "<SCRIPT SRC=https://evil.example/x.js></SCRIPT>",
-        '<img src="x" onerror="alert(1)">',
-        '<a href="#" onclick="alert(1)">x</a>',
-        "<div onmouseover=alert(1)>hover</div>",
-        '<svg onload="alert(1)"><circle/></svg>',
-        "[x](javascript:alert(1))",
-        "[x](JaVaScRiPt:alert(1))",
-        '<a href="java\tscript:alert(1)">x</a>',
-        '<a href="&#106;avascript:alert(1)">x</a>',
-        '<a href="javascript&colon;alert(1)">x</a>',
-        '<a href=" javascript:alert(1)">x</a>',
-        "[x](vbscript:msgbox)",
-        '<img src="data:text/html;base64,PHNjcmlwdD4=">',
-        '<iframe src="https://evil.example/"></iframe>',
-        "<style>body { background: url(javascript:alert(1)) }</style>",
-        '<p style="background:url(javascript:alert(1))">x</p>',
-        '<object data="x.swf"></object><embed src="x.swf">',
-        '<form action="https://evil.example/"><input name="pin"></form>',
-        "<!--[if IE]><script>alert(1)</script><![endif]-->",
-        '<a href="//evil.example/">x</a>',
-        '<a href="/\\evil.example/">x</a>',
-        "<math><mtext><script>alert(1)</script></mtext></math>",
-        '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
-        '<base href="https://evil.example/">',
-    ],
-)
+@pytest.mark.parametrize("attack", MARKUP_XSS)
 def test_render_makes_scripts_and_handlers_inert(attack: str) -> None:
     html = render(f"Before.\n\n{attack}\n\nAfter.")
-    lowered = html.lower()
-    assert "<script" not in lowered
-    assert "<iframe" not in lowered and "<style" not in lowered and "<svg" not in lowered
-    assert "<object" not in lowered and "<embed" not in lowered and "<form" not in lowered
-    assert "<input" not in lowered and "<meta" not in lowered and "<base" not in lowered
-    assert not re.search(r"<[^>]*\son[a-z]+\s*=", lowered)
-    assert not re.search(r"<[^>]*style\s*=", lowered)
+    assert_inert(html)
     for href in re.findall(r'(?:href|src)="([^"]*)"', html):
         assert href.startswith(("https:", "/", "#")) or href == "x"
         assert not href.startswith("//")

@@ -14,6 +14,7 @@ from devices import MAX_DID
 from edu.community import link as community
 from edu.community import tips as community_tips
 from edu.db import key
+from edu.markup import tip_html
 from edu.models import Device
 from edu.text import whole_number
 from edu.web.i18n import say
@@ -37,12 +38,16 @@ def _model_of(did: int | None) -> str | None:
 def _lesson_tips() -> dict[str, Any]:
     def owner_tips(lesson_id: str, device: Any) -> dict[str, Any]:
         model = getattr(device, "model", None)
+        hosts = settings().link_hosts
         return {
-            "tips": community_tips.from_owners(db(), model, lesson_id),
+            "tips": [
+                (tip, tip_html(tip.text, hosts))
+                for tip in community_tips.from_owners(db(), model, lesson_id)
+            ],
             "can_write": model is not None and community.link(db()) is not None,
         }
 
-    return {"owner_tips": owner_tips}
+    return {"owner_tips": owner_tips, "link_hosts": settings().link_hosts}
 
 
 @bp.post("/write")

@@ -7,8 +7,8 @@ from flask.testing import FlaskClient
 from hub_fixtures import Clock, Home
 from werkzeug.test import TestResponse
 
+from edu.hub.moderators import add_moderator
 from edu.hub.protocol import encode, message
-from edu.hub.tips import add_moderator
 
 MODEL, LESSON = "zhimi.fan.za4", "fan-natural-wind"
 

@@ -16,6 +16,7 @@ from edu.community import link as community
 from edu.community import tips as community_tips
 from edu.db import unit_of_work
 from edu.hub import tips as hub_tips
+from edu.hub.moderators import add_moderator
 from edu.models import Device, DeviceCapability, Household, Person
 
 LESSON = "fan-natural-wind"
@@ -85,7 +86,7 @@ def test_a_tip_reaches_another_homes_lesson_page_only_after_approval(
     lesson_url = f"/lessons/{LESSON}?device=777"
     assert "natural breeze on speed 1" not in web.get(lesson_url).get_data(as_text=True)
 
-    token = hub_tips.add_moderator(hub.engine, "Sam")
+    token = add_moderator(hub.engine, "Sam")
     moderator = hub.app.test_client()
     approved = moderator.post(
         f"/hub/v1/moderation/tips/{hub_id}",

@@ -11,17 +11,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from web_fixtures import PINS, Web, close_app, make_app, settings_for
+from xss_fixtures import MARKUP_XSS, XSS, assert_inert
 
 from devices.fleet import Fleet
-
-XSS = [
-    "<script>alert(1)</script>",
-    '"><img src=x onerror=alert(1)>',
-    "'><svg onload=alert(1)>",
-    "</title><script>alert(2)</script>",
-    "<a href=javascript:alert(3)>x</a>",
-    "{{ 7*7 }}{% raw %}",
-]
 
 
 def _urls(app: Flask, dids: list[int], people: list[int], lessons: list[str]) -> list[str]:
@@ -137,10 +129,21 @@ def test_typed_text_is_escaped_everywhere_it_is_shown(fleet: Fleet, tmp_path: Pa
     lessons = [r["lesson"] for r in web.api("GET", "/api/v1/recommendations?limit=5").get_json()]
     from sqlmodel import Session, select
 
+    from edu.community.data import CommunityTip
+    from edu.db import unit_of_work
     from edu.models import Person
 
     with Session(app.extensions["edu.engine"]) as session:
         people = [p.id for p in session.exec(select(Person)) if p.id is not None]
+    # tips from other owners under each lesson page of the fan: payloads and hostile Markdown
+    with unit_of_work(app.extensions["edu.engine"]) as session:
+        for number, payload in enumerate(XSS + MARKUP_XSS):
+            for lesson in lessons:
+                session.add(
+                    CommunityTip(
+                        hub_id=number, model=fan.model, lesson=lesson, lang="en", text=payload
+                    )
+                )
     pages = []
     for url in _urls(app, [d.did for d in fleet.devices], people, lessons):
         response = web.get(url, query_string={"device": fan.did})
@@ -161,6 +164,15 @@ def test_typed_text_is_escaped_everywhere_it_is_shown(fleet: Fleet, tmp_path: Pa
         assert "onerror=alert" not in body.replace("onerror=alert(1)&gt;", "")
         shown += body.count("&lt;script&gt;")
     assert shown > 5  # the payloads were shown back, escaped
+    # each tip as rendered, up to its Report button
+    shown_tips = [
+        rendered
+        for _url, _mimetype, body in pages
+        for rendered in re.findall(r'<blockquote class="owner-tip"[^>]*>(.*?)<form ', body, re.S)
+    ]
+    assert len(shown_tips) >= len(XSS + MARKUP_XSS)
+    for rendered in shown_tips:
+        assert_inert(rendered)
     close_app(app)
 
 
