@@ -111,7 +111,7 @@ def create_hub_app(test_config: dict[str, Any] | None = None) -> Flask:
     instance = settings.ensure_instance()
     app = Flask(__name__, instance_path=str(instance), template_folder="templates")
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY, JSON_SORT_KEYS=False, HUB_CLOCK=utcnow)
-    app.config.update(moderation.cookie_config(settings, hub_settings))
+    app.config.update(moderation.cookie_config(settings, secure=hub_settings.secure_cookie))
     app.config.update(config)
     if engine is None:
         engine = build_engine(settings.database_url)

@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from flask import Flask
 
     from edu.config import Settings
-    from edu.hub import HubSettings
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ CSP = (
 )
 
 
-def cookie_config(settings: Settings, hub: HubSettings) -> dict[str, Any]:
+def cookie_config(settings: Settings, *, secure: bool) -> dict[str, Any]:
     """Return the Flask settings of the moderators' session cookie."""
     from edu.tips.links import instance_secret
 
@@ -66,7 +65,7 @@ def cookie_config(settings: Settings, hub: HubSettings) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Strict",
         "SESSION_COOKIE_PATH": bp.url_prefix,
-        "SESSION_COOKIE_SECURE": hub.secure_cookie,
+        "SESSION_COOKIE_SECURE": secure,
     }
 
 
