@@ -262,3 +262,21 @@ def test_edu_hub_moderator_with_pin_prompts_and_refuses_in_one_line(tmp_path: Pa
         )
     finally:
         engine.dispose()
+
+
+def test_every_moderation_and_owner_tip_string_is_translated() -> None:
+    from babel.messages.pofile import read_po
+
+    from edu.translations.update import LOCALES, po_path, template
+
+    def ours(path: str) -> bool:
+        name = path.rsplit("/", 1)[-1]
+        return path == "edu/hub/moderation.py" or name.startswith(("hub_moderation", "owner_tips"))
+
+    wanted = {m.id for m in template() if m.id and any(ours(p) for p, _line in m.locations)}
+    assert len(wanted) > 35
+    for locale in LOCALES:
+        with po_path(locale).open("rb") as handle:
+            catalog = read_po(handle, locale=locale)
+        translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+        assert wanted <= translated, sorted(map(str, wanted - translated))[:10]
