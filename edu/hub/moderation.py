@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("hub_moderation", __name__, url_prefix="/hub/moderation")
 
 SESSION_HOURS = 12
+PAGE_TIPS = 50  # tips shown on one queue page, oldest first
 CSRF_FIELD = "csrf_token"
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 LOCALES = {"en": "en", "zh-CN": "zh_Hans_CN"}
@@ -188,10 +189,13 @@ def queue() -> Response:
     if g.moderator is None:
         return redirect(url_for("hub_moderation.signin"))
     hosts = current_app.extensions["hub.settings"].link_hosts
-    rows = [(row, tip_html(row.text, hosts)) for row in tips.queue(_engine())]
+    waiting = tips.queue(_engine())
+    # rendering is the page's cost (a few ms a tip): the oldest PAGE_TIPS, the rest after them
+    rows = [(row, tip_html(row.text, hosts)) for row in waiting[:PAGE_TIPS]]
     page = render_template(
         "hub_moderation_queue.html",
         rows=rows,
+        total=len(waiting),
         moderator=g.moderator,
         hosts=hosts,
         max_tip=MAX_TIP,

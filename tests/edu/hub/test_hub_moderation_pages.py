@@ -280,3 +280,30 @@ def test_every_moderation_and_owner_tip_string_is_translated() -> None:
             catalog = read_po(handle, locale=locale)
         translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
         assert wanted <= translated, sorted(map(str, wanted - translated))[:10]
+
+
+def test_a_long_queue_shows_its_oldest_tips_first_and_says_how_many_wait(
+    hub_app: Flask, hub_client: FlaskClient, hub_clock: Clock
+) -> None:
+    from edu.hub.moderation import PAGE_TIPS
+    from edu.hub.store import tip as tip_table
+
+    engine = hub_app.extensions["hub.engine"]
+    rows = [
+        {"model": "zhimi.fan.za4", "lesson": "fan-x", "lang": "en", "text": f"tip number {n}"}
+        for n in range(PAGE_TIPS + 3)
+    ]
+    with engine.begin() as conn:
+        conn.execute(
+            tip_table.insert(),
+            [
+                {**r, "state": "pending", "reason": "", "flags": 0, "created_at": hub_clock()}
+                for r in rows
+            ],
+        )
+    add_moderator(engine, "Sam", PIN)
+    sign_in(hub_client, "Sam", PIN)
+    html = hub_client.get(QUEUE).get_data(as_text=True)
+    assert html.count('<article class="card"') == PAGE_TIPS
+    assert "tip number 0<" in html and f"tip number {PAGE_TIPS}<" not in html
+    assert f"The oldest {PAGE_TIPS} of {PAGE_TIPS + 3} tips" in html
