@@ -172,7 +172,7 @@ def document() -> dict[str, Any]:
             "/hub/v1/tips/flag": _post("Report a published tip", "Flag", "200"),
             "/hub/v1/moderation/queue": {
                 "get": {
-                    "summary": "Tips waiting for a moderator",
+                    "summary": "Tips waiting for a moderator: new ones and reported ones",
                     "security": [{"moderator": []}],
                     "responses": {
                         "200": _json("the queue", {"type": "array", "items": _TIP}),
