@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from browser_fixtures import SHOTS, axe_problems
 from hub_fixtures import Clock, LiveHub, make_hub
-from test_hub_tips import joined, tip
+from hub_tip_fixtures import joined, tip
 
 from edu.hub.moderators import add_moderator
 from edu.hub.tips import published, queue

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from hub_fixtures import Clock, Home
-from test_hub_tips import flag, joined, moderate, published, tip
+from hub_tip_fixtures import flag, joined, moderate, published, tip
 from werkzeug.test import TestResponse
 from xss_fixtures import XSS
 
