@@ -25,7 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from edu.schema import create_schema, make_engine
     from edu.services.inventory import Inventory
     from edu.services.scans import ScanTracker
-    from edu.web import errors, i18n, security, session, store_desk
+    from edu.web import errors, fragments, i18n, security, session, store_desk
     from edu.web.routing import CONVERTERS
 
     install_redaction()  # a WSGI server may import the factory without the CLI
@@ -63,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
+    fragments.init_app(app)
     app.url_map.converters.update(CONVERTERS)
     _register_blueprints(app)
     return app

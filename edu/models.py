@@ -26,8 +26,10 @@ class Household(SQLModel, table=True):
     kind: str = "home"  # "home" | "store"
     timezone: str = "UTC"
     language: str = "en"
-    # bumped (by edu.state) whenever something a recommendation depends on changes
+    # bumped (by edu.revisions) whenever something a page or a recommendation shows changes
     revision: int = 0
+    # bumped (by edu.revisions) whenever a device's capabilities change
+    features_revision: int = 0
     created_at: datetime = _when(default_factory=utcnow)
 
 

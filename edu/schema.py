@@ -6,7 +6,7 @@ from sqlalchemy.engine import Engine
 
 from edu.db import build_engine
 from edu.migrations import upgrade
-from edu.state import track_revisions
+from edu.revisions import track_revisions
 
 
 def make_engine(url: str) -> Engine:

@@ -1,23 +1,24 @@
 """A household's state as ranking sees it: read once, cached until something changes.
 
-Every flush that touches people, devices, capabilities, usage or lesson progress bumps the
-household's ``revision`` (an ORM event, so no service can forget it, in any process). A
-reader checks the revision with one small query and reuses the state it read before when
-nothing changed. The state holds plain frozen rows, never ORM objects, so it outlives the
-session that read it.
+Every change bumps the household's ``revision`` (edu.revisions). A reader checks it with one
+small query and reuses the state it read before when nothing changed; when something did,
+the state is read again, except the devices' capabilities (and the lessons found for them),
+which are kept while ``features_revision`` holds: polls, people and usage change often, a
+device's features only when it is scanned. The state holds plain frozen rows, never ORM
+objects, so it outlives the session that read it.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import event, update
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from edu.db import key
 from edu.models import (
@@ -29,9 +30,11 @@ from edu.models import (
     Person,
     PersonDevice,
 )
+from edu.revisions import revisions_of
 
-_TRACKED = (Device, DeviceCapability, FeatureUse, LessonProgress, Person, PersonDevice, Household)
-_CACHE_SIZE = 512
+# Memo kinds derived from one device's capabilities alone, keyed (kind, device id, model,
+# family, ...): a state read at the same features revision inherits them.
+FEATURE_MEMOS = frozenset({"lessons", "mapped"})
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ class HouseholdState:
     devices_of: dict[int, set[int]]
     used: dict[int, set[tuple[int, str]]]  # person id -> {(device id, capability)}
     progress: dict[int, dict[str, Mark]]  # person id -> lesson id -> mark
+    features_revision: int = 0
     # person id -> {(family, capability)} and {capability}: constant-time "does X use Y"
     used_in_family: dict[int, set[tuple[str | None, str]]] = field(default_factory=dict)
     used_anywhere: dict[int, set[str]] = field(default_factory=dict)
@@ -136,133 +140,103 @@ class HouseholdState:
         return self.progress.get(person_id, {}).get(lesson_id)
 
 
-def _household_ids(session: Session, rows: list[Any]) -> set[int]:
-    ids: set[int] = set()
-    for row in rows:
-        if isinstance(row, Household):
-            continue  # its own changes (the revision itself) need no bump
-        household_id = getattr(row, "household_id", None)
-        if household_id is None and isinstance(row, DeviceCapability):
-            device = session.get(Device, row.device_id)
-            household_id = device.household_id if device else None
-        if household_id is None and isinstance(row, (LessonProgress, PersonDevice)):
-            person = session.get(Person, row.person_id)
-            household_id = person.household_id if person else None
-        if household_id is not None:
-            ids.add(household_id)
-    return ids
-
-
-def _bump_revisions(session: Session, _context: Any) -> None:
-    changed = [
-        o for o in (*session.new, *session.dirty, *session.deleted) if isinstance(o, _TRACKED)
-    ]
-    if not changed:
-        return
-    ids = _household_ids(session, changed)
-    if ids:
-        # this transaction now holds uncommitted changes: don't cache what it reads
-        session.info["edu_uncommitted"] = True
-        session.connection().execute(
-            update(Household)
-            .where(col(Household.id).in_(ids))
-            .values(revision=Household.revision + 1)
-        )
-
-
-def _transaction_over(session: Session, *_args: Any) -> None:
-    session.info.pop("edu_uncommitted", None)
-
-
-_installed = threading.Lock()
-_INSTALLED: list[bool] = []
-
-
-def track_revisions() -> None:
-    """Install the flush hook that bumps household revisions (idempotent)."""
-    with _installed:
-        if not _INSTALLED:
-            event.listen(Session, "after_flush", _bump_revisions)
-            event.listen(Session, "after_commit", _transaction_over)
-            event.listen(Session, "after_rollback", _transaction_over)
-            _INSTALLED.append(True)
-
-
 def read_state(session: Session, household: Household) -> HouseholdState:
     """Read the state of *household* from the database (no cache)."""
     return read_states(session, [household])[key(household)]
 
 
-def read_states(session: Session, households: list[Household]) -> dict[int, HouseholdState]:
-    """Read the states of many households in a handful of queries (no cache)."""
+def _table(model: Any) -> Any:
+    """A model's plain table: rows come back as tuples, without the ORM's loading."""
+    return model.__table__
+
+
+def _columns(model: Any) -> Any:
+    return _table(model).c
+
+
+def read_states(
+    session: Session,
+    households: list[Household],
+    kept: Mapping[int, HouseholdState] | None = None,
+) -> dict[int, HouseholdState]:
+    """Read the states of many households in a handful of queries (no cache). A state in
+    *kept* (one whose capabilities are still current: the caller compared features revisions)
+    lends its capabilities and the lessons found for them instead of reading them again."""
     ids = [h.id for h in households if h.id is not None]
     if not ids:
         return {}
-    in_people = col(Person.household_id).in_(ids)
+    kept = {hid: state for hid, state in (kept or {}).items() if hid in ids}
+    people_c, device_c, cap_c = _columns(Person), _columns(Device), _columns(DeviceCapability)
+    chosen_c, marks_c = _columns(PersonDevice), _columns(LessonProgress)
+    use_c = _columns(FeatureUse)
+    in_people = people_c.household_id.in_(ids)
     people: dict[int, list[PersonRow]] = defaultdict(list)
     uses_all: dict[int, bool] = {}
     for hid, pid, name, role, language, all_devices in session.execute(
         sa_select(
-            col(Person.household_id),
-            col(Person.id),
-            col(Person.name),
-            col(Person.role),
-            col(Person.language),
-            col(Person.uses_all_devices),
+            people_c.household_id,
+            people_c.id,
+            people_c.name,
+            people_c.role,
+            people_c.language,
+            people_c.uses_all_devices,
         )
         .where(in_people)
-        .order_by(col(Person.id))
+        .order_by(people_c.id)
     ):
         people[hid].append(PersonRow(pid, name, role, language))
         uses_all[pid] = all_devices
     devices: dict[int, dict[int, DeviceRow]] = defaultdict(dict)
     for hid, *row in session.execute(
         sa_select(
-            col(Device.household_id),
-            col(Device.id),
-            col(Device.did),
-            col(Device.name),
-            col(Device.model),
-            col(Device.family),
-            col(Device.status),
-            col(Device.first_seen),
-            col(Device.token_ciphertext).is_not(None),
-        ).where(col(Device.household_id).in_(ids))
+            device_c.household_id,
+            device_c.id,
+            device_c.did,
+            device_c.name,
+            device_c.model,
+            device_c.family,
+            device_c.status,
+            device_c.first_seen,
+            device_c.token_ciphertext.is_not(None),
+        ).where(device_c.household_id.in_(ids))
     ):
         devices[hid][row[0]] = DeviceRow(*row)
     caps: dict[int, list[CapabilityRow]] = defaultdict(list)
-    for device_id, *row in session.execute(
-        sa_select(
-            col(DeviceCapability.device_id),
-            col(DeviceCapability.capability),
-            col(DeviceCapability.mapped),
-            col(DeviceCapability.setting),
-            col(DeviceCapability.action),
-            col(DeviceCapability.method),
-            col(DeviceCapability.details),
-            col(DeviceCapability.in_use),
-        )
-        .join(Device, col(DeviceCapability.device_id) == col(Device.id))
-        .where(col(Device.household_id).in_(ids))
-        .order_by(col(DeviceCapability.capability))
-    ):
-        caps[device_id].append(CapabilityRow(*row))
+    for state in kept.values():
+        caps.update(state.capabilities)
+    if unread := [hid for hid in ids if hid not in kept]:
+        for device_id, *row in session.execute(
+            sa_select(
+                cap_c.device_id,
+                cap_c.capability,
+                cap_c.mapped,
+                cap_c.setting,
+                cap_c.action,
+                cap_c.method,
+                cap_c.details,
+                cap_c.in_use,
+            )
+            .join(_table(Device), cap_c.device_id == device_c.id)
+            .where(device_c.household_id.in_(unread))
+            .order_by(cap_c.capability)
+        ):
+            caps[device_id].append(CapabilityRow(*row))
     chosen: dict[int, set[int]] = defaultdict(set)
     for pid, device_id in session.execute(
-        sa_select(col(PersonDevice.person_id), col(PersonDevice.device_id))
-        .join(Person, col(PersonDevice.person_id) == col(Person.id))
+        sa_select(chosen_c.person_id, chosen_c.device_id)
+        .join(_table(Person), chosen_c.person_id == people_c.id)
         .where(in_people)
     ):
         chosen[pid].add(device_id)
     progress: dict[int, dict[str, Mark]] = defaultdict(dict)
     for pid, lesson, state, until in session.execute(
         sa_select(
-            col(LessonProgress.person_id),
-            col(LessonProgress.lesson),
-            col(LessonProgress.state),
-            col(LessonProgress.until),
+            marks_c.person_id,
+            marks_c.lesson,
+            marks_c.state,
+            marks_c.until,
         )
-        .join(Person, col(LessonProgress.person_id) == col(Person.id))
+        .join(_table(Person), marks_c.person_id == people_c.id)
         .where(in_people)
     ):
         progress[pid][lesson] = Mark(state, until)
@@ -270,11 +244,11 @@ def read_states(session: Session, households: list[Household]) -> dict[int, Hous
     attributed: dict[int, set[tuple[int, str]]] = defaultdict(set)
     for hid, device_id, capability, person_key in session.execute(
         sa_select(
-            col(FeatureUse.household_id),
-            col(FeatureUse.device_id),
-            col(FeatureUse.capability),
-            col(FeatureUse.person_key),
-        ).where(col(FeatureUse.household_id).in_(ids))
+            use_c.household_id,
+            use_c.device_id,
+            use_c.capability,
+            use_c.person_key,
+        ).where(use_c.household_id.in_(ids))
     ):
         (device_side[hid] if person_key == 0 else attributed[person_key]).add(
             (device_id, capability)
@@ -302,23 +276,27 @@ def read_states(session: Session, households: list[Household]) -> dict[int, Hous
             devices_of,
             used,
             {p.id: progress[p.id] for p in folks if p.id in progress},
+            household.features_revision,
         )
+        if hid in kept:  # what was found per device from its capabilities alone
+            memo = kept[hid].memo.items()
+            states[hid].memo.update((k, v) for k, v in memo if k[0] in FEATURE_MEMOS)
     return states
 
 
+_CACHE_SIZE = 512  # households kept
 _cache: OrderedDict[tuple[str, int], HouseholdState] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
 def load_state(session: Session, household: Household | int) -> HouseholdState:
-    """Return the state of a household, reusing the cached one while its revision holds."""
+    """Return the state of a household, reusing the cached one while its revision holds (and
+    its capabilities while its features revision holds)."""
     hid = household if isinstance(household, int) else household.id
     assert hid is not None
     bind = session.get_bind()
     cache_key = (f"{getattr(bind, 'url', '')}#{id(getattr(bind, 'engine', bind))}", hid)
-    revision = session.exec(select(Household.revision).where(Household.id == hid)).first()
-    if revision is None:
-        raise LookupError(f"no household {hid}")
+    revision, features = revisions_of(session, hid)
     with _cache_lock:
         cached = _cache.get(cache_key)
         if cached is not None and cached.revision == revision:
@@ -326,8 +304,9 @@ def load_state(session: Session, household: Household | int) -> HouseholdState:
             return cached
     row = household if isinstance(household, Household) else session.get(Household, hid)
     assert row is not None
-    state = read_state(session, row)
-    state.revision = revision
+    current = cached is not None and cached.features_revision == features
+    state = read_states(session, [row], {hid: cached} if cached and current else None)[hid]
+    state.revision, state.features_revision = revision, features
     if session.info.get("edu_uncommitted"):
         return state
     with _cache_lock:

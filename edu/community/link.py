@@ -44,6 +44,7 @@ from edu.hub.protocol import (
     sign,
 )
 from edu.models import Household
+from edu.revisions import bump_all
 
 logger = logging.getLogger(__name__)
 
@@ -285,6 +286,7 @@ def leave(engine: Engine, settings: Settings, *, clock: Clock = utcnow) -> dict[
         session.execute(delete(CommunityAdoption))
         session.execute(delete(CommunityTip))
         session.execute(delete(CommunityLink))
+        bump_all(session)  # the pages drop the owners' figures and tips
     key_path(settings).unlink(missing_ok=True)
     logger.info("left the community hub at %s", hub)
     return {"left": True, "hub": hub}
@@ -323,6 +325,7 @@ def refresh_adoption(engine: Engine, *, clock: Clock = utcnow) -> int:
         session.add_all(fetched)
         session.execute(delete(CommunityTip))
         session.add_all(tips)
+        bump_all(session)  # the pages show the new figures and tips
         found = link(session)
         if found is not None:
             found.adoption_fetched_at = clock()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, delete, select
 
 from edu.models import Household, LoginAttempt, Person
@@ -97,24 +98,32 @@ class WrongPins:
     failures: int
     clients: int
     last: datetime
+    first: datetime  # the oldest in the day: the list changes when it is a day old
+
+
+def wrong_pins_change_at(rows: list[WrongPins]) -> datetime | None:
+    """The moment the clock alone changes the list: its oldest wrong PIN leaves the day."""
+    oldest = min((row.first for row in rows), default=None)
+    return oldest + KEEP if oldest is not None else None
 
 
 def recent_wrong_pins(session: Session, household: Household, now: datetime) -> list[WrongPins]:
     """Return the household's profiles that had wrong PINs in the last day, most first."""
-    rows = session.exec(
-        select(
-            Person.name,
+    rows = session.execute(
+        sa_select(
+            col(Person.name),
             func.count(),
             func.count(func.distinct(LoginAttempt.client)),
             func.max(LoginAttempt.at),
+            func.min(LoginAttempt.at),
         )
         .join(Person, col(Person.id) == col(LoginAttempt.person_id))
         .where(
-            Person.household_id == household.id,
+            col(Person.household_id) == household.id,
             col(LoginAttempt.ok).is_(False),
-            LoginAttempt.at > now - KEEP,
+            col(LoginAttempt.at) > now - KEEP,
         )
         .group_by(Person.name)
         .order_by(func.count().desc(), Person.name)
     ).all()
-    return [WrongPins(name, int(n), int(c), last) for name, n, c, last in rows]
+    return [WrongPins(name, int(n), int(c), last, first) for name, n, c, last, first in rows]

@@ -163,6 +163,22 @@ def hidden(mark: Mark | None, now: datetime) -> bool:
     return mark.state == "snoozed" and (mark.until is None or mark.until > now)
 
 
+def changes_at(state: HouseholdState, person_id: int, now: datetime) -> datetime | None:
+    """The first moment after *now* when the clock alone changes the person's list: a
+    snooze ends or one of their devices stops being new (None: nothing waits on the clock)."""
+    moments = [
+        mark.until
+        for mark in state.progress.get(person_id, {}).values()
+        if mark.state == "snoozed" and mark.until is not None and mark.until > now
+    ]
+    moments += [
+        device.first_seen + timedelta(days=NEW_DEVICE_DAYS)
+        for device in (state.devices[d] for d in state.devices_of.get(person_id, ()))
+        if device.first_seen + timedelta(days=NEW_DEVICE_DAYS) > now
+    ]
+    return min(moments, default=None)
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A lesson for a device, before the person-specific checks and ranking."""
@@ -184,7 +200,7 @@ def candidates(state: HouseholdState, person_id: int, book: Catalogue) -> list[C
     seen: set[str] = set()
     out: list[Candidate] = []
     for device in ordered:
-        lessons_key = ("lessons", device.id, book)
+        lessons_key = ("lessons", device.id, device.model, device.family, book)
         per_device = state.memo.get(lessons_key)
         if per_device is None:
             per_device = [
@@ -323,56 +339,3 @@ def rank(
         lang=shown.lang,
     )
     return rank_key(bool(unmet), community, device, lesson, hub.share_of(owners)), item
-
-
-@dataclass(frozen=True)
-class DeviceProgress:
-    """How many of a device's features a person uses."""
-
-    device: int
-    name: str
-    family: str | None
-    status: str
-    in_use: list[str]
-    not_used: list[str]
-
-    @property
-    def total(self) -> int:
-        return len(self.in_use) + len(self.not_used)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "total": self.total}
-
-
-def device_progress(
-    session: Session, person: _Person, *, state: HouseholdState | None = None
-) -> list[DeviceProgress]:
-    """Return, per device the person uses (by device id), the features in use and not used yet.
-
-    Memoised with the household's state: a list of a shop's devices is read page by page.
-    """
-    pid = person.id
-    assert pid is not None
-    state = state or load_state(session, person.household_id)
-    memo_key = ("device-progress", pid)
-    found = state.memo.get(memo_key)
-    if found is not None:
-        return found  # type: ignore[no-any-return]
-    used = state.used.get(pid, set())
-    rows = []
-    for device_id in sorted(state.devices_of.get(pid, ()), key=lambda d: state.devices[d].did):
-        device = state.devices[device_id]
-        mapped = [c.capability for c in state.capabilities.get(device_id, ()) if c.mapped]
-        in_use = sorted(c for c in mapped if (device_id, c) in used)
-        rows.append(
-            DeviceProgress(
-                device.did,
-                device.display_name,
-                device.family,
-                device.status,
-                in_use,
-                sorted(set(mapped) - set(in_use)),
-            )
-        )
-    state.memo[memo_key] = rows
-    return rows

@@ -66,7 +66,7 @@ def template() -> Catalog:
     for filename, lineno, message, comments, context in extract_from_dir(
         str(ROOT),
         METHODS,
-        keywords={"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None},
+        keywords={"_": None, "N_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None},
         options_map={
             "edu/web/templates/**.html": {"extensions": "jinja2.ext.i18n"},
             "edu/hub/templates/hub_moderation*.html": {"extensions": "jinja2.ext.i18n"},

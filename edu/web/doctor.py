@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from typing import Any
 
-from flask_babel import gettext as _
+from edu.web.i18n import N_
+from edu.web.i18n import gettext as _
 
 
 @dataclass(frozen=True)
@@ -51,16 +52,21 @@ def in_networks(ip: str, networks: Sequence[str | IPv4Network]) -> bool | None:
     return inside
 
 
+# A diagnosis code as two or three plain words for a status pill (translated when said).
+STATUS_WORDS = {
+    "ok": N_("Working"),
+    "new": N_("Not checked yet"),
+    "needs-token": N_("Needs its token"),
+    "wrong-token": N_("Token rejected"),
+    "unsupported": N_("Not supported yet"),
+    "error": N_("Something went wrong"),
+}
+NOT_ANSWERING = N_("Not answering")
+
+
 def status_words(code: str) -> str:
     """Return a diagnosis code as two or three plain words for a status pill."""
-    return {
-        "ok": _("Working"),
-        "new": _("Not checked yet"),
-        "needs-token": _("Needs its token"),
-        "wrong-token": _("Token rejected"),
-        "unsupported": _("Not supported yet"),
-        "error": _("Something went wrong"),
-    }.get(code, _("Not answering"))
+    return _(STATUS_WORDS.get(code, NOT_ANSWERING))
 
 
 def diagnose(device: Any, networks: Sequence[str | IPv4Network]) -> Diagnosis:

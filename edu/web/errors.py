@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template
-from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from edu.web.i18n import gettext as _
 from edu.web.security import is_api
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from flask import Flask, g, request
-from flask_babel import Babel
+from babel.support import NullTranslations
+from flask import Flask, g, has_request_context, request
+from flask_babel import Babel, get_translations
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 # Person.language (a lesson language code) -> Babel locale.
@@ -37,9 +39,47 @@ def _locale() -> str:
     return LOCALES[language()]
 
 
+def translations() -> NullTranslations:
+    """This request's translations, looked up once per request and language (Flask-Babel
+    looks them up again on every call, which was most of what a page cost)."""
+    if not has_request_context():
+        return get_translations()
+    code = language()
+    found = g.get("edu_translations")
+    if found is None or found[0] != code:
+        found = g.edu_translations = (code, get_translations())
+    return found[1]
+
+
+def N_(string: str) -> str:
+    """Mark *string* for the translation catalogue; it is translated where it is said."""
+    return string
+
+
+def gettext(string: str, **variables: Any) -> str:
+    """Flask-Babel's gettext, with the request's translations looked up once."""
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    """Flask-Babel's ngettext, with the request's translations looked up once."""
+    variables.setdefault("num", num)
+    text = translations().ungettext(singular, plural, num)
+    return text % variables if variables else text
+
+
 def init_app(app: Flask) -> None:
-    """Set up Flask-Babel with the shipped translations."""
+    """Set up Flask-Babel with the shipped translations; templates translate through
+    :func:`translations`."""
     Babel(app, locale_selector=_locale, default_translation_directories=str(TRANSLATIONS))
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.globals["language"] = language
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
 

@@ -5,23 +5,25 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask import g
-from flask_babel import gettext as _
 from sqlmodel import Session
 
 from edu.catalogue import capability_titles
+from edu.db import key, utcnow
 from edu.models import Household, Person
 from edu.paging import Page, page_of
+from edu.services.progress import DeviceProgress, device_progress, most_to_learn
 from edu.services.recommend import (
-    DeviceProgress,
     Recommendation,
-    device_progress,
+    changes_at,
     load_state,
     recommend,
 )
 from edu.state import DeviceRow, HouseholdState, PersonRow
+from edu.web.i18n import gettext as _
 
 
 def feature_title(capability: str) -> str:
@@ -82,6 +84,7 @@ class Home:
     more: int = 0
     waiting: int = 0  # devices whose features are not known yet (no token, unsupported ...)
     ready: int = 0  # devices whose features are known, shown here or not
+    until: datetime | None = None  # when the clock alone changes this (a snooze ends ...)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,21 +98,17 @@ def home(session: Session, person: Person, *, limit: int = 6) -> Home:
     household = session.get(Household, person.household_id)
     assert household is not None
     state = load_state(session, household)
-    items = recommend(session, person, state=state)
-    rows = device_progress(session, person, state=state)
-    ready = [row for row in rows if row.total]
+    now = utcnow()
+    items = recommend(session, person, state=state, now=now)
+    shown, ready, waiting = most_to_learn(state, key(person), HOME_DEVICES)
     return Home(
         items[:limit],
-        sorted(ready, key=_most_to_learn)[:HOME_DEVICES],
+        shown,
         max(len(items) - limit, 0),
-        waiting=len(rows) - len(ready),
-        ready=len(ready),
+        waiting=waiting,
+        ready=ready,
+        until=changes_at(state, key(person), now),
     )
-
-
-def _most_to_learn(row: DeviceProgress) -> tuple[float, int, str, int]:
-    """Least adopted first, then the one with more features to learn, then by name."""
-    return (len(row.in_use) / row.total, -len(row.not_used), row.name.lower(), row.device)
 
 
 def my_devices(session: Session, person: Person, number: int) -> tuple[Page[DeviceProgress], int]:

@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_timedelta, ngettext
-from flask_babel import gettext as _
+from flask_babel import format_timedelta
 
 from edu.catalogue import capability_titles
 from edu.services.tryit import TryOutcome
 from edu.store.board import BoardRow
 from edu.store.sessions import DemoError, Reset
+from edu.web.i18n import gettext as _
+from edu.web.i18n import ngettext
 from edu.web.progress import feature_title
 
 
@@ -208,8 +209,6 @@ def reset_message(result: Reset) -> str:
 
 def ngettext_reset(name: str, written: int) -> str:
     """Say that a device is back to normal, and how many settings that took."""
-    from flask_babel import ngettext
-
     if written == 0:
         return _("%(name)s is back to normal (nothing had changed).", name=name)
     return ngettext(

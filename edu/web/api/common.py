@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import Blueprint, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from edu.db import utcnow
 from edu.paging import BadPage, cursor_arg, limit_arg, next_link
+from edu.web.fragments import household_key, kept
+from edu.web.security import current_person
 
 T = TypeVar("T")
 
@@ -48,6 +52,23 @@ def paged(
     response = jsonify([shape(row) for row in shown])
     if len(rows) > limit:
         response.headers["Link"] = next_link(key(shown[-1]), limit)
+    return response
+
+
+def kept_answer(kind: str, make: Callable[[], tuple[Response, datetime | None]]) -> Response:
+    """Answer a GET from the copy kept for this person, query and household revision (see
+    edu.web.fragments); *make* answers afresh and says when the clock alone changes it."""
+    person = current_person()
+    assert person is not None
+
+    def render() -> tuple[tuple[bytes, int, str | None], datetime | None]:
+        response, until = make()
+        return (response.get_data(), response.status_code, response.headers.get("Link")), until
+
+    body, status, link = kept(household_key(kind, person, request.query_string), utcnow(), render)
+    response = Response(body, status, mimetype="application/json")
+    if link is not None:
+        response.headers["Link"] = link
     return response
 
 

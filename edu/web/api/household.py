@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import Blueprint, abort, current_app, jsonify, request
@@ -9,17 +10,26 @@ from sqlmodel import select
 from werkzeug.wrappers import Response
 
 from devices import MAX_DID
-from edu.db import unit
+from edu.db import key, unit, utcnow
 from edu.models import Device, DeviceCapability, Person
 from edu.services import accounts
 from edu.services.device_list import capabilities_of, devices_after
 from edu.services.lessons import lesson_context
 from edu.services.people import NotFound, mark_lesson, may_see_device
-from edu.services.recommend import device_progress, recommend
+from edu.services.progress import device_progress
+from edu.services.recommend import changes_at, recommend
 from edu.services.tryit import TryItError, try_lesson
+from edu.state import load_state
 from edu.text import plain_text, whole_number
 from edu.web import progress
-from edu.web.api.common import install_json_errors, json_body, json_error, keyset, paged
+from edu.web.api.common import (
+    install_json_errors,
+    json_body,
+    json_error,
+    kept_answer,
+    keyset,
+    paged,
+)
 from edu.web.api.openapi import document
 from edu.web.doctor import diagnose
 from edu.web.security import admin_required, current_person, household, login_required
@@ -65,10 +75,16 @@ def me() -> Response:
 def recommendations() -> Response:
     """What to learn next, ranked, with reasons."""
     count = whole_number(request.args.get("limit", "20"), 10**6)
-    items = recommend(db(), _me(), limit=20 if count is None else min(max(count, 1), 200))
-    return jsonify(
-        [{**item.to_dict(), "reason_text": progress.reason_text(item)} for item in items]
-    )
+    me, now = _me(), utcnow()
+
+    def make() -> tuple[Response, datetime | None]:
+        state = load_state(db(), me.household_id)
+        limit = 20 if count is None else min(max(count, 1), 200)
+        items = recommend(db(), me, limit=limit, state=state, now=now)
+        answer = [{**item.to_dict(), "reason_text": progress.reason_text(item)} for item in items]
+        return jsonify(answer), changes_at(state, key(me), now)
+
+    return kept_answer("api-recommendations", make)
 
 
 @bp.route("/progress")
@@ -76,8 +92,12 @@ def recommendations() -> Response:
 def my_progress() -> Response:
     """Per device the person uses, by device id: features in use and not yet used."""
     after, limit = keyset()
-    rows = [r for r in device_progress(db(), _me()) if after is None or r.device > after]
-    return paged(rows, limit, lambda r: r.device, lambda r: r.to_dict())
+
+    def make() -> tuple[Response, datetime | None]:
+        rows = [r for r in device_progress(db(), _me()) if after is None or r.device > after]
+        return paged(rows, limit, lambda r: r.device, lambda r: r.to_dict()), None
+
+    return kept_answer("api-progress", make)
 
 
 @bp.route("/household/progress")
@@ -87,8 +107,12 @@ def household_progress() -> Response:
     home = household()
     assert home is not None
     after, limit = keyset()
-    rows = progress.household_progress(db(), home, after=after, limit=limit + 1)
-    return paged(rows, limit, lambda r: r.did, lambda r: r.to_dict())
+
+    def make() -> tuple[Response, datetime | None]:
+        rows = progress.household_progress(db(), home, after=after, limit=limit + 1)
+        return paged(rows, limit, lambda r: r.did, lambda r: r.to_dict()), None
+
+    return kept_answer("api-household-progress", make)
 
 
 def _device_json(device: Device, caps: list[DeviceCapability] | None = None) -> dict[str, Any]:
@@ -116,9 +140,13 @@ def _my_device(did: int) -> Device:
 def devices() -> Response:
     """The devices by device id: all of them for an admin, the ones they use for everyone else."""
     after, limit = keyset()
-    rows = devices_after(db(), _me(), after, limit + 1)
-    caps = capabilities_of(db(), rows[:limit])
-    return paged(rows, limit, lambda d: d.did, lambda d: _device_json(d, caps[d.id]))
+
+    def make() -> tuple[Response, datetime | None]:
+        rows = devices_after(db(), _me(), after, limit + 1)
+        caps = capabilities_of(db(), rows[:limit])
+        return paged(rows, limit, lambda d: d.did, lambda d: _device_json(d, caps[d.id])), None
+
+    return kept_answer("api-devices", make)
 
 
 @bp.route("/devices", methods=["POST"])

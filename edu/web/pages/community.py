@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from edu.community import link as community
 from edu.community import tips as community_tips
+from edu.web.i18n import gettext as _
 from edu.web.i18n import say
 from edu.web.security import admin_required
 from edu.web.session import db, engine, settings

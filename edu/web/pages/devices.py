@@ -16,7 +16,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from sqlmodel import select
 from werkzeug.wrappers import Response
 
@@ -28,6 +27,7 @@ from edu.services.device_list import DeviceFilter, count_devices, device_page
 from edu.services.people import users_of
 from edu.text import MAX_ROW_ID, plain_text, whole_numbers
 from edu.web.doctor import diagnose, diagnose_address, status_words
+from edu.web.i18n import gettext as _
 from edu.web.progress import feature_title
 from edu.web.security import admin_required, household
 from edu.web.session import db, inventory, scans, settings, start_scan

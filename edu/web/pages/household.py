@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
@@ -18,6 +19,8 @@ from edu.services.device_list import DeviceFilter, count_devices, device_page
 from edu.services.people import LANGUAGES, ROLES, chosen_device_ids, used_devices
 from edu.text import MAX_ROW_ID, plain_text, whole_number, whole_numbers
 from edu.web import progress
+from edu.web.fragments import household_key, kept
+from edu.web.i18n import gettext as _
 from edu.web.i18n import say
 from edu.web.security import admin_required, current_person, household, login_required
 from edu.web.session import db
@@ -62,20 +65,34 @@ def _picked_dids(someone: Person) -> list[int]:
 def home() -> str:
     """What to learn next, and how far along each device is."""
     me = _me()
-    data = progress.home(db(), me)
-    home_ = household()
-    wrong_pins = (
-        pin_guard.recent_wrong_pins(db(), home_, utcnow())
-        if me.role == "admin" and home_ is not None
-        else []
-    )
-    return render_template(
-        "home.html",
-        data=data,
-        reason=progress.reason_text,
-        feature=progress.feature_title,
-        wrong_pins=wrong_pins,
-    )
+    return render_template("home.html", body=_home_body(me, utcnow()))
+
+
+def _home_body(me: Person, now: datetime) -> Markup:
+    """The greeting, wrong PINs (for the admin), what to learn next and the person's devices:
+    drawn again only when the household changed (a wrong PIN changes it too), the clock moved
+    past a snooze, a new device or a day-old wrong PIN, or the language is another."""
+
+    def render() -> tuple[str, datetime | None]:
+        data = progress.home(db(), me)
+        home_ = household()
+        wrong = (
+            pin_guard.recent_wrong_pins(db(), home_, now)
+            if me.role == "admin" and home_ is not None
+            else []
+        )
+        html = render_template(
+            "home_body.html",
+            data=data,
+            reason=progress.reason_text,
+            feature=progress.feature_title,
+            wrong_pins=wrong,
+        )
+        moments = [m for m in (data.until, pin_guard.wrong_pins_change_at(wrong)) if m]
+        return html, min(moments, default=None)
+
+    html = kept(household_key("home", me), now, render)
+    return Markup(html)  # noqa: S704  (a template's output: escaped already)
 
 
 @bp.route("/home/devices")

@@ -22,7 +22,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
@@ -31,6 +30,7 @@ from edu.models import Person
 from edu.services import accounts
 from edu.store import audit, kiosk
 from edu.store.audit import Staff
+from edu.web.i18n import gettext as _
 from edu.web.security import csrf_token, household, is_api
 from edu.web.session import db
 from edu.web.store_desk import clock, staff, staff_required

@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from devices import MAX_DID
@@ -16,6 +15,7 @@ from edu.services.lessons import lesson_context
 from edu.services.people import NotFound, mark_lesson
 from edu.services.tryit import TryItError, check, try_lesson
 from edu.text import whole_number
+from edu.web.i18n import gettext as _
 from edu.web.progress import feature_title
 from edu.web.security import current_person, household, login_required
 from edu.web.session import db, engine, inventory

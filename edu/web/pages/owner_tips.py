@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from sqlmodel import select
 from werkzeug.wrappers import Response
 
@@ -17,6 +16,7 @@ from edu.db import key
 from edu.markup import tip_html
 from edu.models import Device
 from edu.text import whole_number
+from edu.web.i18n import gettext as _
 from edu.web.i18n import say
 from edu.web.security import admin_required, current_person, household, login_required
 from edu.web.session import db, engine, settings

@@ -12,11 +12,11 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from edu.services import accounts
 from edu.services.people import LANGUAGES
+from edu.web.i18n import gettext as _
 from edu.web.i18n import say
 from edu.web.security import csrf_token, household, setup_done
 from edu.web.session import db

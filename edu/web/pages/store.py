@@ -19,12 +19,12 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from edu.store import audit, board, sessions
 from edu.store.sessions import DemoError
+from edu.web.i18n import gettext as _
+from edu.web.i18n import ngettext
 from edu.web.security import current_person, household
 from edu.web.session import db
 from edu.web.store_desk import (

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
@@ -20,6 +19,7 @@ from edu.tips import policy as rules
 from edu.tips import service
 from edu.tips.links import read_unsubscribe_token
 from edu.tips.models import TipChannel, TipMute
+from edu.web.i18n import gettext as _
 from edu.web.i18n import say
 from edu.web.security import current_person, household, login_required
 from edu.web.session import db, engine, settings

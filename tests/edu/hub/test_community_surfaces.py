@@ -140,6 +140,7 @@ def test_the_community_page_is_off_until_the_admin_joins_then_shows_the_preview(
             )
     page = web.get("/community/").get_data(as_text=True)
     assert "加入社区中心" in page and "community-preview" not in page
+    assert "同款风扇用户" not in web.get("/").get_data(as_text=True)  # kept until the hub's table
     neighbour_reports(small_hub, ("natural-wind",))
     web.post("/community/", {"action": "join", "hub": small_hub.url})
     page = web.get("/community/").get_data(as_text=True)
@@ -153,6 +154,7 @@ def test_the_community_page_is_off_until_the_admin_joins_then_shows_the_preview(
     assert wind["community"] == {"homes": 2, "using": 1} and wind["reason_code"] == "owners"
     web.post("/community/", {"action": "leave"})
     assert "加入社区中心" in web.get("/community/").get_data(as_text=True)
+    assert "同款风扇用户" not in web.get("/").get_data(as_text=True)  # left: the figures go
     assert store.counts(small_hub.engine)["homes"] == 1
 
 

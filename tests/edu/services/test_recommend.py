@@ -19,7 +19,8 @@ from edu.db import unit_of_work, utcnow
 from edu.models import Device, Person
 from edu.services.inventory import Inventory
 from edu.services.people import NotFound, add_person, find_person, mark_lesson, set_devices
-from edu.services.recommend import Recommendation, device_progress, recommend
+from edu.services.progress import device_progress
+from edu.services.recommend import Recommendation, recommend
 from edu.simulated.fleet import token_file_for
 
 pytestmark = pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning")

@@ -1,0 +1,140 @@
+"""Rendered parts of pages, kept while nothing they show can have changed.
+
+A part is keyed by everything it is drawn from: the household's revision (bumped by every
+change to people, devices, capabilities, usage, lesson progress and the community table, by
+any process, see edu.state), the person, the language, the catalogue and the URL root. It
+also carries the moment the clock alone would change it (a snooze ends, a device stops being
+new); past that moment it is drawn again. What a request's own uncommitted changes would show
+is never kept. One cache per app, bounded, least recently used out first.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from datetime import datetime
+from typing import Any, TypeVar, cast
+
+from flask import Flask, current_app, g, render_template, request
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+from edu.catalogue import catalogue
+from edu.models import Person
+from edu.revisions import revision_of
+from edu.web.i18n import language
+from edu.web.security import csrf_token
+from edu.web.session import db
+
+T = TypeVar("T")
+SIZE = 512  # parts kept per app: a few per person and language
+_NEVER = datetime.min  # "now" for parts that never expire by the clock
+
+
+class Fragments:
+    """A bounded map of key -> (rendered part, valid until) shared by the app's threads."""
+
+    def __init__(self, size: int = SIZE) -> None:
+        self.size = size
+        self._parts: OrderedDict[Hashable, tuple[Any, datetime | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, now: datetime) -> Any:
+        with self._lock:
+            found = self._parts.get(key)
+            if found is None:
+                return None
+            value, until = found
+            if until is not None and now >= until:
+                del self._parts[key]
+                return None
+            self._parts.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: Any, until: datetime | None) -> None:
+        with self._lock:
+            self._parts[key] = (value, until)
+            self._parts.move_to_end(key)
+            while len(self._parts) > self.size:
+                self._parts.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._parts.clear()
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its cache of rendered parts, and its templates the main navigation."""
+    app.extensions["edu.fragments"] = Fragments()
+    app.jinja_env.globals["main_nav"] = main_nav
+
+
+def fragments() -> Fragments:
+    """The current app's cache of rendered parts."""
+    found: Fragments = current_app.extensions["edu.fragments"]
+    return found
+
+
+def kept(key: Hashable, now: datetime, render: Callable[[], tuple[T, datetime | None]]) -> T:
+    """Return what is kept under *key*, or make it: *render* gives the value and the moment
+    the clock alone would change it (None: never). What a request's own uncommitted changes
+    would show is not kept."""
+    store = fragments()
+    found = store.get(key, now)
+    if found is not None:
+        return cast(T, found)
+    value, until = render()
+    if not db().info.get("edu_uncommitted"):
+        store.put(key, value, until)
+    return value
+
+
+def household_key(kind: str, person: Person, *extra: Hashable) -> tuple[Hashable, ...]:
+    """The key of a part drawn from *person*'s household as they see it: the household's
+    revision (read now), the person, the language, the catalogue, the URL root and *extra*."""
+    return (
+        kind,
+        person.household_id,
+        revision_of(db(), person.household_id),
+        person.id,
+        language(),
+        id(catalogue()),
+        request.script_root,
+        *extra,
+    )
+
+
+CSRF_STAND_IN = "edu-csrf-stand-in"  # drawn into a kept part, replaced by each request's token
+
+
+@pass_context
+def main_nav(context: Context) -> Markup:
+    """The signed-in person's navigation, drawn once per person, name, role, language, page
+    and unread count (every input is in the key, so no change can be missed)."""
+    person = g.get("person")
+    if person is None:
+        return Markup("")
+    unread = int(context["tips_unread"]())
+    part = (
+        "nav",
+        person.id,
+        person.name,
+        person.role,
+        language(),
+        request.endpoint,
+        request.blueprint,
+        unread,
+        request.script_root,
+    )
+    store = fragments()
+    markup = store.get(part, _NEVER)
+    if markup is None:
+        nav = render_template("_nav.html", csrf=CSRF_STAND_IN)
+        markup = Markup(nav)  # noqa: S704  (a template's output: escaped already)
+        store.put(part, markup, None)
+    return markup.replace(CSRF_STAND_IN, csrf_token())

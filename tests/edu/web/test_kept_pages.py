@@ -1,0 +1,217 @@
+"""Kept pages stay true: every change by a poll, a person, the worker or the clock shows on the
+next request, while nothing changed the kept copy answers (edu.web.fragments, edu.state).
+
+Each test warms a page, proves the kept copy answers (drawing it afresh is made to fail, a
+fault injected), then makes a real change and asks again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from fleet_fixtures import miio_client
+from web_fixtures import Web
+
+from devices.fleet import Fleet
+from edu.db import utcnow
+from edu.web import progress
+from edu.web.fragments import Fragments
+
+STUDY_FAN = "zhimi.fan.za4"
+LESSON = "fan-child-lock"
+
+
+def _cards(page: str) -> list[str]:
+    return re.findall(r'href="/lessons/([a-z0-9-]+)\?device=', page)
+
+
+def _in_use(page: str, did: int) -> str:
+    card = page[page.index(f'id="device-{did}"') :]
+    start = card.index('class="chips in-use"') if 'class="chips in-use"' in card else 0
+    return card[start : card.index("</details>")]
+
+
+@contextmanager
+def kept_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """While inside, drawing the home page or a state afresh fails: only kept copies answer."""
+
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("drawn afresh although nothing changed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(progress, "home", refuse)
+        patch.setattr("edu.state.read_state", refuse)
+        yield
+
+
+def test_home_is_kept_until_a_poll_sees_the_device_used(
+    fleet_web: Web, fleet_app: Flask, fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fan = fleet.by_model(STUDY_FAN)
+    fleet_web.sign_in(fleet_app, "Leo")
+    first = fleet_web.get("/").get_data(as_text=True)
+    assert LESSON in _cards(first) or 'data-capability="child-lock"' in first
+    assert 'data-capability="child-lock"' not in _in_use(first, fan.did)
+    with kept_only(monkeypatch):
+        again = fleet_web.get("/").get_data(as_text=True)
+    assert _cards(again) == _cards(first)
+    miio_client(fan).set_child_lock(True)  # someone used the vendor app
+    fleet_app.extensions["edu.inventory"].poll()  # what the worker's poll job runs
+    after = fleet_web.get("/").get_data(as_text=True)
+    assert 'data-capability="child-lock"' in _in_use(after, fan.did)
+    assert LESSON not in _cards(after)
+    progress_rows = fleet_web.api("GET", "/api/v1/progress").get_json()
+    (row,) = [r for r in progress_rows if r["device"] == fan.did]
+    assert "child-lock" in row["in_use"]
+
+
+def test_recommendations_answer_kept_until_the_person_marks_a_lesson_known(
+    fleet_web: Web, fleet_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fleet_web.sign_in(fleet_app, "Leo")
+    before = fleet_web.api("GET", "/api/v1/recommendations?limit=200").get_json()
+    first = before[0]
+    with monkeypatch.context() as patch:
+        patch.setattr("edu.web.api.household.recommend", lambda *a, **k: [][0])
+        assert fleet_web.api("GET", "/api/v1/recommendations?limit=200").get_json() == before
+    home = fleet_web.get("/").get_data(as_text=True)
+    assert first["lesson"] in _cards(home)
+    marked = fleet_web.post(f"/lessons/{first['lesson']}/known", {"device": str(first["device"])})
+    assert marked.status_code in (200, 302, 303)
+    after = fleet_web.api("GET", "/api/v1/recommendations?limit=200").get_json()
+    assert (first["lesson"], first["device"]) not in {(r["lesson"], r["device"]) for r in after}
+    assert first["lesson"] not in _cards(fleet_web.get("/").get_data(as_text=True))
+
+
+def test_a_snooze_ending_shows_by_the_clock_alone(
+    fleet_web: Web, fleet_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fleet_web.sign_in(fleet_app, "Leo")
+    lesson = _cards(fleet_web.get("/").get_data(as_text=True))[0]
+    device = re.search(
+        rf'href="/lessons/{lesson}\?device=(\d+)"', fleet_web.get("/").get_data(as_text=True)
+    )
+    assert device is not None
+    fleet_web.post(f"/lessons/{lesson}/later", {"device": device.group(1)})
+    snoozed = fleet_web.get("/").get_data(as_text=True)
+    assert lesson not in _cards(snoozed)
+    days = fleet_app.config["EDU_SNOOZE_DAYS"]
+    later = utcnow() + timedelta(days=days, hours=1)
+    with kept_only(monkeypatch):  # the clock has not moved: the kept copy answers
+        assert _cards(fleet_web.get("/").get_data(as_text=True)) == _cards(snoozed)
+    monkeypatch.setattr("edu.web.pages.household.utcnow", lambda: later)
+    monkeypatch.setattr("edu.web.progress.utcnow", lambda: later)
+    assert lesson in _cards(fleet_web.get("/").get_data(as_text=True))
+
+
+def test_a_wrong_pin_shows_on_the_admins_next_home_page(fleet_web: Web, fleet_app: Flask) -> None:
+    fleet_web.sign_in(fleet_app, "Mia")
+    assert "Wrong PINs in the last day" not in fleet_web.get("/").get_data(as_text=True)
+    stranger = Web(fleet_app.test_client())
+    refused = stranger.post(f"/signin/{stranger.person_id(fleet_app, 'Leo')}", {"pin": "0000"})
+    assert refused.status_code in (200, 400, 401, 429)
+    page = fleet_web.get("/").get_data(as_text=True)
+    assert "Wrong PINs in the last day" in page and "Leo: 1 wrong PIN" in page
+
+
+def test_the_navigation_follows_the_person_language_and_unread_tips(
+    fleet_web: Web, fleet_app: Flask
+) -> None:
+    from edu.db import unit_of_work
+    from edu.models import Person
+    from edu.tips.models import InboxItem
+
+    fleet_web.sign_in(fleet_app, "Leo")
+    page = fleet_web.get("/").get_data(as_text=True)
+    assert ">Tips</a>" in page and "unread" not in page
+    leo = fleet_web.person_id(fleet_app, "Leo")
+    with unit_of_work(fleet_app.extensions["edu.engine"]) as session:  # as a tip run does
+        session.add(
+            InboxItem(
+                person_id=leo, lesson=LESSON, capability="child-lock", title="Lock", summary="."
+            )
+        )
+    page = fleet_web.get("/").get_data(as_text=True)
+    assert 'aria-label="1 unread">1</span>' in page
+    fleet_web.post("/me", {"action": "language", "language": "zh-CN"})
+    page = fleet_web.get("/").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in page and "接下来学习" in page and "首页" in page
+    with unit_of_work(fleet_app.extensions["edu.engine"]) as session:
+        person = session.get(Person, leo)
+        assert person is not None
+        person.name = "Leonie"
+    page = fleet_web.get("/").get_data(as_text=True)
+    assert "Leonie" in page[page.index("<nav") : page.index("</nav>")]
+
+
+def test_every_page_gets_its_own_csrf_token_from_a_kept_navigation(
+    fleet_web: Web, fleet_app: Flask
+) -> None:
+    fleet_web.sign_in(fleet_app, "Leo")
+    mine = Web.csrf_in(fleet_web.get("/"))
+    other = Web(fleet_app.test_client())
+    other.sign_in(fleet_app, "Leo")
+    theirs = Web.csrf_in(other.get("/"))
+    assert mine == fleet_web.csrf() and theirs == other.csrf() and mine != theirs
+
+
+def test_the_kept_parts_are_bounded_and_expire() -> None:
+    store = Fragments(size=2)
+    now = utcnow()
+    store.put("a", "A", now + timedelta(seconds=1))
+    store.put("b", "B", None)
+    assert store.get("a", now) == "A"
+    assert store.get("a", now + timedelta(seconds=1)) is None  # past its moment
+    store.put("c", "C", None)
+    store.put("d", "D", None)
+    assert len(store) == 2 and store.get("b", now) is None and store.get("d", now) == "D"
+
+
+def test_a_device_that_gains_or_loses_a_feature_shows_it_next_time(
+    fleet_web: Web, fleet_app: Flask, fleet: Fleet
+) -> None:
+    from sqlmodel import select
+
+    from edu.db import unit_of_work
+    from edu.models import Device, DeviceCapability
+
+    fan = fleet.by_model(STUDY_FAN)
+    fleet_web.sign_in(fleet_app, "Leo")
+    before = fleet_web.get("/").get_data(as_text=True)
+    card = before[before.index(f'id="device-{fan.did}"') :]
+    assert 'data-capability="child-lock"' in card[: card.index("</details>")]
+    fleet_web.get("/api/v1/progress")  # kept too
+    with unit_of_work(fleet_app.extensions["edu.engine"]) as session:  # as a new scan would
+        device = session.exec(select(Device).where(Device.did == fan.did)).one()
+        lock = session.exec(
+            select(DeviceCapability).where(
+                DeviceCapability.device_id == device.id,
+                DeviceCapability.capability == "child-lock",
+            )
+        ).one()
+        session.delete(lock)
+    after = fleet_web.get("/").get_data(as_text=True)
+    card = after[after.index(f'id="device-{fan.did}"') :]
+    assert 'data-capability="child-lock"' not in card[: card.index("</details>")]
+    assert LESSON not in _cards(after)
+    (row,) = [
+        r for r in fleet_web.api("GET", "/api/v1/progress").get_json() if r["device"] == fan.did
+    ]
+    assert "child-lock" not in row["in_use"] + row["not_used"]
+    with unit_of_work(fleet_app.extensions["edu.engine"]) as session:
+        device = session.exec(select(Device).where(Device.did == fan.did)).one()
+        session.add(
+            DeviceCapability(
+                device_id=device.id or 0, capability="child-lock", setting="child_lock"
+            )
+        )
+    (row,) = [
+        r for r in fleet_web.api("GET", "/api/v1/progress").get_json() if r["device"] == fan.did
+    ]
+    assert "child-lock" in row["not_used"]
