@@ -1,22 +1,25 @@
-"""Households built cheaply for the community hub's tests: own instance and database, rows only.
+"""Households and shops built cheaply for the community hub's tests: own instance and database.
 
 A home has one admin and fans of one model with known features; which of them are in use
-is chosen per home. No devices answer: the hub's tests need the household's tables only.
+is chosen per home. A shop is a household in store mode with the same fan and a week of demos
+as rows. No devices answer: the hub's tests need the household's tables only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from edu.config import Settings
-from edu.db import unit_of_work
+from edu.db import key, unit_of_work, utcnow
 from edu.models import Device, DeviceCapability, Household, Person
 from edu.schema import create_schema, make_engine
 from edu.services.recommend import Recommendation, recommend
+from edu.store.models import DemoSession, DemoStep, KioskView
 
 FAN_MODEL = "zhimi.fan.za4"
 FAN_FEATURES = ("buzzer", "child-lock", "natural-wind", "oscillation")
@@ -82,3 +85,64 @@ def make_home(root: Path, n: int, using: tuple[str, ...] = ()) -> LocalHome:
                 )
             )
     return LocalHome(settings, engine)
+
+
+# What each shop's week holds, as (features shown in order, ended in a sale intent):
+# oscillation is shown in both demos, natural wind twice in the one that sold.
+SHOP_DEMOS = ((("oscillation", "natural-wind", "natural-wind"), True), (("oscillation",), False))
+
+
+def make_shop(root: Path, n: int, now: datetime | None = None) -> LocalHome:
+    """A shop (store mode) with the fan, the week of demos in SHOP_DEMOS and a kiosk read.
+
+    Rows the week must not count are there too: a failed step, and a sold demo 10 days old.
+    """
+    shop = make_home(root, n)
+    now = now or utcnow()
+    with unit_of_work(shop.engine) as session:
+        household = session.exec(select(Household)).one()
+        household.kind = "store"
+        staff = session.exec(select(Person)).one()
+        staff.role = "staff"
+        fan = session.exec(select(Device)).one()
+        when = now - timedelta(days=1)
+        for shown, sold in (*SHOP_DEMOS, (("child-lock",), True)):
+            old = shown == ("child-lock",)
+            start = now - timedelta(days=10) if old else when
+            demo = DemoSession(
+                household_id=key(household),
+                device_id=key(fan),
+                person_id=staff.id,
+                started_at=start,
+                last_activity=start,
+                ended_at=start + timedelta(minutes=3),
+                end_reason="ended",
+                restored=True,
+                sale_intent=sold,
+            )
+            session.add(demo)
+            session.flush()
+            for feature in shown:
+                session.add(_step(demo, feature, "changed", start))
+            session.add(_step(demo, "buzzer", "failed", start))
+        session.add(
+            KioskView(
+                household_id=key(household),
+                device_id=key(fan),
+                lesson="fan-child-lock",
+                capability="child-lock",
+                viewed_at=when,
+            )
+        )
+    return shop
+
+
+def _step(demo: DemoSession, feature: str, status: str, when: datetime) -> DemoStep:
+    return DemoStep(
+        session_id=key(demo),
+        device_id=demo.device_id,
+        lesson=f"fan-{feature}",
+        capability=feature,
+        status=status,
+        shown_at=when,
+    )

@@ -11,7 +11,10 @@ from edu.cli.common import Context, emit, expected_errors, pass_ctx
 
 @click.group("community")
 def community() -> None:
-    """Share, per device model, which features are in use with a community hub (off until you join)."""
+    """Share, per device model, which features are in use with a community hub (off until you join).
+
+    A shop in store mode shares instead what its demos showed and which ended in a sale intent.
+    """
 
 
 @community.command("join")
@@ -79,7 +82,8 @@ def send(ctx: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:
-        click.echo(f"sent report {result['seq']} ({result['models']} model(s)) to {result['hub']}")
+        what = "shop report" if result["type"] == "shop-report" else "report"
+        click.echo(f"sent {what} {result['seq']} ({result['models']} model(s)) to {result['hub']}")
 
 
 @community.command("leave")

@@ -2,7 +2,8 @@
 
 Off until the admin joins. Joining makes an Ed25519 key in the instance folder (mode 0600,
 never printed) and registers its public half with the hub. A report is the bytes
-`preview` returns, signed; `send` posts them (the scheduler does so weekly) and then
+`preview` returns, signed (a shop in store mode sends a shop report, `edu.community.shop`);
+`send` posts them (the scheduler does so weekly) and then
 fetches the hub's published table for the household's models, which ranking reads. Leaving
 asks the hub to delete the home's data, then forgets the key, the link and the table.
 Offline or never joined, nothing here runs and recommendations are as before.
@@ -25,13 +26,8 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from edu.community.data import (
-    CommunityAdoption,
-    CommunityLink,
-    CommunityTip,
-    household_models,
-    report_models,
-)
+from edu.community.data import CommunityAdoption, CommunityLink, CommunityTip, household_models
+from edu.community.shop import PATHS, weekly_message
 from edu.config import Settings
 from edu.db import unit_of_work, utcnow
 from edu.hub.protocol import (
@@ -206,7 +202,8 @@ def join(
 
 
 def preview(engine: Engine, settings: Settings, *, clock: Clock = utcnow) -> bytes:
-    """Return exactly the bytes the next report would send (the key's public half included)."""
+    """Return exactly the bytes the next report would send (the key's public half included):
+    a shop report in store mode, else the household report."""
     key = load_key(settings)
     with Session(engine) as session:
         found = link(session)
@@ -214,9 +211,8 @@ def preview(engine: Engine, settings: Settings, *, clock: Clock = utcnow) -> byt
             raise CommunityError(
                 "this household has not joined a hub (edu community join --hub URL)"
             )
-        models = report_models(session, found.household_id)
-        seq = found.seq + 1
-    return encode(message(key, "report", seq, int(clock().timestamp()), models))
+        body = weekly_message(session, key, found.household_id, found.seq + 1, clock())
+    return encode(body)
 
 
 def send(engine: Engine, settings: Settings, *, clock: Clock = utcnow) -> dict[str, Any]:
@@ -232,7 +228,7 @@ def send(engine: Engine, settings: Settings, *, clock: Clock = utcnow) -> dict[s
         found.seq = max(found.seq, int(sent["seq"]))
         hub = found.hub_url
     try:
-        answer = post_signed(hub, "report", key, body)
+        answer = post_signed(hub, PATHS[sent["type"]], key, body)
         result = f"sent: {len(sent['models'])} model(s)"
     except CommunityError as exc:
         result, answer = str(exc), None
@@ -248,7 +244,13 @@ def send(engine: Engine, settings: Settings, *, clock: Clock = utcnow) -> dict[s
         refresh_adoption(engine)
     except CommunityError as exc:
         logger.warning("could not fetch the hub's table: %s", exc)
-    return {"hub": hub, "seq": sent["seq"], "models": len(sent["models"]), "answer": answer}
+    return {
+        "hub": hub,
+        "type": sent["type"],
+        "seq": sent["seq"],
+        "models": len(sent["models"]),
+        "answer": answer,
+    }
 
 
 def send_if_due(engine: Engine, settings: Settings, *, clock: Clock = utcnow) -> str:

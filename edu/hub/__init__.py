@@ -100,7 +100,7 @@ def create_hub_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from edu.config import Settings
     from edu.db import build_engine, utcnow
-    from edu.hub import api, moderation, pages, tips_api
+    from edu.hub import api, moderation, pages, shops_web, tips_api
     from edu.hub.protocol import MAX_BODY
     from edu.hub.store import create_tables
 
@@ -115,12 +115,14 @@ def create_hub_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config)
     if engine is None:
         engine = build_engine(settings.database_url)
-    create_tables(engine)
+    create_tables(engine)  # the shops' table too: edu.hub.shops puts it on the same MetaData
     app.extensions["hub.engine"] = engine
     app.extensions["hub.settings"] = hub_settings
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(tips_api.bp)
+    app.register_blueprint(shops_web.api_bp)
+    app.register_blueprint(shops_web.pages_bp)
     moderation.init_app(app)
     app.register_error_handler(HTTPException, api.api_or_page_error)
     app.wsgi_app = ForgetOrigin(app.wsgi_app)  # type: ignore[method-assign]

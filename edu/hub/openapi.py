@@ -6,9 +6,12 @@ from typing import Any
 
 from edu.hub.protocol import (
     MAX_BODY,
+    MAX_COUNT,
     MAX_ITEMS,
     MAX_MODELS,
     MAX_TIP,
+    SHOP_COUNTS,
+    SHOP_VERSION,
     SIGNATURE_HEADER,
     TIP_LANGUAGES,
 )
@@ -202,6 +205,7 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            **_shop_paths(),
             "/hub/v1/openapi.json": {
                 "get": {
                     "summary": "This document",
@@ -247,11 +251,74 @@ def document() -> dict[str, Any]:
                         "reason": {"type": "string"},
                     },
                 },
+                **_shop_schemas(),
                 "Error": {
                     "type": "object",
                     "required": ["error", "message"],
                     "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
                 },
+            },
+        },
+    }
+
+
+def _shop_paths() -> dict[str, Any]:
+    """A shop's weekly report (signed) and what shops publish (public)."""
+    return {
+        "/hub/v1/shops/report": _post("Send a shop's weekly report", "ShopReport", "200"),
+        "/hub/v1/shops/asked": {
+            "get": {
+                "summary": "Features customers ask to see on one model, and sale intents",
+                "parameters": [
+                    {"name": "model", "in": "query", "required": True, "schema": _QUERY_ID}
+                ],
+                "responses": {
+                    "200": _json(
+                        "features reported by at least k shops, their weeks summed",
+                        {"type": "array", "items": {"$ref": "#/components/schemas/Asked"}},
+                    ),
+                    **_errors("400"),
+                },
+            }
+        },
+    }
+
+
+def _shop_schemas() -> dict[str, Any]:
+    """The shop report (version 1) and a published row of it."""
+    count = {"type": "integer", "minimum": 0, "maximum": MAX_COUNT}
+    feature = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["capability", *SHOP_COUNTS],
+        "properties": {"capability": _ID, **dict.fromkeys(SHOP_COUNTS, count)},
+    }
+    model = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["model", "family", "features"],
+        "properties": {
+            "model": _ID,
+            "family": {**_ID, "nullable": True},
+            "features": {"type": "array", "items": feature, "minItems": 1, "maxItems": MAX_ITEMS},
+        },
+    }
+    return {
+        "ShopReport": _signed(
+            "shop-report",
+            {
+                "version": {"type": "integer", "enum": [SHOP_VERSION]},
+                "since": _WHOLE,
+                "models": {"type": "array", "items": model, "maxItems": MAX_MODELS},
+            },
+        ),
+        "Asked": {
+            "type": "object",
+            "required": ["capability", "shops", *SHOP_COUNTS],
+            "properties": {
+                "capability": _ID,
+                "shops": _WHOLE,
+                **dict.fromkeys(SHOP_COUNTS, _WHOLE),
             },
         },
     }

@@ -17,14 +17,20 @@ _MODEL = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,79}$")
 BAR_HEIGHT, GAP, LABEL_WIDTH, BAR_WIDTH = 22, 8, 260, 360
 
 
-def bar_chart(rows: list[store.Adoption]) -> Markup:
-    """Draw how many of the owners use each feature as horizontal bars (an SVG element)."""
+def bar_chart(
+    rows: list[store.Adoption],
+    *,
+    label: str = "Owners who use each feature",
+    unit: str = "homes",
+) -> Markup:
+    """Draw how many of the owners use each feature as horizontal bars (an SVG element);
+    *label* names the chart and *unit* what ``homes`` counts (the shops' page counts demos)."""
     titles = capability_titles()
     height = max(len(rows), 1) * (BAR_HEIGHT + GAP) + GAP
     width = LABEL_WIDTH + BAR_WIDTH + 120
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" aria-label="Owners who use each feature">'
+        f'viewBox="0 0 {width} {height}" aria-label="{escape(label)}">'
     ]
     for n, row in enumerate(rows):
         y = GAP + n * (BAR_HEIGHT + GAP)
@@ -35,7 +41,7 @@ def bar_chart(rows: list[store.Adoption]) -> Markup:
             f'<rect x="{LABEL_WIDTH}" y="{y}" width="{BAR_WIDTH}" height="{BAR_HEIGHT}" fill="#e5e7eb"/>'
             f'<rect class="bar" x="{LABEL_WIDTH}" y="{y}" width="{round(BAR_WIDTH * share, 1)}" '
             f'height="{BAR_HEIGHT}" fill="#2563eb"><title>{escape(title)}: {row.using} of '
-            f"{row.homes} homes</title></rect>"
+            f"{row.homes} {escape(unit)}</title></rect>"
             f'<text x="{LABEL_WIDTH + BAR_WIDTH + 8}" y="{y + 15}">{round(share * 100)}% '
             f"({row.using}/{row.homes})</text>"
         )

@@ -6,7 +6,10 @@ the home's Ed25519 key over exactly those bytes; the signature travels in the
 leave), the home's public ``key``, a ``seq`` that only grows (replays are refused) and
 ``sent_at`` in Unix seconds (stale messages are refused). A report lists, per device model,
 the capabilities the home's devices of that model have, those in use, and the lessons done
-and dismissed. Nothing else is accepted: a field the format does not know is an error, so a
+and dismissed. A shop sends a ``shop-report`` instead (``version`` 1): per model and feature,
+over the week before ``sent_at`` (from ``since``), the demo steps that showed it, the demos
+that showed it, how many of those ended in a sale intent, and the kiosk reads of it. Nothing
+else is accepted: a field the format does not know is an error, so a
 name, an address or a token can never ride along.
 """
 
@@ -27,7 +30,11 @@ SIGNATURE_HEADER = "X-Hub-Signature"
 MAX_BODY = 64 * 1024
 MAX_MODELS = 200
 MAX_ITEMS = 300  # capabilities or lessons per model
-TYPES = ("join", "report", "leave", "tip", "flag")
+TYPES = ("join", "report", "leave", "tip", "flag", "shop-report")
+SHOP_VERSION = 1  # the shop-report format this hub reads
+WEEK = 7 * 24 * 3600  # seconds a shop report covers at most
+MAX_COUNT = 1_000_000  # a shop's count of one feature in one week
+SHOP_COUNTS = ("shown", "demos", "sales", "kiosk")
 TIP_LANGUAGES = ("en", "zh-CN")
 MAX_TIP = 800  # characters of an owner's tip
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,79}$")  # a model, family, capability or lesson id
@@ -39,7 +46,10 @@ _FIELDS = {
     "report": {"type", "key", "seq", "sent_at", "models"},
     "tip": {"type", "key", "seq", "sent_at", "model", "lesson", "lang", "text"},
     "flag": {"type", "key", "seq", "sent_at", "tip"},
+    "shop-report": {"type", "version", "key", "seq", "sent_at", "since", "models"},
 }
+_SHOP_MODEL_FIELDS = {"model", "family", "features"}
+_SHOP_FEATURE_FIELDS = {"capability", *SHOP_COUNTS}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -64,6 +74,26 @@ class ModelReport:
 
 
 @dataclass(frozen=True)
+class ShopFeature:
+    """What one shop's demos did with one feature of one model in a week."""
+
+    capability: str
+    shown: int  # demo steps that showed it
+    demos: int  # demos that showed it
+    sales: int  # of those demos, the ones that ended in a sale intent
+    kiosk: int  # customers who opened it on the kiosk
+
+
+@dataclass(frozen=True)
+class ShopModel:
+    """What one shop says about one model it demonstrates."""
+
+    model: str
+    family: str | None
+    features: tuple[ShopFeature, ...]
+
+
+@dataclass(frozen=True)
 class Message:
     """A checked message (its signature is checked apart, against the stored key)."""
 
@@ -73,6 +103,7 @@ class Message:
     sent_at: int
     models: tuple[ModelReport, ...] = ()
     fields: dict[str, Any] = field(default_factory=dict)  # a tip's or a flag's own fields
+    shop: tuple[ShopModel, ...] = ()  # a shop report's models
 
 
 # -- keys and signatures ---------------------------------------------------------------------
@@ -151,11 +182,7 @@ def _model(value: Any) -> ModelReport:
         raise ProtocolError(
             "malformed", f"each model must have exactly: {', '.join(sorted(_MODEL_FIELDS))}"
         )
-    model, family = value["model"], value["family"]
-    if not isinstance(model, str) or not _NAME.match(model):
-        raise ProtocolError("malformed", "a model must be a lower-case model id")
-    if family is not None and (not isinstance(family, str) or not _NAME.match(family)):
-        raise ProtocolError("malformed", "a family must be a lower-case id or null")
+    model, family = _model_and_family(value)
     capabilities = _names(value["capabilities"], "capabilities")
     in_use = _names(value["in_use"], "in_use")
     if not set(in_use) <= set(capabilities):
@@ -199,7 +226,70 @@ def parse(body: bytes) -> Message:
         models = tuple(_model(item) for item in raw)
         if len({m.model for m in models}) != len(models):
             raise ProtocolError("malformed", "each model may appear once")
-    return Message(kind, key, seq, sent_at, models, _own_fields(kind, data))
+    shop = _shop(data) if kind == "shop-report" else ()
+    return Message(kind, key, seq, sent_at, models, _own_fields(kind, data), shop)
+
+
+def _model_and_family(value: dict[str, Any]) -> tuple[str, str | None]:
+    model, family = value["model"], value["family"]
+    if not isinstance(model, str) or not _NAME.match(model):
+        raise ProtocolError("malformed", "a model must be a lower-case model id")
+    if family is not None and (not isinstance(family, str) or not _NAME.match(family)):
+        raise ProtocolError("malformed", "a family must be a lower-case id or null")
+    return model, family
+
+
+def _count(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise ProtocolError("malformed", f"{name} must be a whole number from 0 to {MAX_COUNT}")
+    return value
+
+
+def _shop_feature(value: Any) -> ShopFeature:
+    if not isinstance(value, dict) or set(value) != _SHOP_FEATURE_FIELDS:
+        raise ProtocolError(
+            "malformed", f"each feature has exactly: {', '.join(sorted(_SHOP_FEATURE_FIELDS))}"
+        )
+    capability = value["capability"]
+    if not isinstance(capability, str) or not _NAME.match(capability):
+        raise ProtocolError("malformed", "a capability must be a lower-case id")
+    shown, demos, sales, kiosk = (_count(value[n], n) for n in SHOP_COUNTS)
+    if not sales <= demos <= shown or not shown + kiosk:
+        raise ProtocolError(
+            "malformed", "a feature needs sales <= demos <= shown and something shown or read"
+        )
+    return ShopFeature(capability, shown, demos, sales, kiosk)
+
+
+def _shop(data: dict[str, Any]) -> tuple[ShopModel, ...]:
+    """Check a shop report's version, week and models."""
+    if data["version"] != SHOP_VERSION or isinstance(data["version"], bool):
+        raise ProtocolError("malformed", f"this hub reads shop-report version {SHOP_VERSION}")
+    since = data["since"]
+    if isinstance(since, bool) or not isinstance(since, int) or since < 0:
+        raise ProtocolError("malformed", "since must be a whole number")
+    if not 0 < data["sent_at"] - since <= WEEK:
+        raise ProtocolError("malformed", "a shop report covers at most the week before sent_at")
+    raw = data["models"]
+    if not isinstance(raw, list) or len(raw) > MAX_MODELS:
+        raise ProtocolError("malformed", f"models must be a list of at most {MAX_MODELS}")
+    out = []
+    for value in raw:
+        if not isinstance(value, dict) or set(value) != _SHOP_MODEL_FIELDS:
+            raise ProtocolError(
+                "malformed", f"each model has exactly: {', '.join(sorted(_SHOP_MODEL_FIELDS))}"
+            )
+        model, family = _model_and_family(value)
+        features = value["features"]
+        if not isinstance(features, list) or not 0 < len(features) <= MAX_ITEMS:
+            raise ProtocolError("malformed", f"features must list 1 to {MAX_ITEMS} features")
+        checked = tuple(sorted((_shop_feature(f) for f in features), key=lambda f: f.capability))
+        if len({f.capability for f in checked}) != len(checked):
+            raise ProtocolError("malformed", "each feature may appear once per model")
+        out.append(ShopModel(model, family, checked))
+    if len({m.model for m in out}) != len(out):
+        raise ProtocolError("malformed", "each model may appear once")
+    return tuple(out)
 
 
 def _own_fields(kind: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -232,9 +322,11 @@ def message(
     models: list[dict[str, Any]] | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
-    """Build a message of *kind* for the home holding *key* (a report carries *models*,
-    a tip or a flag its own *fields*)."""
+    """Build a message of *kind* for the home holding *key* (a report or a shop report
+    carries *models*, a shop report ``since``, a tip or a flag its own *fields*)."""
     body: dict[str, Any] = {"type": kind, "key": public_id(key), "seq": seq, "sent_at": sent_at}
-    if kind == "report":
+    if kind in ("report", "shop-report"):
         body["models"] = models or []
+    if kind == "shop-report":
+        body["version"] = SHOP_VERSION
     return body | fields

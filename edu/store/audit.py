@@ -20,6 +20,7 @@ ACTIONS = (
     "show",
     "show-again",
     "end-demo",
+    "sale-intent",
     "reset",
     "reset-all",
     "timeout",

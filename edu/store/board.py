@@ -178,6 +178,7 @@ def analytics(
         asked.update(counter)
     return {
         "demos": sum(count.values()),
+        "sale_intents": sum(1 for demo in demos if demo.sale_intent),
         "features_shown": sum(shown.values()),
         "seconds": sum(seconds.values()),
         "kiosk_reads": len(reads),

@@ -57,6 +57,7 @@ class DemoSession(SQLModel, table=True):
     ended_at: datetime | None = _when(default=None)
     end_reason: str = ""  # ended | reset | reset-all | timeout
     restored: bool | None = None
+    sale_intent: bool = False  # staff ended it with "the customer wants to buy"
 
 
 class DemoStep(SQLModel, table=True):

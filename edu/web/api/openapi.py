@@ -294,6 +294,13 @@ def _demo_paths() -> dict[str, Any]:
         """An operation on one device of the table."""
         return _op(summary, schema, tag="demo", params=["did"], **{"errors": staff, **more})
 
+    end = one(
+        "End the demo (sale_intent: the customer wants to buy): put every setting back, check it",
+        ref("DemoReset"),
+        errors=("400", *staff, "409"),
+        outcomes=restored,
+        body={"type": "object", "properties": {"sale_intent": {"type": "boolean"}}},
+    )
     return {
         "/api/v1/demo/devices": {
             "get": _op(
@@ -326,13 +333,7 @@ def _demo_paths() -> dict[str, Any]:
                 body={"type": "object", "required": ["lesson"], "properties": {"lesson": STR}},
             )
         },
-        device + "/end": {
-            "post": one(
-                "End the demo: put every setting back and check it by reading the device",
-                ref("DemoReset"),
-                outcomes=restored,
-            )
-        },
+        device + "/end": {"post": _optional_body(end)},
         device + "/reset": {
             "post": one(
                 "Put the device back to its snapshot (a flagged device, or a demo left on)",
@@ -350,3 +351,9 @@ def _demo_paths() -> dict[str, Any]:
             )
         },
     }
+
+
+def _optional_body(op: dict[str, Any]) -> dict[str, Any]:
+    """The operation with its request body optional (an empty POST does the plain thing)."""
+    op["requestBody"]["required"] = False
+    return op

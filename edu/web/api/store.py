@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 from werkzeug.wrappers import Response
 
-from edu.store import sessions
+from edu.store import intent, sessions
 from edu.store.sessions import DemoError
 from edu.web import store_desk as demo
 from edu.web.api.common import install_json_errors, json_body, json_error, keyset, paged
@@ -107,9 +107,18 @@ def demo_show(did: int) -> Response | tuple[Response, int]:
 @bp.route("/demo/devices/<did:did>/end", methods=["POST"])
 @demo.staff_required
 def demo_end(did: int) -> tuple[Response, int]:
-    """End the demo: put every setting back and check it by reading the device."""
-    demo.device_or_404(did)
-    return _reset(sessions.end(demo.desk(), demo.staff(), did, now=demo.clock()))
+    """End the demo ({"sale_intent": true} when the customer wants to buy): put it back, check it."""
+    found = demo.device_or_404(did)
+    wish = json_body().get("sale_intent", False)
+    if not isinstance(wish, bool):
+        return json_error(400, "bad-input", "sale_intent is true or false")
+    if not wish:
+        return _reset(sessions.end(demo.desk(), demo.staff(), did, now=demo.clock()))
+    try:
+        result = intent.end_with_intent(demo.desk(), demo.staff(), did, now=demo.clock())
+    except DemoError as exc:
+        return _refused(exc, found.display_name)
+    return _reset(result)
 
 
 @bp.route("/demo/devices/<did:did>/reset", methods=["POST"])

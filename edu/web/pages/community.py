@@ -11,7 +11,7 @@ from edu.community import link as community
 from edu.community import tips as community_tips
 from edu.web.i18n import gettext as _
 from edu.web.i18n import say
-from edu.web.security import admin_required
+from edu.web.security import admin_required, household
 from edu.web.session import db, engine, settings
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,9 @@ def index() -> str:
         except community.CommunityError as exc:
             flash(say(exc), "bad")
     drafts = community_tips.drafts(db())
-    return render_template("community.html", state=state, preview=preview, drafts=drafts)
+    home = household()
+    shop = home is not None and home.kind == "store"
+    return render_template("community.html", state=state, preview=preview, drafts=drafts, shop=shop)
 
 
 @bp.post("/")

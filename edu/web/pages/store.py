@@ -21,7 +21,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from edu.store import audit, board, sessions
+from edu.store import audit, board, intent, sessions
 from edu.store.sessions import DemoError
 from edu.web.i18n import gettext as _
 from edu.web.i18n import ngettext
@@ -185,8 +185,18 @@ def _restore(did: int, action: Callable[..., sessions.Reset]) -> Response:
 @bp.route("/device/<did:did>/end", methods=["POST"])
 @staff_required
 def end(did: int) -> Response:
-    """End the demo: put every setting back and check it by reading the device."""
-    return _restore(did, sessions.end)
+    """End the demo (as a sale intent when staff say so): put every setting back and check it."""
+    if request.form.get("intent") != "sale":
+        return _restore(did, sessions.end)
+    name = device_or_404(did).display_name
+    try:
+        result = intent.end_with_intent(desk(), staff(), did, now=clock())
+    except DemoError as exc:
+        flash(error_message(exc, name), "bad")
+        return redirect(url_for("demo.device", did=did))
+    flash(_("Counted: the customer wants to buy the %(name)s.", name=name), "good")
+    flash(reset_message(result), "good" if result.ok else "bad")
+    return redirect(url_for("demo.board_page"))
 
 
 @bp.route("/device/<did:did>/reset", methods=["POST"])

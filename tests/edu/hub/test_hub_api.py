@@ -201,5 +201,7 @@ def test_the_openapi_document_names_every_endpoint(hub_client: FlaskClient) -> N
         "/hub/v1/tips/flag",
         "/hub/v1/moderation/queue",
         "/hub/v1/moderation/tips/{tip_id}",
+        "/hub/v1/shops/report",
+        "/hub/v1/shops/asked",
     }
     assert doc["components"]["schemas"]["Report"]["additionalProperties"] is False

@@ -63,5 +63,5 @@ def test_the_hub_answers_every_generated_request_within_its_schema(
                 run()
             except (Exception, BaseExceptionGroup) as exc:  # collect every operation's failures
                 failures.append(f"{operation.label} [{mode.value}]: {exc}")
-    assert tried == 9  # every operation but the document itself
+    assert tried == 11  # every operation but the document itself
     assert not failures, "\n\n".join(failures)

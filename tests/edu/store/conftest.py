@@ -3,3 +3,4 @@
 from __future__ import annotations
 
 from demo_fixtures import demo_browser, live_store, store  # noqa: F401
+from hub_fixtures import live_hub  # noqa: F401  (a shop joins a hub)
