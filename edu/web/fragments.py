@@ -22,6 +22,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from edu.catalogue import catalogue
+from edu.db import utcnow
 from edu.models import Person
 from edu.revisions import revision_of
 from edu.web.i18n import language
@@ -107,6 +108,27 @@ def household_key(kind: str, person: Person, *extra: Hashable) -> tuple[Hashable
         request.script_root,
         *extra,
     )
+
+
+def kept_content(
+    template: str,
+    kind: str,
+    person: Person,
+    make: Callable[[], dict[str, Any]],
+    *extra: Hashable,
+) -> str:
+    """Render *template*, its ``content`` block kept for the person and household revision
+    (and *extra*, such as the page number); *make* gives the block's context when it is drawn.
+    The template shows ``body`` in its content block when it is given."""
+
+    def render() -> tuple[str, datetime | None]:
+        page = current_app.jinja_env.get_template(template)
+        context = make()
+        current_app.update_template_context(context)
+        return "".join(page.blocks["content"](page.new_context(context))), None
+
+    body = kept(household_key(kind, person, *extra), utcnow(), render)
+    return render_template(template, body=Markup(body))  # noqa: S704  (rendered, escaped)
 
 
 CSRF_STAND_IN = "edu-csrf-stand-in"  # drawn into a kept part, replaced by each request's token

@@ -19,7 +19,7 @@ from edu.services.device_list import DeviceFilter, count_devices, device_page
 from edu.services.people import LANGUAGES, ROLES, chosen_device_ids, used_devices
 from edu.text import MAX_ROW_ID, plain_text, whole_number, whole_numbers
 from edu.web import progress
-from edu.web.fragments import household_key, kept
+from edu.web.fragments import household_key, kept, kept_content
 from edu.web.i18n import gettext as _
 from edu.web.i18n import say
 from edu.web.security import admin_required, current_person, household, login_required
@@ -99,10 +99,13 @@ def _home_body(me: Person, now: datetime) -> Markup:
 @login_required
 def my_devices() -> str:
     """Every device the person uses and how far along they are, a page at a time, by name."""
-    page, waiting = progress.my_devices(db(), _me(), page_number(request.args))
-    return render_template(
-        "my_devices.html", page=page, waiting=waiting, feature=progress.feature_title
-    )
+    number = page_number(request.args)
+
+    def make() -> dict[str, Any]:
+        page, waiting = progress.my_devices(db(), _me(), number)
+        return {"page": page, "waiting": waiting, "feature": progress.feature_title}
+
+    return kept_content("my_devices.html", "my-devices", _me(), make, number)
 
 
 @bp.route("/progress")
@@ -111,9 +114,14 @@ def household_progress() -> str:
     """Who uses what, a page of devices at a time, and the features nobody uses yet."""
     home = household()
     assert home is not None
-    page = progress.adoption_page(db(), home, page_number(request.args))
-    unused, more = progress.unused_features(db(), home)
-    return render_template("progress.html", page=page, unused=unused, more_unused=more)
+    number = page_number(request.args)
+
+    def make() -> dict[str, Any]:
+        page = progress.adoption_page(db(), home, number)
+        unused, more = progress.unused_features(db(), home)
+        return {"page": page, "unused": unused, "more_unused": more}
+
+    return kept_content("progress.html", "progress", _me(), make, number)
 
 
 @bp.route("/people", methods=["GET", "POST"])

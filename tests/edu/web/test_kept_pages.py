@@ -33,8 +33,8 @@ def _cards(page: str) -> list[str]:
 
 def _in_use(page: str, did: int) -> str:
     card = page[page.index(f'id="device-{did}"') :]
-    start = card.index('class="chips in-use"') if 'class="chips in-use"' in card else 0
-    return card[start : card.index("</details>")]
+    card = card[: card.index("</details>")]
+    return card[card.index('class="chips in-use"') :] if 'class="chips in-use"' in card else ""
 
 
 @contextmanager
@@ -215,3 +215,31 @@ def test_a_device_that_gains_or_loses_a_feature_shows_it_next_time(
         r for r in fleet_web.api("GET", "/api/v1/progress").get_json() if r["device"] == fan.did
     ]
     assert "child-lock" in row["not_used"]
+
+
+def test_the_progress_pages_are_kept_until_a_poll_changes_them(
+    fleet_web: Web, fleet_app: Flask, fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fan = fleet.by_model(STUDY_FAN)
+
+    def used_count(page: str) -> str:
+        card = page[page.index(f'data-did="{fan.did}"') :]
+        found = re.search(r"(\d+) of (\d+) features used by someone", card)
+        assert found is not None
+        return found.group(1)
+
+    fleet_web.sign_in(fleet_app, "Mia")
+    before = fleet_web.get("/progress").get_data(as_text=True)
+    mine = fleet_web.get("/home/devices").get_data(as_text=True)
+    assert 'data-capability="child-lock"' not in _in_use(mine, fan.did)
+    with monkeypatch.context() as patch:  # nothing changed: the kept copies answer
+        patch.setattr(progress, "adoption_page", lambda *a: [][0])
+        patch.setattr(progress, "my_devices", lambda *a: [][0])
+        assert fleet_web.get("/progress").get_data(as_text=True).count("<li") == before.count("<li")
+        assert fleet_web.get("/home/devices").status_code == 200
+    miio_client(fan).set_child_lock(True)
+    fleet_app.extensions["edu.inventory"].poll()
+    after = fleet_web.get("/progress").get_data(as_text=True)
+    assert int(used_count(after)) == int(used_count(before)) + 1
+    mine = fleet_web.get("/home/devices").get_data(as_text=True)
+    assert 'data-capability="child-lock"' in _in_use(mine, fan.did)
