@@ -110,6 +110,28 @@ def household_key(kind: str, person: Person, *extra: Hashable) -> tuple[Hashable
     )
 
 
+def kept_block(
+    template: str,
+    block: str,
+    kind: str,
+    person: Person,
+    make: Callable[[], dict[str, Any]],
+    *extra: Hashable,
+) -> Markup:
+    """Return one *block* of *template*, kept for the person and household revision (and
+    *extra*, such as the page asked for); *make* gives the block's context when it is drawn.
+    The template shows a variable named like the block in its place when it is given."""
+
+    def render() -> tuple[str, datetime | None]:
+        page = current_app.jinja_env.get_template(template)
+        context = make()
+        current_app.update_template_context(context)
+        return "".join(page.blocks[block](page.new_context(context))), None
+
+    html = kept(household_key(kind, person, *extra), utcnow(), render)
+    return Markup(html)  # noqa: S704  (a template's output: escaped already)
+
+
 def kept_content(
     template: str,
     kind: str,
@@ -117,18 +139,9 @@ def kept_content(
     make: Callable[[], dict[str, Any]],
     *extra: Hashable,
 ) -> str:
-    """Render *template*, its ``content`` block kept for the person and household revision
-    (and *extra*, such as the page number); *make* gives the block's context when it is drawn.
-    The template shows ``body`` in its content block when it is given."""
-
-    def render() -> tuple[str, datetime | None]:
-        page = current_app.jinja_env.get_template(template)
-        context = make()
-        current_app.update_template_context(context)
-        return "".join(page.blocks["content"](page.new_context(context))), None
-
-    body = kept(household_key(kind, person, *extra), utcnow(), render)
-    return render_template(template, body=Markup(body))  # noqa: S704  (rendered, escaped)
+    """Render *template* with its ``content`` block kept (see :func:`kept_block`)."""
+    body = kept_block(template, "content", kind, person, make, *extra)
+    return render_template(template, content=body)
 
 
 CSRF_STAND_IN = "edu-csrf-stand-in"  # drawn into a kept part, replaced by each request's token

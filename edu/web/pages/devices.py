@@ -27,9 +27,10 @@ from edu.services.device_list import DeviceFilter, count_devices, device_page
 from edu.services.people import users_of
 from edu.text import MAX_ROW_ID, plain_text, whole_numbers
 from edu.web.doctor import diagnose, diagnose_address, status_words
+from edu.web.fragments import kept_block
 from edu.web.i18n import gettext as _
 from edu.web.progress import feature_title
-from edu.web.security import admin_required, household
+from edu.web.security import admin_required, current_person, household
 from edu.web.session import db, inventory, scans, settings, start_scan
 
 logger = logging.getLogger(__name__)
@@ -73,17 +74,29 @@ def _index(add_form: dict[str, str], add_problem: Any = None) -> str:
     """Render the devices page: the scan, the add forms, one page of the (filtered) list."""
     home_id = key(_home())
     found = DeviceFilter.from_args(request.args)
-    page = device_page(db(), home_id, found, page_number(request.args), PAGE_SIZE)
+    number = page_number(request.args)
     nets = settings().networks
+
+    def make() -> dict[str, Any]:
+        page = device_page(db(), home_id, found, number, PAGE_SIZE)
+        return {
+            "page": page,
+            "everything": count_devices(db(), home_id) if found.active else page.total,
+            "found": found,
+            "statuses": _status_choices(),
+            "diagnose": lambda d: diagnose(d, nets),
+        }
+
+    me = current_person()
+    assert me is not None
+    listed = kept_block(
+        "devices.html", "device_list", "devices", me, make, found, number, tuple(map(str, nets))
+    )
     return render_template(
         "devices.html",
-        page=page,
-        everything=count_devices(db(), home_id) if found.active else page.total,
-        found=found,
-        statuses=_status_choices(),
+        device_list=listed,
         scan=scans().state,
         networks=nets,
-        diagnose=lambda d: diagnose(d, nets),
         add_form=add_form,
         add_problem=add_problem,
     )

@@ -243,3 +243,34 @@ def test_the_progress_pages_are_kept_until_a_poll_changes_them(
     assert int(used_count(after)) == int(used_count(before)) + 1
     mine = fleet_web.get("/home/devices").get_data(as_text=True)
     assert 'data-capability="child-lock"' in _in_use(mine, fan.did)
+
+
+def test_the_devices_list_and_api_are_kept_until_a_poll_finds_a_device_offline(
+    fleet_web: Web, fleet_app: Flask, fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lamp = fleet.by_model("yeelink.light.color1")
+
+    def lamp_row(page: str) -> str:
+        row = page[page.index(f"/devices/{lamp.did}") :]
+        return row[: row.index("</li>")]
+
+    fleet_web.sign_in(fleet_app, "Mia")
+    assert "Working" in lamp_row(fleet_web.get("/devices/").get_data(as_text=True))
+    listed = fleet_web.api("GET", "/api/v1/devices?limit=200").get_json()
+    with monkeypatch.context() as patch:  # nothing changed: the kept copies answer
+        patch.setattr("edu.web.pages.devices.device_page", lambda *a: [][0])
+        patch.setattr("edu.web.api.household.devices_after", lambda *a: [][0])
+        assert "Working" in lamp_row(fleet_web.get("/devices/").get_data(as_text=True))
+        assert fleet_web.api("GET", "/api/v1/devices?limit=200").get_json() == listed
+    lamp.fault = "no-reply"
+    try:
+        fleet_app.extensions["edu.inventory"].poll()
+    finally:
+        lamp.fault = None
+    assert "Not answering" in lamp_row(fleet_web.get("/devices/").get_data(as_text=True))
+    (row,) = [
+        d
+        for d in fleet_web.api("GET", "/api/v1/devices?limit=200").get_json()
+        if d["did"] == lamp.did
+    ]
+    assert row["status"] == "offline"
