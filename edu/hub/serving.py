@@ -43,7 +43,13 @@ class HubServer:
 
         self.app = app
         # waitress logs no requests, and the app drops the sender's address before it runs
-        self.server: Any = create_server(app, host=host, port=port, threads=threads, ident=IDENT)
+        try:
+            self.server: Any = create_server(
+                app, host=host, port=port, threads=threads, ident=IDENT
+            )
+        except OSError:  # taken between the check and the bind
+            self._dispose()
+            raise
         self.host = host
         self.port = int(self.server.effective_port)
         self._stop = threading.Event()

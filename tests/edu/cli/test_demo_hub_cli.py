@@ -68,11 +68,15 @@ def test_the_demo_hub_seeds_simulated_homes_the_household_learns_from_them_and_p
         "EDU_HUB_MIN_HOMES": "3",  # 12 homes own each model about 5 times
     }
     env.pop("EDU_SECRET_KEY", None)
-    command = [EDU, "--instance", str(tmp_path), "demo", "--hub", "--hub-homes", "12"]
+    command = [EDU, "-vv", "--instance", str(tmp_path), "demo", "--hub", "--hub-homes", "12"]
     command += ["--port", str(port), "--hub-port", str(hub_port), "--base", "127.0.0.10", "--json"]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
-    ) as process:
+    log = tmp_path / "stderr.txt"  # a file: a full pipe nobody reads would stall the demo
+    with (
+        log.open("w") as stderr,
+        subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=stderr, env=env, text=True
+        ) as process,
+    ):
         try:
             printed = read_json_document(process)
             hub = printed["hub"]
@@ -118,10 +122,15 @@ def test_the_demo_hub_seeds_simulated_homes_the_household_learns_from_them_and_p
             ana = Browser(port)  # reads Chinese
             ana.sign_in("Ana", pins["Ana"])
             assert "模拟的家庭" in ana.get("/")  # "simulated homes"
+            key = (tmp_path / "demo" / "community-key.pem").read_text().splitlines()[1]
         finally:
             process.send_signal(signal.SIGINT)  # Ctrl-C
-            _, err = process.communicate(timeout=30)
+            process.communicate(timeout=30)
+    err = log.read_text()
     assert process.returncode == 0, err[-2000:]
+    assert "seeded the simulated hub with 12 homes" in err  # -vv: every line, masked
+    assert key not in err and "PRIVATE KEY" not in err
+    assert not any(pin in err.split() for pin in pins.values())
     for taken in (port, hub_port):  # both servers let go of their ports
         check_port_free("127.0.0.1", taken)
     assert (tmp_path / "demo-hub" / "feature-coach.sqlite3").exists()
