@@ -3,8 +3,9 @@
 Each home has its own Ed25519 key and goes through the hub's real signed HTTP API (join, then
 one weekly report), exactly as `edu community join` and `send` do. What the homes own and use
 is drawn with a fixed seed: each owns some of the demo household's models, with the
-capabilities the scan found on them, and uses each feature at a rate of its own, so the hub's
-bars differ from feature to feature and are the same on every run.
+capabilities the scan found on them, and uses each feature at about the share one would guess
+for it (TYPICAL), a little different per model, so the hub's bars differ from feature to feature
+as they would and are the same on every run.
 """
 
 from __future__ import annotations
@@ -29,6 +30,53 @@ from edu.models import Household
 SEED = 13
 OWNS = 0.45  # the chance that a simulated home owns a given model of the fleet
 SENDERS = 8  # homes reporting at once (the hub's waitress serves 8 requests at a time)
+SPREAD = 0.08  # how far one model's owners may stray from the feature's typical share
+USUAL = 0.3  # the typical share of a feature not listed below
+# The share of owners who use a feature, as one would guess it: what a device is bought for
+# and the readings on its screen by most, comfort settings by about half, the rest by few.
+TYPICAL = {
+    **dict.fromkeys(
+        ("brightness", "start-cleaning", "battery-level", "pm25-reading", "speed-level"), 0.88
+    ),
+    **dict.fromkeys(
+        ("temperature-reading", "humidity-reading", "remote-power", "return-to-dock", "map"),
+        0.8,
+    ),
+    **dict.fromkeys(
+        ("auto-mode", "target-temperature", "filter-life", "oscillation", "co2-reading"), 0.7
+    ),
+    **dict.fromkeys(
+        ("suction-power", "target-humidity", "heat-level", "mist-level", "color-temperature"),
+        0.6,
+    ),
+    **dict.fromkeys(
+        ("consumables", "current-clean-stats", "water-level", "tvoc-reading", "power-usage"),
+        0.55,
+    ),
+    **dict.fromkeys(
+        ("sleep-mode", "natural-wind", "night-light", "cleaning-history", "water-box"), 0.48
+    ),
+    **dict.fromkeys(
+        ("off-timer", "room-cleaning", "do-not-disturb", "scheduled-cleaning", "rgb-color"), 0.4
+    ),
+    **dict.fromkeys(
+        ("oscillation-angle", "favorite-level", "eco-mode", "indicator-light", "volume"), 0.34
+    ),
+    **dict.fromkeys(
+        ("buzzer", "scenes", "wifi-led", "zoned-cleaning", "manual-fan-level", "turbo"), 0.28
+    ),
+    **dict.fromkeys(
+        ("nudge-direction", "spot-cleaning", "dry-mode", "carpet-boost", "purified-volume"),
+        0.24,
+    ),
+    **dict.fromkeys(
+        ("child-lock", "find-robot", "clean-mode", "usb-power", "error-help", "color-flow"), 0.17
+    ),
+    **dict.fromkeys(
+        ("power-on-state", "buzzer-volume", "voice-pack", "remote-control", "learn-mode"), 0.11
+    ),
+    **dict.fromkeys(("music-mode", "lan-control", "power-on-default", "leakage-current"), 0.06),
+}
 
 
 @dataclass(frozen=True)
@@ -55,8 +103,7 @@ def adoption_rate(model: str, capability: str, seed: int = SEED) -> float:
     """The share of simulated owners of *model* who use *capability* (fixed per seed)."""
     digest = hashlib.sha256(f"{seed}:{model}:{capability}".encode()).digest()
     rng = random.Random(int.from_bytes(digest[:8], "big"))
-    # most features are used by a minority, a few by most owners (mean about 0.45)
-    return min(0.95, max(0.03, rng.betavariate(1.8, 2.2)))
+    return min(0.95, max(0.02, TYPICAL.get(capability, USUAL) + rng.uniform(-SPREAD, SPREAD)))
 
 
 def simulated_homes(
