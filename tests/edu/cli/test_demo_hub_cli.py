@@ -194,7 +194,8 @@ def test_a_hub_says_on_every_page_and_at_join_whether_its_homes_are_simulated(
         answer = home.join()
         assert answer.status_code == 201 and answer.get_json()["simulated"] is simulated
         assert home.report([fan()]).status_code == 200
-        for path in ("/hub/", "/hub/models/zhimi.fan.za4", "/hub/models/no.such.model"):
+        pages = ("/hub/", "/hub/models/zhimi.fan.za4", "/hub/models/no.such.model")
+        for path in (*pages, "/hub/shops/", "/hub/moderation/signin"):
             page = client.get(path).get_data(as_text=True)
             assert ('id="simulated-banner"' in page) is simulated, path
     finally:
