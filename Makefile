@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 CHROMIUM := /usr/bin/chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo demo-store run test test-postgres lint format bench clean
+.PHONY: help install demo demo-store demo-hub run test test-postgres lint format bench clean
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ demo: $(STAMP) ## simulated household on loopback, three people, the page at htt
 
 demo-store: $(STAMP) ## the store demo: the fleet as a shop's demo table; prints the staff PIN and kiosk URL
 	$(BIN)/edu demo --store
+
+demo-hub: $(STAMP) ## the household demo beside a community hub of 300 simulated homes at http://127.0.0.1:5100/hub/
+	$(BIN)/edu demo --hub
 
 run: $(STAMP) ## serve the page for the configured real network (EDU_NETWORKS, EDU_SECRET_KEY ...)
 	$(BIN)/edu serve

@@ -208,6 +208,19 @@ def rows_hub(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def rows_demo_hub(r: dict[str, Any]) -> list[Row]:
+    limit = r.get("targets", {}).get("seed_seconds_max", 10.0)
+    return [
+        row(
+            f"`edu demo --hub`: {r['homes']:,} simulated homes join and report, signed, over HTTP",
+            f"{_s(r['seed_seconds'])} ({r['homes_per_second']:,} homes/s)",
+            f"hub up, seeded, household joined and sent {_s(r['start_seconds'])}",
+            f"< {_s(limit)}",
+            _verdict(r["seed_seconds"] < limit),
+        )
+    ]
+
+
 def rows_startup(r: dict[str, Any]) -> list[Row]:
     base = f"python -c pass {_s(r['python_pass']['median_s'])}"
     limit = r.get("targets", {}).get("startup_s_max", 0.3)
@@ -271,6 +284,7 @@ ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "web": rows_web,
     "tips": rows_tips,
     "hub": rows_hub,
+    "demo_hub": rows_demo_hub,
     "startup": rows_startup,
     "serve_memory": rows_serve_memory,
     "fuzz": rows_fuzz,

@@ -48,6 +48,7 @@ ORDER = (
     "web",
     "serve_memory",
     "tips",
+    "demo_hub",
     "hub",
 )
 TIMEOUTS = {"discovery": 300, "tips": 480, "web": 240, "hub": 240}

@@ -7,7 +7,6 @@ Import them in a conftest.py::
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -115,41 +114,22 @@ def hub_client(hub_app: Flask) -> FlaskClient:
 
 
 class LiveHub:
-    """A hub served by a real waitress on a free loopback port, in a thread."""
+    """A hub served by a real waitress on a free loopback port, in a thread (as the demo does)."""
 
     def __init__(self, app: Flask) -> None:
-        from waitress import create_server
+        from edu.hub.serving import HubServer
 
         self.app = app
-        self.server: Any = create_server(
-            app, host="127.0.0.1", port=0, threads=4, asyncore_loop_timeout=0.05
-        )
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, name="live-hub", daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        # the loop's own thread closes the sockets: closing them from another thread
-        # pulls them out from under a select() that is still waiting on them
-        from waitress import wasyncore
-
-        try:
-            while not self._stop.is_set():
-                wasyncore.loop(timeout=0.05, map=self.server._map, count=1)
-        finally:
-            self.server.task_dispatcher.shutdown()
-            wasyncore.close_all(self.server._map)
+        self.server = HubServer(app, "127.0.0.1", 0, threads=4).start()
+        self.url = self.server.url
 
     @property
     def engine(self) -> Any:
         return self.app.extensions["hub.engine"]
 
     def close(self) -> None:
-        self._stop.set()
-        self.thread.join(timeout=10)
-        assert not self.thread.is_alive(), "the hub's server did not stop"
-        self.engine.dispose()
+        self.server.stop()
+        assert self.server.stopped, "the hub's server did not stop"
 
 
 @pytest.fixture

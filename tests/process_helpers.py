@@ -48,10 +48,17 @@ def read_json_document(process: subprocess.Popen[str]) -> Any:
 
 
 @contextmanager
-def running_demo(instance: Path, *options: str) -> Iterator[tuple[int, Any]]:
+def running_demo(
+    instance: Path, *options: str, env_extra: dict[str, str] | None = None
+) -> Iterator[tuple[int, Any]]:
     """Run `edu demo [options] --json` on a free port; yield (port, what it printed first)."""
     port = free_port()
-    env = {**os.environ, "EDU_DISCOVERY_TIMEOUT": "0.8", "EDU_DEVICE_TIMEOUT": "0.5"}
+    env = {
+        **os.environ,
+        "EDU_DISCOVERY_TIMEOUT": "0.8",
+        "EDU_DEVICE_TIMEOUT": "0.5",
+        **(env_extra or {}),
+    }
     env.pop("EDU_SECRET_KEY", None)
     command = [
         str(Path(sys.executable).parent / "edu"),

@@ -47,6 +47,8 @@ def status(ctx: Context, as_json: bool) -> None:
             click.echo("not joined (edu community join --hub URL)")
             return
         click.echo(f"joined {state['hub']}; last sent {state['last_sent_at'] or 'never'}")
+        if state["simulated"]:
+            click.echo("  a simulated hub: its homes are made up (edu demo --hub)")
         if state["last_result"]:
             click.echo(f"  last result: {state['last_result']}")
         click.echo(f"  {state['published']} published feature(s) known")

@@ -29,6 +29,8 @@ from edu.cli.common import (
     render_devices,
     run_server,
 )
+from edu.cli.demo_hub import DEFAULT_HOMES, DemoHub, announce, check_hub_port, demo_hub
+from edu.cli.hub import DEFAULT_HUB_PORT
 
 if TYPE_CHECKING:
     from devices.fleet import Fleet
@@ -161,6 +163,22 @@ def _announce(shop: Shop, where: dict[str, str], settings: Settings, as_json: bo
     is_flag=True,
     help="A shop: the fleet is its demo table (prints PIN and kiosk URL).",
 )
+@click.option(
+    "--hub",
+    "with_hub",
+    is_flag=True,
+    help="Also serve a community hub of simulated homes and join the household to it.",
+)
+@click.option(
+    "--hub-homes",
+    type=click.IntRange(1, 5000),
+    default=DEFAULT_HOMES,
+    show_default=True,
+    help="How many simulated homes report to the hub.",
+)
+@click.option(
+    "--hub-port", type=click.IntRange(1, 65535), default=DEFAULT_HUB_PORT, show_default=True
+)
 @click.pass_obj
 @expected_errors
 def demo(
@@ -172,8 +190,13 @@ def demo(
     serve: bool,
     as_json: bool,
     store: bool,
+    with_hub: bool,
+    hub_homes: int,
+    hub_port: int,
 ) -> None:
     """Start the simulated household, scan it, seed three people and serve the page."""
+    if with_hub and (store or not serve):
+        raise ValueError("--hub goes with the served household demo (not --store or --no-serve)")
     if store:
         store_demo(
             ctx,
@@ -188,6 +211,9 @@ def demo(
     from edu.simulated.household import find_and_scan, seed_people
 
     check_demo(base, host, port, serve=serve)
+    if with_hub:
+        check_hub_port(host, hub_port, port)
+    root = ctx.settings.instance
     with demo_fleet(ctx, fleet_name=fleet_name, base=base, folder="demo") as fleet:
         inventory = ctx.inventory()
         if not as_json:
@@ -201,7 +227,11 @@ def demo(
         if not serve:
             emit(rows, as_json, render_devices)
             return
-        _serve_demo(ctx, people, host, port, as_json, rows)
+        if not with_hub:
+            _serve_demo(ctx, people, host, port, as_json, rows)
+            return
+        with demo_hub(ctx, root, host, hub_port, hub_homes, quiet=as_json) as hub:
+            _serve_demo(ctx, people, host, port, as_json, rows, hub)
 
 
 def _serve_demo(
@@ -211,23 +241,25 @@ def _serve_demo(
     port: int,
     as_json: bool,
     rows: list[dict[str, Any]],
+    hub: DemoHub | None = None,
 ) -> None:
     from edu import create_app
 
     app = create_app({"EDU_SETTINGS": ctx.settings, "EDU_ENGINE": ctx.engine})
     url = f"http://{host}:{port}/"
     if as_json:
-        emit(
-            {
-                "url": url,
-                "people": [{"name": p.name, "role": p.role, "pin": p.pin} for p in people],
-                "devices": rows,
-            },
-            True,
-            lambda data: None,
-        )
+        data: dict[str, Any] = {
+            "url": url,
+            "people": [{"name": p.name, "role": p.role, "pin": p.pin} for p in people],
+            "devices": rows,
+        }
+        if hub is not None:
+            data["hub"] = hub.to_dict()
+        emit(data, True, lambda data: None)
     else:
         click.echo(f"\nFeature Coach demo: {url}")
+        if hub is not None:
+            announce(hub)
         click.echo(f"{len(rows)} simulated devices; sign in as:")
         for person in people:
             click.echo(f"  {person.name:<5} ({person.role:<6}) PIN {person.pin}")

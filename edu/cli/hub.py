@@ -22,37 +22,20 @@ def hub() -> None:
 @expected_errors
 def serve(ctx: Context, host: str, port: int, threads: int) -> None:
     """Serve the hub's API and public pages until Ctrl-C."""
-    from sqlalchemy.exc import SQLAlchemyError
-    from waitress import serve as waitress_serve
+    from edu.hub import HubSettings
+    from edu.hub.serving import HubServer, build_hub
 
-    from edu.db import build_engine
-    from edu.hub import HubSettings, create_hub_app
-
-    settings = ctx.settings
     hub_settings = HubSettings.from_env()
     check_port_free(host, port)
-    engine = build_engine(settings.database_url)
-    try:
-        app = create_hub_app(
-            {"EDU_SETTINGS": settings, "HUB_SETTINGS": hub_settings, "EDU_ENGINE": engine}
-        )
-    except SQLAlchemyError as exc:
-        raise OSError(f"cannot open the hub's database: {type(exc).__name__}") from None
+    server = HubServer(build_hub(ctx.settings, hub_settings), host, port, threads=threads)
     shown = host if is_loopback(host) else "<this computer>"
+    simulated = "; its homes are SIMULATED" if hub_settings.simulated else ""
     click.echo(
         f"Feature Coach hub is at http://{shown}:{port}/hub/ "
-        f"(publishing pairs of {hub_settings.min_homes}+ homes; Ctrl-C to stop)",
+        f"(publishing pairs of {hub_settings.min_homes}+ homes{simulated}; Ctrl-C to stop)",
         err=True,
     )
-    try:
-        # waitress logs no requests, and the app drops the sender's address before it runs
-        waitress_serve(
-            app, host=host, port=port, threads=threads, ident="Feature Coach hub", _quiet=True
-        )
-    except KeyboardInterrupt:
-        pass
-    finally:
-        engine.dispose()
+    server.serve_forever()
 
 
 @hub.command("moderator")

@@ -41,6 +41,8 @@ class CommunityLink(SQLModel, table=True):
     last_sent_at: datetime | None = _when(default=None)
     last_result: str = ""
     adoption_fetched_at: datetime | None = _when(default=None)
+    # the hub said at join that its homes are made up (the hub `edu demo --hub` starts)
+    hub_simulated: bool = False
 
 
 class CommunityAdoption(SQLModel, table=True):

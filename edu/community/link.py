@@ -147,6 +147,12 @@ def link(session: Session) -> CommunityLink | None:
     return session.exec(select(CommunityLink)).first()
 
 
+def simulated_hub(session: Session) -> bool:
+    """Tell whether the household's hub said its homes are simulated (the demo's hub)."""
+    found = link(session)
+    return found is not None and found.hub_simulated
+
+
 def status(engine: Engine) -> dict[str, Any]:
     """What the admin sees: joined or not, where, when last sent and how it went (never the key)."""
     with Session(engine) as session:
@@ -159,6 +165,7 @@ def status(engine: Engine) -> dict[str, Any]:
                 "last_sent_at": None,
                 "last_result": "",
                 "published": 0,
+                "simulated": False,
             }
         return {
             "joined": True,
@@ -168,6 +175,7 @@ def status(engine: Engine) -> dict[str, Any]:
             "last_result": found.last_result,
             "reports_sent": found.seq,
             "published": published,
+            "simulated": found.hub_simulated,
         }
 
 
@@ -189,10 +197,14 @@ def join(
             raise CommunityError(f"already joined {found.hub_url}: leave it first")
     key = _make_key(settings)
     now = clock()
-    post_signed(hub, "join", key, encode(message(key, "join", 0, int(now.timestamp()))))
+    answer = post_signed(hub, "join", key, encode(message(key, "join", 0, int(now.timestamp()))))
+    simulated = isinstance(answer, dict) and answer.get("simulated") is True
     with unit_of_work(engine) as session:
-        if link(session) is None:
-            session.add(CommunityLink(household_id=household_id, hub_url=hub, joined_at=now))
+        found = link(session)
+        if found is None:
+            found = CommunityLink(household_id=household_id, hub_url=hub, joined_at=now)
+            session.add(found)
+        found.hub_simulated = simulated
     logger.info("joined the community hub at %s", hub)
     try:
         refresh_adoption(engine)

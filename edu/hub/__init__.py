@@ -46,6 +46,10 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return (env.get(name) or "").strip().lower() in ("1", "true", "yes")
+
+
 @dataclass(frozen=True)
 class HubSettings:
     """What the hub publishes and accepts."""
@@ -57,6 +61,8 @@ class HubSettings:
     tip_flags: int = 3  # EDU_HUB_TIP_FLAGS: homes flagging a tip hide it until reviewed
     link_hosts: tuple[str, ...] = DEFAULT_LINK_HOSTS  # EDU_HUB_LINK_HOSTS: where a tip may link
     secure_cookie: bool = False  # EDU_HUB_SECURE_COOKIE: served over HTTPS, cookie only there
+    # EDU_HUB_SIMULATED: its homes are made up (`edu demo --hub`); every page and join says so
+    simulated: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HubSettings:
@@ -68,8 +74,8 @@ class HubSettings:
             max_skew=_positive_int(env, "EDU_HUB_MAX_SKEW", 900),
             tip_flags=_positive_int(env, "EDU_HUB_TIP_FLAGS", 3),
             link_hosts=link_hosts(env),
-            secure_cookie=(env.get("EDU_HUB_SECURE_COOKIE") or "").strip().lower()
-            in ("1", "true", "yes"),
+            secure_cookie=_flag(env, "EDU_HUB_SECURE_COOKIE"),
+            simulated=_flag(env, "EDU_HUB_SIMULATED"),
         )
 
 
@@ -125,5 +131,6 @@ def create_hub_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(shops_web.pages_bp)
     moderation.init_app(app)
     app.register_error_handler(HTTPException, api.api_or_page_error)
+    app.jinja_env.globals["simulated"] = hub_settings.simulated
     app.wsgi_app = ForgetOrigin(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -73,7 +73,10 @@ def join() -> tuple[Response, int]:
     """Register a home's public key (the message is signed by that key)."""
     message, now = signed("join")
     created = store.join(current_app.extensions["hub.engine"], message, now)
-    return jsonify({"joined": True, "new": created}), 201 if created else 200
+    simulated = current_app.extensions["hub.settings"].simulated
+    return jsonify({"joined": True, "new": created, "simulated": simulated}), (
+        201 if created else 200
+    )
 
 
 @bp.post("/report")

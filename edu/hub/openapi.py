@@ -128,7 +128,12 @@ def document() -> dict[str, Any]:
             ),
         },
         "paths": {
-            "/hub/v1/join": _post("Register a home's public key", "Join", "201"),
+            "/hub/v1/join": _post(
+                "Register a home's public key (the answer says whether the hub's homes are "
+                "simulated, as `edu demo --hub` makes them)",
+                "Join",
+                "201",
+            ),
             "/hub/v1/report": _post("Send a home's weekly report", "Report", "200"),
             "/hub/v1/leave": _post("Leave: delete the home and its data", "Leave", "200"),
             "/hub/v1/adoption": {

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
 from devices import MAX_DID
+from edu.community.link import simulated_hub
 from edu.db import key, utcnow
 from edu.models import Device, Person
 from edu.paging import page_number
@@ -81,12 +82,15 @@ def _home_body(me: Person, now: datetime) -> Markup:
             if me.role == "admin" and home_ is not None
             else []
         )
+        # asked only when a card quotes the hub's owners: a home without one reads nothing more
+        simulated = any(c.reason_code == "owners" for c in data.cards) and simulated_hub(db())
         html = render_template(
             "home_body.html",
             data=data,
             reason=progress.reason_text,
             feature=progress.feature_title,
             wrong_pins=wrong,
+            simulated_owners=simulated,
         )
         moments = [m for m in (data.until, pin_guard.wrong_pins_change_at(wrong)) if m]
         return html, min(moments, default=None)
