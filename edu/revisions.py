@@ -16,6 +16,7 @@ from sqlalchemy import event, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
+from edu.community.data import CommunityLink
 from edu.models import (
     Device,
     DeviceCapability,
@@ -36,6 +37,7 @@ _TRACKED = (
     PersonDevice,
     Household,
     LoginAttempt,  # a wrong PIN shows on the admin's home page
+    CommunityLink,  # joining or leaving a hub shows on lesson pages
 )
 
 

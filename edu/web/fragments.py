@@ -26,7 +26,7 @@ from edu.db import utcnow
 from edu.models import Person
 from edu.revisions import revision_of
 from edu.web.i18n import language
-from edu.web.security import csrf_token
+from edu.web.security import CSRF_STAND_IN, csrf_token
 from edu.web.session import db
 
 T = TypeVar("T")
@@ -126,9 +126,25 @@ def kept_block(
         page = current_app.jinja_env.get_template(template)
         context = make()
         current_app.update_template_context(context)
-        return "".join(page.blocks[block](page.new_context(context))), None
+        return drawn(lambda: "".join(page.blocks[block](page.new_context(context)))), None
 
-    html = kept(household_key(kind, person, *extra), utcnow(), render)
+    return with_token(kept(household_key(kind, person, *extra), utcnow(), render))
+
+
+def drawn(render: Callable[[], str]) -> str:
+    """Draw a part that every session of a person will share: forms in it get the stand-in
+    for the CSRF token (never this session's own)."""
+    g.edu_drawing_kept = True
+    try:
+        return render()
+    finally:
+        g.edu_drawing_kept = False
+
+
+def with_token(html: str) -> Markup:
+    """A kept part with this request's CSRF token in place of the stand-in."""
+    if CSRF_STAND_IN in html:
+        html = html.replace(CSRF_STAND_IN, csrf_token())
     return Markup(html)  # noqa: S704  (a template's output: escaped already)
 
 
@@ -138,13 +154,12 @@ def kept_content(
     person: Person,
     make: Callable[[], dict[str, Any]],
     *extra: Hashable,
+    outer: dict[str, Any] | None = None,
 ) -> str:
-    """Render *template* with its ``content`` block kept (see :func:`kept_block`)."""
+    """Render *template* with its ``content`` block kept (see :func:`kept_block`); *outer*
+    is what the rest of the page (its title) needs."""
     body = kept_block(template, "content", kind, person, make, *extra)
-    return render_template(template, content=body)
-
-
-CSRF_STAND_IN = "edu-csrf-stand-in"  # drawn into a kept part, replaced by each request's token
+    return render_template(template, content=body, **(outer or {}))
 
 
 @pass_context
@@ -167,9 +182,8 @@ def main_nav(context: Context) -> Markup:
         request.script_root,
     )
     store = fragments()
-    markup = store.get(part, _NEVER)
-    if markup is None:
-        nav = render_template("_nav.html", csrf=CSRF_STAND_IN)
-        markup = Markup(nav)  # noqa: S704  (a template's output: escaped already)
-        store.put(part, markup, None)
-    return markup.replace(CSRF_STAND_IN, csrf_token())
+    html = store.get(part, _NEVER)
+    if html is None:
+        html = drawn(lambda: render_template("_nav.html"))
+        store.put(part, html, None)
+    return with_token(html)

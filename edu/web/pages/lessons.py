@@ -13,8 +13,10 @@ from edu.db import unit, utcnow
 from edu.models import Person
 from edu.services.lessons import lesson_context
 from edu.services.people import NotFound, mark_lesson
+from edu.services.recommend import find_lesson
 from edu.services.tryit import TryItError, check, try_lesson
 from edu.text import whole_number
+from edu.web.fragments import kept_content
 from edu.web.i18n import gettext as _
 from edu.web.progress import feature_title
 from edu.web.security import current_person, household, login_required
@@ -48,8 +50,20 @@ def _did() -> int | None:
 @bp.route("/<lesson_id>")
 @login_required
 def show(lesson_id: str) -> str:
-    """Show the lesson with its buttons."""
-    return render_template("lesson.html", **_context(_me(), lesson_id, _did()))
+    """Show the lesson with its buttons (kept per person, device and household revision)."""
+    me, did = _me(), _did()
+    lesson = find_lesson(db(), me.household_id, lesson_id, me.language)
+    if lesson is None:
+        abort(404)
+    return kept_content(
+        "lesson.html",
+        "lesson",
+        me,
+        lambda: _context(me, lesson_id, did),
+        lesson_id,
+        did,
+        outer={"lesson": lesson},
+    )
 
 
 @bp.route("/<lesson_id>/try", methods=["GET", "POST"])

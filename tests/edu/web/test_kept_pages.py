@@ -274,3 +274,28 @@ def test_the_devices_list_and_api_are_kept_until_a_poll_finds_a_device_offline(
         if d["did"] == lamp.did
     ]
     assert row["status"] == "offline"
+
+
+def test_a_lesson_page_is_kept_with_each_sessions_own_csrf_token_until_a_poll(
+    fleet_web: Web, fleet_app: Flask, fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fan = fleet.by_model(STUDY_FAN)
+    url = f"/lessons/{LESSON}?device={fan.did}"
+    fleet_web.sign_in(fleet_app, "Leo")
+    first = fleet_web.get(url).get_data(as_text=True)
+    assert "Not used yet" in first and "<title>" in first and "Child lock" in first
+    phone = Web(fleet_app.test_client())
+    phone.sign_in(fleet_app, "Leo")
+    with monkeypatch.context() as patch:  # nothing changed: the kept copy answers
+        patch.setattr("edu.web.pages.lessons.lesson_context", lambda *a: [][0])
+        page = phone.get(url)
+    tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)))
+    assert tokens == {phone.csrf()} and phone.csrf() != fleet_web.csrf()
+    assert "edu-csrf-stand-in" not in page.get_data(as_text=True)
+    mine = set(re.findall(r'name="csrf_token" value="([^"]+)"', fleet_web.get(url).get_data(True)))
+    assert mine == {fleet_web.csrf()}
+    miio_client(fan).set_child_lock(True)
+    fleet_app.extensions["edu.inventory"].poll()
+    assert "In use" in phone.get(url).get_data(as_text=True)
+    done = phone.post(f"/lessons/{LESSON}/known", {"device": str(fan.did)})
+    assert done.status_code in (302, 303)  # the token drawn into the kept page is this session's
