@@ -235,9 +235,9 @@ def main() -> None:
                 "full": full,
                 "empty_over_floor": over_floor,
                 "rss_difference_mb": difference,
-                "targets_met": {
-                    f"empty <= {EMPTY_OVER_FLOOR}x floor": over_floor <= EMPTY_OVER_FLOOR,
-                    f"full <= empty + {FULL_OVER_EMPTY_MB} MB": difference <= FULL_OVER_EMPTY_MB,
+                "targets": {
+                    "empty_over_floor_max": EMPTY_OVER_FLOOR,
+                    "difference_max_mb": FULL_OVER_EMPTY_MB,
                 },
                 "rss_kb_per_device": round(
                     (full["rss_mb"] - empty["rss_mb"]) * 1024 / args.devices, 2
