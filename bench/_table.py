@@ -246,15 +246,28 @@ def rows_startup(r: dict[str, Any]) -> list[Row]:
 
 
 def rows_serve_memory(r: dict[str, Any]) -> list[Row]:
-    full, empty = r["full"], r["empty"]
-    return [
+    full, empty, targets = r["full"], r["empty"], r.get("targets")
+    out = [
         row(
             f"`edu serve` resident memory holding {full['devices']:,} devices",
             f"{full['rss_mb']} MB (+{r['rss_difference_mb']} MB, {r['rss_kb_per_device']} KB/device)",
             f"empty household {empty['rss_mb']} MB",
-            "report",
+            f"≤ empty + {targets['difference_max_mb']} MB" if targets else "report",
+            _verdict(r["rss_difference_mb"] <= targets["difference_max_mb"]) if targets else "",
         )
     ]
+    if targets:
+        most = targets["empty_over_floor_max"]
+        out.append(
+            row(
+                "`edu serve` resident memory, empty household, over the import floor",
+                f"{empty['rss_mb']} MB = {r['empty_over_floor']}× the floor",
+                f"import floor {r['import_floor']['rss_mb']} MB (same run)",
+                f"≤ {most}×",
+                _verdict(r["empty_over_floor"] <= most),
+            )
+        )
+    return out
 
 
 def rows_fuzz(r: dict[str, Any]) -> list[Row]:

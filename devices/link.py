@@ -12,7 +12,7 @@ import logging
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -125,7 +125,7 @@ def make_protocol(ip: str, token: str, *, timeout: float, port: int = MIIO_PORT)
     return proto
 
 
-@dataclass
+@dataclass(slots=True)  # one per device, for as long as the process runs
 class DeviceLink:
     """The long-lived connection to one device: its python-miio object and a lock."""
 
@@ -135,6 +135,8 @@ class DeviceLink:
     retries: int = 1
     port: int = MIIO_PORT
     device: Device | None = None
+    lock: threading.Lock = field(init=False, repr=False, compare=False)
+    protocol: Any = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()

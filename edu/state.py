@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy import String, cast
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
@@ -31,13 +32,15 @@ from edu.models import (
     PersonDevice,
 )
 from edu.revisions import revisions_of
+from edu.sharing import Shared
 
 # Memo kinds derived from one device's capabilities alone, keyed (kind, device id, model,
 # family, ...): a state read at the same features revision inherits them.
 FEATURE_MEMOS = frozenset({"lessons", "mapped"})
+_BATCH = 2000  # rows read at a time from the big tables
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonRow:
     id: int
     name: str
@@ -45,7 +48,7 @@ class PersonRow:
     language: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeviceRow:
     id: int
     did: int
@@ -78,7 +81,7 @@ class CapabilityLike(Protocol):
     def details(self) -> dict[str, Any] | None: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CapabilityRow:
     capability: str
     mapped: bool
@@ -96,7 +99,7 @@ class CapabilityRow:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mark:
     state: str  # done | dismissed | snoozed
     until: datetime | None
@@ -186,6 +189,7 @@ def read_states(
     ):
         people[hid].append(PersonRow(pid, name, role, language))
         uses_all[pid] = all_devices
+    shared = Shared()  # the rows many devices repeat, held once
     devices: dict[int, dict[int, DeviceRow]] = defaultdict(dict)
     for hid, *row in session.execute(
         sa_select(
@@ -198,9 +202,21 @@ def read_states(
             device_c.status,
             device_c.first_seen,
             device_c.token_ciphertext.is_not(None),
-        ).where(device_c.household_id.in_(ids))
+        )
+        .where(device_c.household_id.in_(ids))
+        .execution_options(yield_per=_BATCH)  # a batch of rows at a time, not all at once
     ):
-        devices[hid][row[0]] = DeviceRow(*row)
+        device_id, did, name, model, family, status, first_seen, token_known = row
+        devices[hid][device_id] = DeviceRow(
+            device_id,
+            did,
+            name,
+            shared.value(model),
+            shared.value(family),
+            shared.value(status),
+            shared.value(first_seen),
+            token_known,
+        )
     caps: dict[int, list[CapabilityRow]] = defaultdict(list)
     for state in kept.values():
         caps.update(state.capabilities)
@@ -213,14 +229,15 @@ def read_states(
                 cap_c.setting,
                 cap_c.action,
                 cap_c.method,
-                cap_c.details,
+                cast(cap_c.details, String),  # JSON text: decoded once per distinct text
                 cap_c.in_use,
             )
             .join(_table(Device), cap_c.device_id == device_c.id)
             .where(device_c.household_id.in_(unread))
             .order_by(cap_c.capability)
+            .execution_options(yield_per=_BATCH)
         ):
-            caps[device_id].append(CapabilityRow(*row))
+            caps[device_id].append(shared.row(CapabilityRow, *row, json_field=5))
     chosen: dict[int, set[int]] = defaultdict(set)
     for pid, device_id in session.execute(
         sa_select(chosen_c.person_id, chosen_c.device_id)
@@ -272,7 +289,7 @@ def read_states(
             household.revision,
             folks,
             own,
-            {d: caps.get(d, []) for d in own},
+            {d: shared.rows(caps.get(d, [])) for d in own},
             devices_of,
             used,
             {p.id: progress[p.id] for p in folks if p.id in progress},

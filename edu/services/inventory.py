@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
@@ -30,6 +31,7 @@ from edu.services.records import (
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]
+POLL_BATCH = 2000  # device rows read at a time when choosing what to poll
 
 
 class InventoryError(ValueError):
@@ -253,19 +255,27 @@ class Inventory:
         interval = timedelta(seconds=self.settings.poll_interval)
         with unit_of_work(self.engine) as session:
             household = self.household(session)
-            devices = session.exec(
-                select(Device).where(Device.household_id == household.id).order_by(col(Device.did))
-            ).all()
+            # the few columns needed, a batch at a time: not every device's row and snapshot
+            query = (
+                sa_select(
+                    col(Device.did),
+                    col(Device.ip),
+                    col(Device.token_ciphertext),
+                    col(Device.status),
+                    col(Device.next_poll),
+                )
+                .where(col(Device.household_id) == household.id)
+                .order_by(col(Device.did))
+                .execution_options(yield_per=POLL_BATCH)
+            )
             targets: list[int] = []
-            for device in devices:
-                if device.token_ciphertext is None or device.status == "unsupported":
+            for did, ip, ciphertext, status, next_poll in session.execute(query):
+                if ciphertext is None or status == "unsupported":
                     continue
-                if due_only and device.next_poll is not None and device.next_poll > now:
+                if due_only and next_poll is not None and next_poll > now:
                     continue
-                token = self.token_of(device)
-                assert token is not None
-                self.coordinator.track(device.did, device.ip, token)
-                targets.append(device.did)
+                self.coordinator.track(did, ip, self.vault.decrypt(ciphertext))
+                targets.append(did)
         results: dict[int, PollResult] = {}
         for start in range(0, len(targets), self.coordinator.workers):
             chunk = targets[start : start + self.coordinator.workers]

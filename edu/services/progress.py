@@ -18,7 +18,7 @@ class _Person(Protocol):
     def household_id(self) -> int: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeviceProgress:
     """How many of a device's features a person uses."""
 

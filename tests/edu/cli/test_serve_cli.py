@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import platform
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 from process_helpers import get_when_up, running_demo
 
 from edu.cli import main
+from edu.cli.common import limit_malloc_arenas
 from edu.cli.serve import is_loopback, split_bind
 
 
@@ -57,3 +59,12 @@ def test_demo_without_serving_prints_the_scanned_fleet(
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert len(rows) == 18 and sum(r["status"] == "online" for r in rows) == 17
+
+
+def test_the_server_shares_malloc_arenas_unless_the_person_chose_a_number(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_malloc_arenas() is False  # their own choice stands
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    assert limit_malloc_arenas() is (platform.libc_ver()[0] == "glibc")
