@@ -8,8 +8,8 @@ stored, so the usage detectors have work to do) and polls once to warm up; then 
 worker threads, detection and the SQLite writes of every device row) beside the wall time,
 median over the cycles. The fleet process's CPU per cycle is reported beside them for context.
 bench/growth.py calls measure() at 30 to 10,000 devices (a fleet of more than 245 devices
-runs on from its /24 into the next ones; there it stores one scanned device per model and
-copies it to the others, see store_as_scanned).
+runs on from its /24 into the next ones), storing one scanned device per model and copies
+of it for the others (store_as_scanned): scanning 10,000 devices one by one takes minutes.
 
 Prints one JSON object. Usage: python bench/poll.py [--cycles 7]
 """
