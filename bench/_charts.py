@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape
 WIDTH, HEIGHT = 320, 180
 LEFT, RIGHT, TOP, BOTTOM = 46, 14, 30, 34  # margins around the plot area
 LINE, REFERENCE = "#2563eb", "#9ca3af"
+HEADROOM = 1.15  # the top of the scale clears the highest point by this much (room for its label)
 
 
 def nice_top(value: float) -> float:
@@ -58,7 +59,7 @@ def line_chart(
     if len(series) < 2 or series[0][0] <= 0:
         raise ValueError("a chart needs two or more sizes, all above 0")
     others = sorted((float(s), float(v)) for s, v in (reference or {}).items())
-    top = nice_top(max(v for _, v in series + others))
+    top = nice_top(max(v for _, v in series + others) * HEADROOM)
     low, high = math.log10(series[0][0]), math.log10(series[-1][0])
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
