@@ -320,6 +320,26 @@ def rows_fuzz(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def rows_growth(r: dict[str, Any]) -> list[Row]:
+    series = r["series"]
+
+    def span(name: str) -> tuple[str, str]:
+        points = sorted((int(size), value) for size, value in series[name].items())
+        (low, first), (high, last) = points[0], points[-1]
+        return f"{low:,} → {high:,}", f"×{last / first:.3g}" if first else "from 0"
+
+    devices, people = span("home_p95_ms")[0], span("tips_per_second")[0]
+    return [
+        row(
+            f"How cost grows: {devices} devices, {people} people (charts below)",
+            f"home p95 {span('home_p95_ms')[1]}, poll CPU {span('poll_cpu_s_per_cycle')[1]}, "
+            f"`edu serve` RSS {span('serve_rss_mb')[1]}; tips/s {span('tips_per_second')[1]}",
+            f"trivial route p95 {span('trivial_p95_ms')[1]}",
+            "report",
+        )
+    ]
+
+
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "discovery": rows_discovery,
     "scan": rows_scan,
@@ -333,6 +353,7 @@ ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "startup": rows_startup,
     "serve_memory": rows_serve_memory,
     "fuzz": rows_fuzz,
+    "growth": rows_growth,
 }
 # Table order: the loop's order (LAN side, then the app), then the rest.
 TABLE_ORDER = (
@@ -346,6 +367,8 @@ TABLE_ORDER = (
     "startup",
     "serve_memory",
     "fuzz",
+    "hub",
+    "growth",  # last: its charts follow the table
 )
 
 

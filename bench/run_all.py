@@ -10,9 +10,12 @@ baseline from the same run and its target, with a mark where a target is met or 
     python bench/run_all.py --readme      # the same, then rewrite README.md's Performance table
     python bench/run_all.py --readme-only # only rewrite README.md from bench/results.json
     python bench/run_all.py --only scan --only poll   # run some, print, write nothing
+    python bench/run_all.py --only growth --merge     # run one, replace only its entry
 
 The README table sits between the markers `<!-- bench:start -->` and `<!-- bench:end -->`;
-tests/test_bench_table.py checks that it matches bench/results.json.
+tests/test_bench_table.py checks that it matches bench/results.json. Below it, the growth
+series of bench/growth.py as one SVG chart each, drawn into docs/bench/ whenever
+bench/results.json or the README table is written (tests/test_bench_charts.py).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))  # for bench/_table.py, also when this file is loaded by its path
+from _charts import CHARTS_DIR, growth_charts, growth_markdown  # noqa: E402
 from _table import table  # noqa: E402
 
 ROOT = BENCH.parent
@@ -50,8 +54,9 @@ ORDER = (
     "tips",
     "demo_hub",
     "hub",
+    "growth",
 )
-TIMEOUTS = {"discovery": 300, "tips": 480, "web": 240, "hub": 240}
+TIMEOUTS = {"discovery": 300, "tips": 480, "web": 240, "hub": 240, "growth": 1200}
 DEFAULT_TIMEOUT = 240
 
 
@@ -130,16 +135,49 @@ def describe_machine(results: dict[str, Any]) -> str:
     """One line: where and when the table was measured, and how long the run took."""
     m = results["machine"]
     minutes, seconds = divmod(round(results["total_seconds"]), 60)
+    rerun = "".join(
+        f"; {name} re-run alone {date[:10]} (`--only {name} --merge`)"
+        for name, date in sorted(results.get("rerun", {}).items())
+    )
     return (
         f"Measured {results['date'][:10]} on {m['cpu']}, {m['cores_usable']} cores, "
         f"{m['memory_gib']:g} GiB, Python {m['python']}, {m['os']}; "
-        f"the whole run took {minutes} min {seconds:02d} s (`make bench`)."
+        f"the whole run took {minutes} min {seconds:02d} s (`make bench`){rerun}."
     )
+
+
+def growth_series(results: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """bench/growth.py's series from a results document ({} when it did not run)."""
+    entry = results["benchmarks"].get("growth") or {}
+    return (entry.get("result") or {}).get("series", {})
 
 
 def section(results: dict[str, Any]) -> str:
     """What goes between the README markers."""
-    return f"{describe_machine(results)}\n\n{table(results)}"
+    charts = growth_markdown(growth_series(results))
+    return f"{describe_machine(results)}\n\n{table(results)}" + (f"\n\n{charts}" if charts else "")
+
+
+def write_charts(results: dict[str, Any], root: Path = ROOT) -> list[Path]:
+    """Draw the growth charts of *results* into docs/bench/; return the files written."""
+    folder = root / CHARTS_DIR
+    written = []
+    for name, svg in growth_charts(growth_series(results)).items():
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(svg, encoding="utf-8")
+        written.append(folder / name)
+    return written
+
+
+def merged(results: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
+    """*previous* with the benchmarks of *results* replaced (and noted, with their date)."""
+    benchmarks = {**previous["benchmarks"], **results["benchmarks"]}
+    total = previous["total_seconds"] + sum(
+        results["benchmarks"][n]["seconds"] - previous["benchmarks"].get(n, {}).get("seconds", 0)
+        for n in results["benchmarks"]
+    )
+    rerun = {**previous.get("rerun", {}), **{n: results["date"] for n in results["benchmarks"]}}
+    return {**previous, "total_seconds": round(total, 1), "benchmarks": benchmarks, "rerun": rerun}
 
 
 def rewrite_readme(results: dict[str, Any], readme: Path = README) -> None:
@@ -172,9 +210,18 @@ def main() -> None:
     parser.add_argument(
         "--only", action="append", default=[], help="run only this benchmark (repeatable)"
     )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="with --only: replace just those entries of results.json (and the README with --readme)",
+    )
     args = parser.parse_args()
+    if args.merge and not args.only:
+        parser.error("--merge needs --only")
     if args.readme_only:
-        rewrite_readme(json.loads(RESULTS.read_text(encoding="utf-8")))
+        results = json.loads(RESULTS.read_text(encoding="utf-8"))
+        rewrite_readme(results)
+        write_charts(results)
         print(f"rewrote the Performance table in {README.name} from {RESULTS.name}")
         return
     chosen = [p for p in scripts() if not args.only or p.stem in args.only]
@@ -196,10 +243,13 @@ def main() -> None:
         "total_seconds": round(time.perf_counter() - started, 1),
         "benchmarks": benchmarks,
     }
-    if not args.only:
+    if args.merge:
+        results = merged(results, json.loads(RESULTS.read_text(encoding="utf-8")))
+    if args.merge or not args.only:
         RESULTS.write_text(
             json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
+        write_charts(results)
         if args.readme:
             rewrite_readme(results)
     print(section(results))

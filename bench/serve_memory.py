@@ -165,52 +165,52 @@ def measure(devices: int) -> dict[str, Any]:
         started = time.perf_counter()
         admin = build(instance, devices)
         build_s = time.perf_counter() - started
-        port = free_port()
-        env = {**os.environ, "EDU_INSTANCE": str(instance)}
-        env.pop("EDU_DATABASE_URL", None)
-        server = subprocess.Popen(
-            [EDU, "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    cookie = sign_in(port, admin, PIN)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise
-                    time.sleep(0.1)  # the server is still starting
-            idle = memory_of(server.pid)
-            pages: dict[str, Any] = {}
-            for name, path in (("home", "/"), ("devices", "/devices/")):
-                start = time.perf_counter()
-                status, _, body = request(port, "GET", path, cookie=cookie)
-                pages[name] = {
-                    "status": status,
-                    "seconds": round(time.perf_counter() - start, 2),
-                    "kb": round(len(body.encode()) / 1024),
-                }
-                if status != 200:
-                    raise RuntimeError(f"{path} answered {status}")
-            loaded = memory_of(server.pid)
-        finally:
-            server.send_signal(signal.SIGINT)
+        return {"devices": devices, "build_s": round(build_s, 1), **served(instance, admin)}
+
+
+def served(instance: Path, admin: int) -> dict[str, Any]:
+    """Run `edu serve` on *instance*, sign *admin* in, load / and /devices/ once; return the
+    server's memory after signing in and after the pages, and how long each page took."""
+    port = free_port()
+    env = {**os.environ, "EDU_INSTANCE": str(instance)}
+    env.pop("EDU_DATABASE_URL", None)
+    server = subprocess.Popen(
+        [EDU, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
             try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-    return {
-        "devices": devices,
-        "build_s": round(build_s, 1),
-        "rss_after_sign_in_mb": idle["rss_mb"],
-        **loaded,
-        "pages": pages,
-    }
+                cookie = sign_in(port, admin, PIN)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.1)  # the server is still starting
+        idle = memory_of(server.pid)
+        pages: dict[str, Any] = {}
+        for name, path in (("home", "/"), ("devices", "/devices/")):
+            start = time.perf_counter()
+            status, _, body = request(port, "GET", path, cookie=cookie)
+            pages[name] = {
+                "status": status,
+                "seconds": round(time.perf_counter() - start, 2),
+                "kb": round(len(body.encode()) / 1024),
+            }
+            if status != 200:
+                raise RuntimeError(f"{path} answered {status}")
+        loaded = memory_of(server.pid)
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    return {"rss_after_sign_in_mb": idle["rss_mb"], **loaded, "pages": pages}
 
 
 def main() -> None:

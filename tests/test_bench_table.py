@@ -99,3 +99,21 @@ def test_section_names_the_machine_and_the_run_time() -> None:
     first = run_all.section(_results()).splitlines()[0]
     assert "Test CPU" in first and "2 cores" in first and "4 GiB" in first
     assert "Python 3.11.7" in first and "2025-01-02" in first and "5 min 21 s" in first
+
+
+def test_merge_replaces_only_the_benchmarks_run_and_says_so() -> None:
+    previous = _results()
+    rerun = {
+        "date": "2025-02-03T04:05:06+00:00",
+        "machine": previous["machine"],
+        "total_seconds": 99.0,
+        "benchmarks": {"later": {"seconds": 41.0, "exit_status": 0, "result": {}}},
+    }
+    merged = run_all.merged(rerun, previous)
+    assert merged["benchmarks"]["startup"] == previous["benchmarks"]["startup"]
+    assert merged["benchmarks"]["later"]["exit_status"] == 0
+    assert merged["total_seconds"] == 321.0 - 1.0 + 41.0  # the old entry's time swapped out
+    assert merged["date"] == previous["date"] and merged["rerun"] == {"later": rerun["date"]}
+    first = run_all.section(merged).splitlines()[0]
+    assert first.endswith("; later re-run alone 2025-02-03 (`--only later --merge`).")
+    assert "re-run" not in run_all.section(previous).splitlines()[0]
