@@ -30,5 +30,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("demo_session", schema=None) as batch_op:
-        batch_op.drop_column("sale_intent")
+    # A plain DROP COLUMN (SQLite 3.35+, PostgreSQL): rebuilding a table that others point
+    # at would fail their foreign keys.
+    op.drop_column("demo_session", "sale_intent")

@@ -31,5 +31,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("household", schema=None) as batch_op:
-        batch_op.drop_column("features_revision")
+    # A plain DROP COLUMN (SQLite 3.35+, PostgreSQL): rebuilding a table that others point
+    # at would fail their foreign keys.
+    op.drop_column("household", "features_revision")
