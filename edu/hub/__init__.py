@@ -1,7 +1,8 @@
 """The community hub: a Flask app of its own (own instance, own tables) that homes report to.
 
-`create_hub_app` builds it; `edu hub serve` serves it with waitress. It keeps no state between
-requests (everything is in its database), so more processes behind a proxy serve more homes.
+`create_hub_app` builds it; `edu hub serve` serves it with waitress (and recounts the
+published table on a timer). It keeps no state between requests (everything is in its
+database), so more processes behind a proxy, or on one port, serve more homes.
 """
 
 from __future__ import annotations
@@ -35,12 +36,13 @@ _ORIGIN_KEYS = (
 )
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+def _positive_int(env: Mapping[str, str], name: str, default: int, least: int = 1) -> int:
     raw = env.get(name) or ""
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{name} must be a positive whole number, not {raw!r}")
+    if not raw.isdigit() or int(raw) < least:
+        kind = "a positive" if least else "a"
+        raise ValueError(f"{name} must be {kind} whole number, not {raw!r}")
     return int(raw)
 
 
@@ -54,6 +56,9 @@ class HubSettings:
     cache_seconds: int = 3600  # how long the public answers may be cached
     tip_flags: int = 3  # EDU_HUB_TIP_FLAGS: homes flagging a tip hide it until reviewed
     link_hosts: tuple[str, ...] = ("mi.com",)  # EDU_HUB_LINK_HOSTS: where a tip may link
+    # EDU_HUB_REFRESH_SECONDS: the published table is recounted at least this often
+    # (0: before every read, for a try-out)
+    refresh_seconds: int = 300
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HubSettings:
@@ -64,6 +69,7 @@ class HubSettings:
             per_hour=_positive_int(env, "EDU_HUB_RATE", 12),
             max_skew=_positive_int(env, "EDU_HUB_MAX_SKEW", 900),
             tip_flags=_positive_int(env, "EDU_HUB_TIP_FLAGS", 3),
+            refresh_seconds=_positive_int(env, "EDU_HUB_REFRESH_SECONDS", 300, least=0),
             link_hosts=tuple(
                 h.strip().lower()
                 for h in (env.get("EDU_HUB_LINK_HOSTS") or "mi.com").split(",")
