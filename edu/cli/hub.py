@@ -1,10 +1,15 @@
-"""`edu hub serve`: the community hub on its own instance and database, with waitress."""
+"""`edu hub serve|refresh|moderator`: the community hub on its own instance and database."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import click
 
-from edu.cli.common import Context, check_port_free, expected_errors, is_loopback
+from edu.cli.common import Context, check_port_free, emit, expected_errors, is_loopback
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 DEFAULT_HUB_PORT = 5100
 
@@ -18,41 +23,80 @@ def hub() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_HUB_PORT, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 32),
+    default=1,
+    show_default=True,
+    help="Processes sharing the port (each with --threads threads).",
+)
 @click.pass_obj
 @expected_errors
-def serve(ctx: Context, host: str, port: int, threads: int) -> None:
+def serve(ctx: Context, host: str, port: int, threads: int, workers: int) -> None:
     """Serve the hub's API and public pages until Ctrl-C."""
-    from sqlalchemy.exc import SQLAlchemyError
-    from waitress import serve as waitress_serve
-
-    from edu.db import build_engine
-    from edu.hub import HubSettings, create_hub_app
+    from edu.hub import HubSettings, serving
 
     settings = ctx.settings
     hub_settings = HubSettings.from_env()
     check_port_free(host, port)
-    engine = build_engine(settings.database_url)
-    try:
-        app = create_hub_app(
-            {"EDU_SETTINGS": settings, "HUB_SETTINGS": hub_settings, "EDU_ENGINE": engine}
-        )
-    except SQLAlchemyError as exc:
-        raise OSError(f"cannot open the hub's database: {type(exc).__name__}") from None
+    _open(settings, hub_settings, 1).extensions["hub.engine"].dispose()  # fail here, not in a worker
     shown = host if is_loopback(host) else "<this computer>"
     click.echo(
         f"Feature Coach hub is at http://{shown}:{port}/hub/ "
-        f"(publishing pairs of {hub_settings.min_homes}+ homes; Ctrl-C to stop)",
+        f"(publishing pairs of {hub_settings.min_homes}+ homes, recounted every "
+        f"{hub_settings.refresh_seconds} s; {workers} worker(s); Ctrl-C to stop)",
         err=True,
     )
+    serving.serve(lambda: _open(settings, hub_settings, threads), host, port, threads, workers)
+
+
+def _open(settings: Any, hub_settings: Any, threads: int) -> Flask:
+    """Build the hub app on its database; a database that cannot be opened is one line."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from edu.db import build_engine
+    from edu.hub import create_hub_app
+
+    engine = build_engine(settings.database_url, connections=threads + 1)  # + the refresh
     try:
-        # waitress logs no requests, and the app drops the sender's address before it runs
-        waitress_serve(
-            app, host=host, port=port, threads=threads, ident="Feature Coach hub", _quiet=True
+        return create_hub_app(
+            {"EDU_SETTINGS": settings, "HUB_SETTINGS": hub_settings, "EDU_ENGINE": engine}
         )
-    except KeyboardInterrupt:
-        pass
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise OSError(f"cannot open the hub's database: {type(exc).__name__}") from None
+
+
+@hub.command("refresh")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+@expected_errors
+def refresh(ctx: Context, as_json: bool) -> None:
+    """Recount the published adoption table from the homes' latest reports, now."""
+    from edu.db import utcnow
+    from edu.hub import HubSettings, aggregates
+
+    app = _open(ctx.settings, HubSettings.from_env(), 1)
+    engine = app.extensions["hub.engine"]
+    try:
+        done = aggregates.refresh(engine, utcnow(), wait=True)
     finally:
         engine.dispose()
+    assert done is not None  # waiting for the lock, a refresh always runs
+    result = {
+        "reports": done.reports,
+        "entries": done.entries,
+        "pairs": done.pairs,
+        "seconds": round(done.seconds, 3),
+    }
+    emit(
+        result,
+        as_json,
+        lambda r: click.echo(
+            f"published table recounted from {r['reports']} report(s): "
+            f"{r['pairs']} (model, feature) pair(s) in {r['seconds']} s"
+        ),
+    )
 
 
 @hub.command("moderator")
