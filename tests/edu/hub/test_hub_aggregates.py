@@ -23,6 +23,7 @@ from hub_fixtures import Clock, Home, make_hub
 from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, select
 
 from edu.cli import main
+from edu.config import Settings
 from edu.hub import aggregates, store
 
 MODELS = {
@@ -278,7 +279,10 @@ def test_edu_hub_serve_with_two_workers_takes_reports_on_one_port_and_stops_them
 
     port, instance = free_port(), str(tmp_path / "hub")
     edu = str(Path(sys.executable).parent / "edu")
+    # the workers and `edu hub refresh` on one database (SQLite, or PostgreSQL in that mode)
+    database = Settings.from_env({"EDU_INSTANCE": instance}).database_url
     env = {**os.environ, "EDU_HUB_MIN_HOMES": "2", "EDU_HUB_REFRESH_SECONDS": "3600"}
+    env["EDU_DATABASE_URL"] = database
     serve = ["--instance", instance, "hub", "serve", "--port", str(port), "--workers", "2"]
     process = subprocess.Popen(
         [edu, *serve], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
@@ -295,7 +299,9 @@ def test_edu_hub_serve_with_two_workers_takes_reports_on_one_port_and_stops_them
                 conn.request("POST", f"/hub/v1/{kind}", body, {SIGNATURE_HEADER: sign(key, body)})
                 assert conn.getresponse().status in (200, 201)
                 conn.close()
-        said = CliRunner().invoke(main, ["--instance", instance, "hub", "refresh", "--json"])
+        said = CliRunner().invoke(
+            main, ["--instance", instance, "hub", "refresh", "--json"], env=env
+        )
         assert json.loads(said.stdout)["reports"] == 6
         model = report[0]["model"]
         status, body = get_when_up(port, f"/hub/v1/adoption?model={model}", time.monotonic() + 5)
