@@ -39,7 +39,8 @@ def serve(ctx: Context, host: str, port: int, threads: int, workers: int) -> Non
     settings = ctx.settings
     hub_settings = HubSettings.from_env()
     check_port_free(host, port)
-    _open(settings, hub_settings, 1).extensions["hub.engine"].dispose()  # fail here, not in a worker
+    # open the database once here, so that a wrong URL fails in one line and not in a worker
+    _open(settings, hub_settings, 1).extensions["hub.engine"].dispose()
     shown = host if is_loopback(host) else "<this computer>"
     click.echo(
         f"Feature Coach hub is at http://{shown}:{port}/hub/ "
