@@ -72,13 +72,19 @@ def _write_ahead_log(cursor: Any) -> None:
             time.sleep(0.02)
 
 
-def build_engine(url: str) -> Engine:
-    """Build a bare engine for *url* (SQLite file or PostgreSQL); edu.schema opens the app's."""
+def build_engine(url: str, connections: int | None = None) -> Engine:
+    """Build a bare engine for *url* (SQLite file or PostgreSQL); edu.schema opens the app's.
+
+    *connections* keeps that many PostgreSQL connections open (one per serving thread), so
+    that a busy server does not open and close one per request past the default five.
+    """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 5}
+    elif connections is not None:
+        kwargs["pool_size"] = connections
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -37,11 +37,14 @@ class Clock:
 
 
 def make_hub(instance: Path, clock: Clock | None = None, **hub: Any) -> Flask:
-    """Create a hub app on its own instance (SQLite, or PostgreSQL in that mode)."""
+    """Create a hub app on its own instance (SQLite, or PostgreSQL in that mode).
+
+    Its published table is recounted before every read unless *refresh_seconds* says otherwise.
+    """
     settings = Settings.from_env({"EDU_INSTANCE": str(instance)})
     config: dict[str, Any] = {
         "EDU_SETTINGS": settings,
-        "HUB_SETTINGS": HubSettings(**hub),
+        "HUB_SETTINGS": HubSettings(**{"refresh_seconds": 0, **hub}),
         "TESTING": True,
     }
     if clock is not None:

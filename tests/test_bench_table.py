@@ -117,3 +117,34 @@ def test_merge_replaces_only_the_benchmarks_run_and_says_so() -> None:
     first = run_all.section(merged).splitlines()[0]
     assert first.endswith("; later re-run alone 2025-02-03 (`--only later --merge`).")
     assert "re-run" not in run_all.section(previous).splitlines()[0]
+
+
+def test_the_hub_rows_show_cpu_a_report_the_workers_and_the_refresh() -> None:
+    results = _results()
+    hub = {
+        "database": "postgresql",
+        "homes_joined": 3000,
+        "devices_per_home": 20,
+        "senders": 16,
+        "workers": 2,
+        "joins_per_second": 600,
+        "reports_refused": 0,
+        "reports_per_second": 900,
+        "hub_cpu_ms_per_report": 1.1,
+        "postgres_cpu_ms_per_report": 0.3,
+        "hub_peak_rss_mb": 230.0,
+        "hub_pss_mb_at_end": 150.0,
+        "report_rows": 3000,
+        "capabilities_counted": 480000,
+        "refresh_seconds": 0.25,
+        "adoption_p95_ms": 3.0,
+        "published_index_p95_ms": 9.0,
+        "targets": {"reports_per_second_min": 1000},
+    }
+    results["benchmarks"]["hub"] = {"seconds": 30.0, "exit_status": 0, "result": hub}
+    lines = run_all.table(results).splitlines()
+    reports = next(line for line in lines if "signed reports" in line)
+    refresh = next(line for line in lines if "refresh of the published table" in line)
+    assert "2 hub worker(s)" in reports and "900 reports/s" in reports
+    assert "hub 1.1 ms + PostgreSQL 0.3 ms CPU a report" in reports and reports.endswith("✗ |")
+    assert "3,000 reports" in refresh and "480,000 capabilities" in refresh

@@ -74,7 +74,9 @@ def demo_hub(
 
     folder = root / FOLDER
     shutil.rmtree(folder, ignore_errors=True)  # a fresh hub on each run, like the household
-    hub_settings = replace(HubSettings.from_env(), simulated=True)
+    # recounted before every read: a few hundred homes cost nothing to count, and the
+    # household's own report shows at once
+    hub_settings = replace(HubSettings.from_env(), simulated=True, refresh_seconds=0)
     # its own SQLite file, whatever EDU_DATABASE_URL says: the demo's hub is a try-out
     settings = Settings.from_env({"EDU_INSTANCE": str(folder)})
     # a few threads more than the homes sending at once: none of them waits in the queue

@@ -1,7 +1,8 @@
 """The community hub: a Flask app of its own (own instance, own tables) that homes report to.
 
-`create_hub_app` builds it; `edu hub serve` serves it with waitress. It keeps no state between
-requests (everything is in its database), so more processes behind a proxy serve more homes.
+`create_hub_app` builds it; `edu hub serve` serves it with waitress (and recounts the
+published table on a timer). It keeps no state between requests (everything is in its
+database), so more processes behind a proxy, or on one port, serve more homes.
 """
 
 from __future__ import annotations
@@ -37,12 +38,13 @@ _ORIGIN_KEYS = (
 )
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+def _positive_int(env: Mapping[str, str], name: str, default: int, least: int = 1) -> int:
     raw = env.get(name) or ""
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{name} must be a positive whole number, not {raw!r}")
+    if not raw.isdigit() or int(raw) < least:
+        kind = "a positive" if least else "a"
+        raise ValueError(f"{name} must be {kind} whole number, not {raw!r}")
     return int(raw)
 
 
@@ -63,6 +65,9 @@ class HubSettings:
     secure_cookie: bool = False  # EDU_HUB_SECURE_COOKIE: served over HTTPS, cookie only there
     # EDU_HUB_SIMULATED: its homes are made up (`edu demo --hub`); every page and join says so
     simulated: bool = False
+    # EDU_HUB_REFRESH_SECONDS: the published table is recounted at least this often
+    # (0: before every read, for a try-out)
+    refresh_seconds: int = 300
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HubSettings:
@@ -76,6 +81,7 @@ class HubSettings:
             link_hosts=link_hosts(env),
             secure_cookie=_flag(env, "EDU_HUB_SECURE_COOKIE"),
             simulated=_flag(env, "EDU_HUB_SIMULATED"),
+            refresh_seconds=_positive_int(env, "EDU_HUB_REFRESH_SECONDS", 300, least=0),
         )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from edu.hub import store
+from edu.hub import aggregates, store
 from edu.hub.openapi import document
 from edu.hub.protocol import MAX_BODY, SIGNATURE_HEADER, Message, ProtocolError, parse, verify
 
@@ -68,6 +68,18 @@ def signed(kind: str) -> tuple[Message, datetime]:
     return message, now
 
 
+def published_engine() -> Any:
+    """Return the hub's engine once its published table is young enough to read.
+
+    `edu hub serve` keeps it young on a timer; without one (tests, another WSGI server) the
+    first read past EDU_HUB_REFRESH_SECONDS recounts it.
+    """
+    engine = current_app.extensions["hub.engine"]
+    every = current_app.extensions["hub.settings"].refresh_seconds
+    aggregates.refresh(engine, _now(), max_age=every)
+    return engine
+
+
 @bp.post("/join")
 def join() -> tuple[Response, int]:
     """Register a home's public key (the message is signed by that key)."""
@@ -92,7 +104,7 @@ def report() -> tuple[Response, int]:
 
 @bp.post("/leave")
 def leave() -> tuple[Response, int]:
-    """Delete a home and everything it reported."""
+    """Delete a home and everything it reported (the published counts at the next refresh)."""
     message, now = signed("leave")
     settings = current_app.extensions["hub.settings"]
     store.leave(current_app.extensions["hub.engine"], message, now, settings.per_hour)
@@ -106,7 +118,7 @@ def adoption() -> Response | tuple[Response, int]:
     if not model or len(model) > 80:
         return _error("bad-input", "give a model: /hub/v1/adoption?model=zhimi.fan.za4", 400)
     settings = current_app.extensions["hub.settings"]
-    rows = store.adoption(current_app.extensions["hub.engine"], model, settings.min_homes)
+    rows = aggregates.adoption(published_engine(), model, settings.min_homes)
     response = jsonify(
         [{"capability": r.capability, "homes": r.homes, "using": r.using} for r in rows]
     )

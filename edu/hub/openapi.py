@@ -124,7 +124,9 @@ def document() -> dict[str, Any]:
             "description": (
                 "Homes that opted in report, per device model, which features exist and are "
                 f"in use, signed with their own Ed25519 key; bodies are at most {MAX_BODY} bytes. "
-                "Adoption is published only for pairs reported by at least k homes."
+                "Adoption is published only for pairs reported by at least k homes, from a "
+                "table the hub recounts every EDU_HUB_REFRESH_SECONDS (300 s by default): a "
+                "report, or a leave, shows in it after the next recount."
             ),
         },
         "paths": {
@@ -135,10 +137,15 @@ def document() -> dict[str, Any]:
                 "201",
             ),
             "/hub/v1/report": _post("Send a home's weekly report", "Report", "200"),
-            "/hub/v1/leave": _post("Leave: delete the home and its data", "Leave", "200"),
+            "/hub/v1/leave": _post(
+                "Leave: delete the home and its data (at once; the published counts drop at "
+                "the next recount)",
+                "Leave",
+                "200",
+            ),
             "/hub/v1/adoption": {
                 "get": {
-                    "summary": "Published adoption of one model",
+                    "summary": "Published adoption of one model (as of the last recount)",
                     "parameters": [
                         {
                             "name": "model",

@@ -9,7 +9,8 @@ from flask import Blueprint, Response, abort, current_app, make_response, render
 from markupsafe import Markup, escape
 
 from edu.catalogue import capability_titles
-from edu.hub import store
+from edu.hub import aggregates
+from edu.hub.api import published_engine
 
 bp = Blueprint("hub_pages", __name__, url_prefix="/hub")
 
@@ -18,7 +19,7 @@ BAR_HEIGHT, GAP, LABEL_WIDTH, BAR_WIDTH = 22, 8, 260, 360
 
 
 def bar_chart(
-    rows: list[store.Adoption],
+    rows: list[aggregates.Adoption],
     *,
     label: str = "Owners who use each feature",
     unit: str = "homes",
@@ -61,9 +62,7 @@ def index() -> Response:
     """Every model with published adoption, by family."""
     settings = current_app.extensions["hub.settings"]
     families: dict[str, list[str]] = defaultdict(list)
-    for family, model in store.published_models(
-        current_app.extensions["hub.engine"], settings.min_homes
-    ):
+    for family, model in aggregates.published_models(published_engine(), settings.min_homes):
         families[family or "other"].append(model)
     html = render_template(
         "hub_index.html", families=dict(sorted(families.items())), k=settings.min_homes
@@ -77,7 +76,7 @@ def model_page(model: str) -> Response:
     if not _MODEL.match(model):
         abort(404)
     settings = current_app.extensions["hub.settings"]
-    rows = store.adoption(current_app.extensions["hub.engine"], model, settings.min_homes)
+    rows = aggregates.adoption(published_engine(), model, settings.min_homes)
     rows.sort(key=lambda r: (-(r.using / r.homes if r.homes else 0), r.capability))
     html = render_template(
         "hub_model.html", model=model, rows=rows, chart=bar_chart(rows), k=settings.min_homes

@@ -37,7 +37,9 @@ MAX_COUNT = 1_000_000  # a shop's count of one feature in one week
 SHOP_COUNTS = ("shown", "demos", "sales", "kiosk")
 TIP_LANGUAGES = ("en", "zh-CN")
 MAX_TIP = 800  # characters of an owner's tip
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,79}$")  # a model, family, capability or lesson id
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,79}\Z")  # a model, family, capability or lesson id
+# many ids, one a line: checking a list of ids is one match, not one per id
+_NAMES = re.compile(r"[a-z0-9][a-z0-9._:-]{0,79}(?:\n[a-z0-9][a-z0-9._:-]{0,79})*")
 _KEY = re.compile(r"^[A-Za-z0-9_-]{43}=?$")  # 32 bytes, base64url
 _MODEL_FIELDS = {"model", "family", "capabilities", "in_use", "lessons_done", "lessons_dismissed"}
 _FIELDS = {
@@ -171,8 +173,13 @@ def verify(public: str, body: bytes, signature: str | None) -> None:
 def _names(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or len(value) > MAX_ITEMS:
         raise ProtocolError("malformed", f"{where} must be a list of at most {MAX_ITEMS} ids")
-    for item in value:
-        if not isinstance(item, str) or not _NAME.match(item):
+    if value:
+        try:
+            lines = "\n".join(value)
+        except TypeError:  # an item that is not a string
+            lines = ""
+        # an id holds no line break, so a list of ids has exactly one fewer than it has ids
+        if lines.count("\n") != len(value) - 1 or not _NAMES.fullmatch(lines):
             raise ProtocolError("malformed", f"{where} holds something that is not an id")
     return tuple(sorted(set(value)))
 

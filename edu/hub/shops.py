@@ -24,10 +24,10 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
-from edu.hub.protocol import Message, ProtocolError
-from edu.hub.store import METADATA, claim, home
+from edu.hub.protocol import Message
+from edu.hub.store import METADATA, home, with_turn
 
 shop_feature = Table(
     "hub_shop_feature",
@@ -68,33 +68,26 @@ class Asked:
 
 def accept(engine: Engine, message: Message, now: datetime, per_hour: int) -> int:
     """Store a shop report in place of the shop's previous one; return how many rows it holds."""
-    refused: ProtocolError | None = None
-    rows: list[dict[str, object]] = []
-    with engine.begin() as conn:
-        try:
-            home_id = claim(conn, message, now, per_hour)
-        except ProtocolError as exc:
-            refused = exc  # commit the counted attempt, then refuse
-        else:
-            conn.execute(delete(shop_feature).where(shop_feature.c.home_id == home_id))
-            rows = [
-                {
-                    "home_id": home_id,
-                    "model": m.model,
-                    "family": m.family,
-                    "capability": f.capability,
-                    "shown": f.shown,
-                    "demos": f.demos,
-                    "sales": f.sales,
-                    "kiosk": f.kiosk,
-                }
-                for m in message.shop
-                for f in m.features
-            ]
-            if rows:
-                conn.execute(insert(shop_feature), rows)
-    if refused is not None:
-        raise refused
+    rows = [
+        {
+            "model": m.model,
+            "family": m.family,
+            "capability": f.capability,
+            "shown": f.shown,
+            "demos": f.demos,
+            "sales": f.sales,
+            "kiosk": f.kiosk,
+        }
+        for m in message.shop
+        for f in m.features
+    ]
+
+    def replace(conn: Connection, home_id: int) -> None:
+        conn.execute(delete(shop_feature).where(shop_feature.c.home_id == home_id))
+        if rows:
+            conn.execute(insert(shop_feature), [{"home_id": home_id, **r} for r in rows])
+
+    with_turn(engine, message, now, per_hour, replace)
     return len(rows)
 
 

@@ -24,7 +24,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from edu.catalogue import capability_titles
-from edu.hub import api, shops, store
+from edu.hub import aggregates, api, shops
 from edu.hub.api import signed
 from edu.hub.pages import bar_chart
 from edu.hub.protocol import ProtocolError
@@ -88,7 +88,7 @@ def model_page(model: str) -> Response:
         abort(404)
     settings = current_app.extensions["hub.settings"]
     rows = shops.asked(current_app.extensions["hub.engine"], model, settings.min_homes)
-    shown = [store.Adoption(r.capability, r.demos, r.sales) for r in rows if r.demos]
+    shown = [aggregates.Adoption(r.capability, r.demos, r.sales) for r in rows if r.demos]
     shown.sort(key=lambda a: (-a.using / a.homes, a.capability))
     chart = bar_chart(shown, label="Demos that ended in a sale intent, per feature", unit="demos")
     html = render_template(

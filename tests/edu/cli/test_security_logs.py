@@ -175,6 +175,7 @@ def test_every_cli_command_at_debug_level_prints_no_fleet_token(
         "community send": [()],
         "community leave": [()],
         "hub moderator": [("Zed",)],
+        "hub refresh": [(), ("--json",)],
         "tips channel add": [(hook, "--person", "Leo")],
         "tips channel list": [("--person", "Leo")],
         "tips channel test": [("1", "--person", "Leo")],
