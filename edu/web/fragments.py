@@ -1,11 +1,13 @@
 """Rendered parts of pages, kept while nothing they show can have changed.
 
 A part is keyed by everything it is drawn from: the household's revision (bumped by every
-change to people, devices, capabilities, usage, lesson progress and the community table, by
-any process, see edu.state), the person, the language, the catalogue and the URL root. It
-also carries the moment the clock alone would change it (a snooze ends, a device stops being
-new); past that moment it is drawn again. What a request's own uncommitted changes would show
-is never kept. One cache per app, bounded, least recently used out first.
+change to people, devices, capabilities, usage, lesson progress, wrong PINs and the
+community hub's table, by any process, see edu.revisions), the person, the language, the
+catalogue and the URL root. It also carries the moment the clock alone would change it (a
+snooze ends, a device stops being new); past that moment it is drawn again. What a
+request's own uncommitted changes would show is never kept. Forms in a part carry a
+stand-in for the CSRF token, replaced by each request's own. One cache per app, bounded in
+parts and in characters, least recently used out first.
 """
 
 from __future__ import annotations
@@ -31,14 +33,15 @@ from edu.web.session import db
 
 T = TypeVar("T")
 SIZE = 512  # parts kept per app: a few per person and language
+BUDGET = 8_000_000  # characters kept per app at most (a home page is about 40,000)
 _NEVER = datetime.min  # "now" for parts that never expire by the clock
 
 
 class Fragments:
     """A bounded map of key -> (rendered part, valid until) shared by the app's threads."""
 
-    def __init__(self, size: int = SIZE) -> None:
-        self.size = size
+    def __init__(self, size: int = SIZE, budget: int = BUDGET) -> None:
+        self.size, self.budget, self.held = size, budget, 0
         self._parts: OrderedDict[Hashable, tuple[Any, datetime | None]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -49,24 +52,40 @@ class Fragments:
                 return None
             value, until = found
             if until is not None and now >= until:
-                del self._parts[key]
+                self._drop(key)
                 return None
             self._parts.move_to_end(key)
             return value
 
     def put(self, key: Hashable, value: Any, until: datetime | None) -> None:
         with self._lock:
+            if key in self._parts:
+                self._drop(key)
             self._parts[key] = (value, until)
-            self._parts.move_to_end(key)
-            while len(self._parts) > self.size:
-                self._parts.popitem(last=False)
+            self.held += _size(value)
+            while self._parts and (len(self._parts) > self.size or self.held > self.budget):
+                self._drop(next(iter(self._parts)))
+
+    def _drop(self, key: Hashable) -> None:
+        value, _until = self._parts.pop(key)
+        self.held -= _size(value)
 
     def clear(self) -> None:
         with self._lock:
             self._parts.clear()
+            self.held = 0
 
     def __len__(self) -> int:
         return len(self._parts)
+
+
+def _size(value: Any) -> int:
+    """Characters (or bytes) a kept part holds: a page's text, or an answer's body."""
+    if isinstance(value, (str, bytes)):
+        return len(value)
+    if isinstance(value, tuple):
+        return sum(_size(item) for item in value)
+    return 0
 
 
 def init_app(app: Flask) -> None:

@@ -20,7 +20,7 @@ from edu.services.device_list import DeviceFilter, count_devices, device_page
 from edu.services.people import LANGUAGES, ROLES, chosen_device_ids, used_devices
 from edu.text import MAX_ROW_ID, plain_text, whole_number, whole_numbers
 from edu.web import progress
-from edu.web.fragments import household_key, kept, kept_content
+from edu.web.fragments import drawn, household_key, kept, kept_content, with_token
 from edu.web.i18n import gettext as _
 from edu.web.i18n import say
 from edu.web.security import admin_required, current_person, household, login_required
@@ -84,19 +84,20 @@ def _home_body(me: Person, now: datetime) -> Markup:
         )
         # asked only when a card quotes the hub's owners: a home without one reads nothing more
         simulated = any(c.reason_code == "owners" for c in data.cards) and simulated_hub(db())
-        html = render_template(
-            "home_body.html",
-            data=data,
-            reason=progress.reason_text,
-            feature=progress.feature_title,
-            wrong_pins=wrong,
-            simulated_owners=simulated,
+        html = drawn(
+            lambda: render_template(
+                "home_body.html",
+                data=data,
+                reason=progress.reason_text,
+                feature=progress.feature_title,
+                wrong_pins=wrong,
+                simulated_owners=simulated,
+            )
         )
         moments = [m for m in (data.until, pin_guard.wrong_pins_change_at(wrong)) if m]
         return html, min(moments, default=None)
 
-    html = kept(household_key("home", me), now, render)
-    return Markup(html)  # noqa: S704  (a template's output: escaped already)
+    return with_token(kept(household_key("home", me), now, render))
 
 
 @bp.route("/home/devices")

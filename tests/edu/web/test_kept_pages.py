@@ -162,7 +162,7 @@ def test_every_page_gets_its_own_csrf_token_from_a_kept_navigation(
 
 
 def test_the_kept_parts_are_bounded_and_expire() -> None:
-    store = Fragments(size=2)
+    store = Fragments(size=2, budget=10)
     now = utcnow()
     store.put("a", "A", now + timedelta(seconds=1))
     store.put("b", "B", None)
@@ -171,6 +171,12 @@ def test_the_kept_parts_are_bounded_and_expire() -> None:
     store.put("c", "C", None)
     store.put("d", "D", None)
     assert len(store) == 2 and store.get("b", now) is None and store.get("d", now) == "D"
+    store.put("e", (b"12345678", 200, None), None)  # over the budget with "d": d goes
+    assert store.get("d", now) is None and store.held == 8 and len(store) == 1
+    store.put("e", "1234", None)  # the same key again: counted once
+    assert store.held == 4 and store.get("e", now) == "1234"
+    store.put("huge", "x" * 11, None)  # bigger than the whole budget: not kept at all
+    assert len(store) == 0 and store.held == 0
 
 
 def test_a_device_that_gains_or_loses_a_feature_shows_it_next_time(
