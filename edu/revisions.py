@@ -2,9 +2,10 @@
 
 Every flush that touches people, devices, capabilities, usage, lesson progress or a wrong PIN
 bumps the household's ``revision`` (an ORM event, so no service can forget it); a change to a
-device's capabilities (a scan, an identify) also bumps ``features_revision``, which guards the
-biggest and slowest-changing part of the state. Readers compare a revision with one small
-query and reuse what they made before while it holds (edu.state, edu.web.fragments).
+device's capabilities (a scan, an identify), or a device added or removed, also bumps
+``features_revision``, which guards the biggest and slowest-changing part of the state.
+Readers compare a revision with one small query and reuse what they made before while it
+holds (edu.state, edu.web.fragments).
 """
 
 from __future__ import annotations
@@ -71,7 +72,12 @@ def _bump_revisions(session: Session, _context: Any) -> None:
         return
     # this transaction now holds uncommitted changes: don't cache what it reads
     session.info["edu_uncommitted"] = True
-    features = _household_ids(session, [o for o in changed if isinstance(o, DeviceCapability)])
+    # a device's capabilities changed, or a device came or went (its rows go by cascade in
+    # the database, unseen here, and SQLite may give its id to the next one)
+    came_or_went = [o for o in (*session.new, *session.deleted) if isinstance(o, Device)]
+    features = _household_ids(
+        session, [o for o in changed if isinstance(o, DeviceCapability)] + came_or_went
+    )
     for bumped, values in (
         (ids - features, {"revision": Household.revision + 1}),
         (

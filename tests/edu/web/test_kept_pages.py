@@ -171,12 +171,16 @@ def test_the_kept_parts_are_bounded_and_expire() -> None:
     store.put("c", "C", None)
     store.put("d", "D", None)
     assert len(store) == 2 and store.get("b", now) is None and store.get("d", now) == "D"
-    store.put("e", (b"12345678", 200, None), None)  # over the budget with "d": d goes
-    assert store.get("d", now) is None and store.held == 8 and len(store) == 1
-    store.put("e", "1234", None)  # the same key again: counted once
-    assert store.held == 4 and store.get("e", now) == "1234"
-    store.put("huge", "x" * 11, None)  # bigger than the whole budget: not kept at all
-    assert len(store) == 0 and store.held == 0
+    sized = Fragments(size=10, budget=10)  # now by characters
+    sized.put("a", "12345", None)
+    sized.put("b", (b"1234", 200, None), None)  # an API answer: its body counts
+    assert sized.held == 9
+    sized.put("c", "12", None)  # 11 > 10: the least recently used goes
+    assert sized.get("a", now) is None and sized.held == 6 and len(sized) == 2
+    sized.put("c", "1234", None)  # the same key again: counted once
+    assert sized.held == 8 and sized.get("c", now) == "1234"
+    sized.put("huge", "x" * 11, None)  # bigger than the whole budget: nothing stays
+    assert len(sized) == 0 and sized.held == 0
 
 
 def test_a_device_that_gains_or_loses_a_feature_shows_it_next_time(
@@ -305,3 +309,28 @@ def test_a_lesson_page_is_kept_with_each_sessions_own_csrf_token_until_a_poll(
     assert "In use" in phone.get(url).get_data(as_text=True)
     done = phone.post(f"/lessons/{LESSON}/known", {"device": str(fan.did)})
     assert done.status_code in (302, 303)  # the token drawn into the kept page is this session's
+
+
+def test_a_device_removed_then_another_added_never_inherits_its_features(
+    fleet_web: Web, fleet_app: Flask, fleet: Fleet
+) -> None:
+    from sqlmodel import select
+
+    from edu.db import unit_of_work
+    from edu.models import Device
+
+    fan = fleet.by_model(STUDY_FAN)
+    fleet_web.sign_in(fleet_app, "Mia")
+    fleet_web.get("/home/devices")  # the state, its capabilities kept
+    engine = fleet_app.extensions["edu.engine"]
+    with unit_of_work(engine) as session:
+        device = session.exec(select(Device).where(Device.did == fan.did)).one()
+        household, device_id = device.household_id, device.id
+        session.delete(device)  # its capability rows go by cascade in the database
+    with unit_of_work(engine) as session:  # SQLite may hand the freed id to the next device
+        session.add(
+            Device(id=device_id, household_id=household, did=4242, ip="127.0.0.42", name="Spare")
+        )
+    page = fleet_web.get("/home/devices").get_data(as_text=True)
+    assert f'id="device-{fan.did}"' not in page
+    assert 'id="device-4242"' not in page  # no features known for it: not among the ready ones
