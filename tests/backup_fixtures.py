@@ -135,15 +135,6 @@ def home(scanned_instance: Path, tmp_path: Path, edu: Edu) -> Path:
     return instance
 
 
-def one_line_error(result: Result) -> str:
-    assert result.exit_code != 0, result.output
-    assert "Traceback" not in result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1, result.output
-    assert lines[0].startswith("error: ")
-    return lines[0]
-
-
 def back_up(edu: Edu, instance: Path, *args: str) -> dict[str, Any]:
     result = edu(instance, "backup", "--json", *args)
     assert result.exit_code == 0, result.output

@@ -88,19 +88,16 @@ def most_to_learn(
     then more features to learn, then by name), how many devices have known features, and
     how many do not: what a home page shows, without drawing every device of a big shop."""
     used = state.used.get(person_id, set())
-    in_use: dict[int, int] = {}
-    for device_id, _capability in used:
-        in_use[device_id] = in_use.get(device_id, 0) + 1  # an upper bound, checked below
+    touched = {device_id for device_id, _capability in used}  # the others use nothing yet
     keys, waiting = [], 0
     for device_id in state.devices_of.get(person_id, ()):
         device = state.devices[device_id]
-        total = len(mapped_features(state, device))
-        if not total:
+        mapped = mapped_features(state, device)
+        if not mapped:
             waiting += 1
             continue
-        using = in_use.get(device_id, 0)
-        if using:
-            using = sum(1 for c in mapped_features(state, device) if (device_id, c) in used)
+        using = sum((device_id, c) in used for c in mapped) if device_id in touched else 0
+        total = len(mapped)
         keys.append((using / total, using - total, device.display_name.lower(), device.did, device))
     top = heapq.nsmallest(count, keys, key=lambda k: k[:4])
     return [_progress(state, k[4], used) for k in top], len(keys), waiting

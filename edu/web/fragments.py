@@ -34,7 +34,6 @@ from edu.web.session import db
 T = TypeVar("T")
 SIZE = 512  # parts kept per app: a few per person and language
 BUDGET = 8_000_000  # characters kept per app at most (a home page is about 40,000)
-_NEVER = datetime.min  # "now" for parts that never expire by the clock
 
 
 class Fragments:
@@ -136,16 +135,19 @@ def kept_block(
     person: Person,
     make: Callable[[], dict[str, Any]],
     *extra: Hashable,
+    until: Callable[[dict[str, Any]], datetime | None] | None = None,
 ) -> Markup:
     """Return one *block* of *template*, kept for the person and household revision (and
-    *extra*, such as the page asked for); *make* gives the block's context when it is drawn.
-    The template shows a variable named like the block in its place when it is given."""
+    *extra*, such as the page asked for); *make* gives the block's context when it is drawn,
+    *until* the moment the clock alone would change what that context shows. The template
+    shows a variable named like the block in its place when it is given."""
 
     def render() -> tuple[str, datetime | None]:
         page = current_app.jinja_env.get_template(template)
         context = make()
+        moment = until(context) if until is not None else None
         current_app.update_template_context(context)
-        return drawn(lambda: "".join(page.blocks[block](page.new_context(context)))), None
+        return drawn(lambda: "".join(page.blocks[block](page.new_context(context)))), moment
 
     return with_token(kept(household_key(kind, person, *extra), utcnow(), render))
 
@@ -153,11 +155,12 @@ def kept_block(
 def drawn(render: Callable[[], str]) -> str:
     """Draw a part that every session of a person will share: forms in it get the stand-in
     for the CSRF token (never this session's own)."""
+    outer = g.get("edu_drawing_kept", False)  # a part drawn inside another one
     g.edu_drawing_kept = True
     try:
         return render()
     finally:
-        g.edu_drawing_kept = False
+        g.edu_drawing_kept = outer
 
 
 def with_token(html: str) -> Markup:
@@ -174,10 +177,11 @@ def kept_content(
     make: Callable[[], dict[str, Any]],
     *extra: Hashable,
     outer: dict[str, Any] | None = None,
+    until: Callable[[dict[str, Any]], datetime | None] | None = None,
 ) -> str:
     """Render *template* with its ``content`` block kept (see :func:`kept_block`); *outer*
     is what the rest of the page (its title) needs."""
-    body = kept_block(template, "content", kind, person, make, *extra)
+    body = kept_block(template, "content", kind, person, make, *extra, until=until)
     return render_template(template, content=body, **(outer or {}))
 
 
@@ -201,7 +205,7 @@ def main_nav(context: Context) -> Markup:
         request.script_root,
     )
     store = fragments()
-    html = store.get(part, _NEVER)
+    html = store.get(part, utcnow())
     if html is None:
         html = drawn(lambda: render_template("_nav.html"))
         store.put(part, html, None)

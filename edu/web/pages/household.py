@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from markupsafe import Markup
 from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
@@ -20,7 +19,7 @@ from edu.services.device_list import DeviceFilter, count_devices, device_page
 from edu.services.people import LANGUAGES, ROLES, chosen_device_ids, used_devices
 from edu.text import MAX_ROW_ID, plain_text, whole_number, whole_numbers
 from edu.web import progress
-from edu.web.fragments import drawn, household_key, kept, kept_content, with_token
+from edu.web.fragments import kept_content
 from edu.web.i18n import gettext as _
 from edu.web.i18n import say
 from edu.web.security import admin_required, current_person, household, login_required
@@ -64,40 +63,34 @@ def _picked_dids(someone: Person) -> list[int]:
 @bp.route("/")
 @login_required
 def home() -> str:
-    """What to learn next, and how far along each device is."""
+    """What to learn next, and how far along each device is: kept until the household
+    changes (a wrong PIN changes it too), the clock passes a snooze, a new device or a
+    day-old wrong PIN, or the language is another."""
     me = _me()
-    return render_template("home.html", body=_home_body(me, utcnow()))
 
-
-def _home_body(me: Person, now: datetime) -> Markup:
-    """The greeting, wrong PINs (for the admin), what to learn next and the person's devices:
-    drawn again only when the household changed (a wrong PIN changes it too), the clock moved
-    past a snooze, a new device or a day-old wrong PIN, or the language is another."""
-
-    def render() -> tuple[str, datetime | None]:
+    def make() -> dict[str, Any]:
         data = progress.home(db(), me)
         home_ = household()
         wrong = (
-            pin_guard.recent_wrong_pins(db(), home_, now)
+            pin_guard.recent_wrong_pins(db(), home_, utcnow())
             if me.role == "admin" and home_ is not None
             else []
         )
         # asked only when a card quotes the hub's owners: a home without one reads nothing more
         simulated = any(c.reason_code == "owners" for c in data.cards) and simulated_hub(db())
-        html = drawn(
-            lambda: render_template(
-                "home_body.html",
-                data=data,
-                reason=progress.reason_text,
-                feature=progress.feature_title,
-                wrong_pins=wrong,
-                simulated_owners=simulated,
-            )
-        )
-        moments = [m for m in (data.until, pin_guard.wrong_pins_change_at(wrong)) if m]
-        return html, min(moments, default=None)
+        return {
+            "data": data,
+            "reason": progress.reason_text,
+            "feature": progress.feature_title,
+            "wrong_pins": wrong,
+            "simulated_owners": simulated,
+        }
 
-    return with_token(kept(household_key("home", me), now, render))
+    def changes_at(context: dict[str, Any]) -> datetime | None:
+        wrong = pin_guard.wrong_pins_change_at(context["wrong_pins"])
+        return min((m for m in (context["data"].until, wrong) if m), default=None)
+
+    return kept_content("home.html", "home", me, make, until=changes_at)
 
 
 @bp.route("/home/devices")

@@ -22,9 +22,9 @@ from backup_fixtures import (
     assert_no_secret_in,
     back_up,
     instance_secrets,
-    one_line_error,
     table_rows,
 )
+from cli_fixtures import one_line_error
 from click.testing import CliRunner
 from database_mode import postgres_mode
 from process_helpers import free_port, get_when_up

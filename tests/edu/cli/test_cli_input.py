@@ -6,6 +6,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from cli_fixtures import one_line_error
 from click.testing import CliRunner
 
 from edu.cli import main
@@ -19,14 +20,6 @@ def run(tmp_path: Path):  # type: ignore[no-untyped-def]
         return runner.invoke(main, ["--instance", str(tmp_path / "instance"), *args])
 
     return invoke
-
-
-def one_line_error(result) -> str:  # type: ignore[no-untyped-def]
-    assert result.exit_code != 0, result.output
-    assert "Traceback" not in result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1, result.output
-    return lines[0]
 
 
 @pytest.mark.parametrize("cidr", ["not-a-network", "127.0.0.0/33", "300.1.1.0/24", "127.0.0.0/8"])

@@ -18,10 +18,10 @@ from backup_fixtures import (
     back_up,
     folder_state,
     instance_secrets,
-    one_line_error,
     repack,
     table_rows,
 )
+from cli_fixtures import one_line_error
 from database_mode import postgres_mode
 from web_fixtures import settings_for
 

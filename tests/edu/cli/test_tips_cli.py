@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from cli_fixtures import one_line_error
 from click.testing import CliRunner, Result
 from tips_fixtures import BASE_URL, HttpReceiver, TipsDB
 
@@ -33,15 +34,6 @@ def edu(tips_db: TipsDB) -> Any:
         )
 
     return invoke
-
-
-def one_line_error(result: Result) -> str:
-    assert result.exit_code != 0, result.output
-    assert "Traceback" not in result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1, result.output
-    assert lines[0].startswith("error: ")
-    return lines[0]
 
 
 def test_tips_run_with_a_local_time_prints_what_it_sent_as_json(edu: Any) -> None:

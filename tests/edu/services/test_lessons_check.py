@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from test_python_miio_simulators import (  # noqa: F401  (foreign is a fixture)
 from devices.fleet import Fleet
 from devices.fleet_sim import DATA
 from devices.offline import contract_for, examine, no_network
-from devices.trycontract import Target, decide
+from devices.trycontract import decide
 from devices.vocabulary import Vocabulary
 from edu.catalogue import catalogue
 from edu.cli import main
@@ -149,29 +150,9 @@ def test_the_live_target_of_a_device_follows_what_it_shows_now() -> None:
         view = examine("zhimi.airpurifier.v6", cls, VOCABULARY)
     assert view.target is not None
     base = view.target
-    live = Target(
-        base.model,
-        cls,
-        base.capabilities,
-        base.settings,
-        base.actions,
-        base.methods,
-        base.descriptors,
-        {"mode": "Auto"},
-        live=True,
-    )
+    live = replace(base, cls=cls, keys={"mode": "Auto"}, live=True)
     assert decide(VOCABULARY, "sleep-mode", "silent", live).offered
-    nothing = Target(
-        base.model,
-        cls,
-        base.capabilities,
-        base.settings,
-        base.actions,
-        base.methods,
-        base.descriptors,
-        {"mode": None},
-        live=True,
-    )
+    nothing = replace(base, cls=cls, keys={"mode": None}, live=True)
     assert not decide(VOCABULARY, "sleep-mode", "silent", nothing).offered
 
 

@@ -105,8 +105,8 @@ def test_a_snooze_ending_shows_by_the_clock_alone(
     later = utcnow() + timedelta(days=days, hours=1)
     with kept_only(monkeypatch):  # the clock has not moved: the kept copy answers
         assert _cards(fleet_web.get("/").get_data(as_text=True)) == _cards(snoozed)
-    monkeypatch.setattr("edu.web.pages.household.utcnow", lambda: later)
-    monkeypatch.setattr("edu.web.progress.utcnow", lambda: later)
+    for module in ("edu.web.fragments", "edu.web.pages.household", "edu.web.progress"):
+        monkeypatch.setattr(f"{module}.utcnow", lambda: later)  # the clock moves on
     assert lesson in _cards(fleet_web.get("/").get_data(as_text=True))
 
 
