@@ -17,12 +17,24 @@ def vocabulary_path() -> Path:
     return Path(devices.__file__).resolve().parent / "data" / "vocabulary.yaml"
 
 
+_loads: list[int] = [0]  # how many catalogues this process has loaded
+
+
 @lru_cache(maxsize=4)
 def catalogue(root: str | None = None) -> Catalogue:
-    """Return the lesson catalogue (the shipped one by default), loaded once per process."""
+    """Return the lesson catalogue (the shipped one by default), loaded once per process, on
+    first use: a server whose household has no device yet never needs it."""
     from lessons.catalogue import Catalogue
 
-    return Catalogue.load(root)
+    book = Catalogue.load(root)
+    _loads[0] += 1
+    return book
+
+
+def generation() -> int:
+    """How many catalogues this process has loaded (0 before the first): what a kept page part
+    keys on, so that a part drawn from another catalogue is drawn again, without loading one."""
+    return _loads[0]
 
 
 @lru_cache(maxsize=1)

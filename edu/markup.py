@@ -10,13 +10,11 @@ tags, with every address checked against the hosts once more.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as etree
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
-import markdown
-from markdown.extensions import Extension
-from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
 
 from lessons.render import sanitise
@@ -51,53 +49,65 @@ def link_allowed(url: str, hosts: Iterable[str]) -> bool:
     return any(host == allowed or host.endswith(f".{allowed}") for allowed in hosts)
 
 
-class _Links(Treeprocessor):
-    """Turn each link to a host that is not allowed into plain text: its words and address."""
+@cache
+def _tip_extension() -> Callable[[tuple[str, ...]], Any]:
+    """Markdown's extension for a tip, built on first use: a server that never shows an
+    owner's tip never loads Markdown."""
+    import xml.etree.ElementTree as etree
 
-    def __init__(self, md: markdown.Markdown, hosts: tuple[str, ...]) -> None:
-        super().__init__(md)
-        self.hosts = hosts
+    import markdown
+    from markdown.extensions import Extension
+    from markdown.treeprocessors import Treeprocessor
 
-    def run(self, root: etree.Element) -> None:
-        for link in root.iter("a"):
-            href = link.get("href", "")
-            if link_allowed(href, self.hosts):
-                continue
-            words = "".join(link.itertext())
-            link.attrib.clear()
-            # a <span> is not among the tip's tags: the sanitiser keeps its text, not the tag
-            link.tag = "span"
-            if href and href != words:
-                link.append(_text(f" ({href})"))
+    def text(words: str) -> etree.Element:
+        element = etree.Element("span")
+        element.text = words
+        return element
 
+    class Links(Treeprocessor):
+        """Turn each link to a host that is not allowed into plain text: its words and address."""
 
-def _text(words: str) -> etree.Element:
-    element = etree.Element("span")
-    element.text = words
-    return element
+        def __init__(self, md: markdown.Markdown, hosts: tuple[str, ...]) -> None:
+            super().__init__(md)
+            self.hosts = hosts
 
+        def run(self, root: etree.Element) -> None:
+            for link in root.iter("a"):
+                href = link.get("href", "")
+                if link_allowed(href, self.hosts):
+                    continue
+                words = "".join(link.itertext())
+                link.attrib.clear()
+                # a <span> is not among the tip's tags: the sanitiser keeps its text, not the tag
+                link.tag = "span"
+                if href and href != words:
+                    link.append(text(f" ({href})"))
 
-class _TipMarkdown(Extension):
-    def __init__(self, hosts: tuple[str, ...]) -> None:
-        super().__init__()
-        self.hosts = hosts
+    class TipMarkdown(Extension):
+        def __init__(self, hosts: tuple[str, ...]) -> None:
+            super().__init__()
+            self.hosts = hosts
 
-    def extendMarkdown(self, md: markdown.Markdown) -> None:
-        for name in _OFF_PREPROCESSORS:
-            md.preprocessors.deregister(name)
-        for name in _OFF_BLOCKS:
-            md.parser.blockprocessors.deregister(name)
-        for name in _OFF_INLINE:
-            md.inlinePatterns.deregister(name)
-        # after the inline patterns have made the links, before the tree is written out
-        md.treeprocessors.register(_Links(md, self.hosts), "tip_links", 15)
+        def extendMarkdown(self, md: markdown.Markdown) -> None:
+            for name in _OFF_PREPROCESSORS:
+                md.preprocessors.deregister(name)
+            for name in _OFF_BLOCKS:
+                md.parser.blockprocessors.deregister(name)
+            for name in _OFF_INLINE:
+                md.inlinePatterns.deregister(name)
+            # after the inline patterns have made the links, before the tree is written out
+            md.treeprocessors.register(Links(md, self.hosts), "tip_links", 15)
+
+    return TipMarkdown
 
 
 def tip_html(text: str, hosts: Iterable[str]) -> Markup:
     """Render an owner's tip (light Markdown) to safe HTML; links only to *hosts*."""
     allowed = tuple(h.lower() for h in hosts)
+    import markdown
+
     md = markdown.Markdown(
-        extensions=[_TipMarkdown(allowed), "nl2br", "sane_lists"], output_format="html"
+        extensions=[_tip_extension()(allowed), "nl2br", "sane_lists"], output_format="html"
     )
     html = md.convert(text)
     clean = sanitise(

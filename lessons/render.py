@@ -7,8 +7,6 @@ from collections.abc import Callable, Mapping
 from html import escape
 from html.parser import HTMLParser
 
-import markdown
-
 ALLOWED_TAGS = frozenset(
     {
         "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h1",
@@ -63,6 +61,8 @@ def render(
     `../fan/child-lock.en.md`) become `lesson_url(ID)`; family names the folder of the
     lesson being rendered, so that a same-folder path like `child-lock.en.md` resolves too.
     """
+    import markdown  # on first use: a server that draws no lesson never loads it
+
     html = markdown.markdown(markdown_text, extensions=_EXTENSIONS, output_format="html")
     return sanitise(html, lesson_url=lesson_url, family=family)
 

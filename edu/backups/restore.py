@@ -159,11 +159,9 @@ def _open(path: Path, mode: str) -> sqlite3.Connection:
 
 def known_revisions() -> set[str]:
     """Return every schema revision this version of Feature Coach ships."""
-    from alembic.script import ScriptDirectory
+    from edu.migrations import revisions
 
-    from edu.migrations import config
-
-    return {script.revision for script in ScriptDirectory.from_config(config()).walk_revisions()}
+    return set(revisions())
 
 
 def _check_database(path: Path, manifest: dict[str, Any]) -> tuple[str | None, int]:

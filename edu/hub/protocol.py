@@ -20,11 +20,10 @@ import binascii
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+if TYPE_CHECKING:  # loaded where keys are used: a home that never joins a hub never loads them
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 SIGNATURE_HEADER = "X-Hub-Signature"
 MAX_BODY = 64 * 1024
@@ -117,11 +116,15 @@ def _b64(data: bytes) -> str:
 
 def new_key() -> Ed25519PrivateKey:
     """Make a home's signing key."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     return Ed25519PrivateKey.generate()
 
 
 def private_bytes(key: Ed25519PrivateKey) -> bytes:
     """Return the key as unencrypted PKCS#8 PEM (for a file only its owner can read)."""
+    from cryptography.hazmat.primitives import serialization
+
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -131,6 +134,9 @@ def private_bytes(key: Ed25519PrivateKey) -> bytes:
 
 def load_private(data: bytes) -> Ed25519PrivateKey:
     """Read a key written by private_bytes."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     key = serialization.load_pem_private_key(data, password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError("the community key is not an Ed25519 key")
@@ -139,6 +145,8 @@ def load_private(data: bytes) -> Ed25519PrivateKey:
 
 def public_id(key: Ed25519PrivateKey) -> str:
     """Return the public half of *key* as the hub knows it (base64url of the raw 32 bytes)."""
+    from cryptography.hazmat.primitives import serialization
+
     raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return _b64(raw)
 
@@ -155,6 +163,9 @@ def sign(key: Ed25519PrivateKey, body: bytes) -> str:
 
 def verify(public: str, body: bytes, signature: str | None) -> None:
     """Raise ProtocolError unless *signature* is *public*'s signature of *body*."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     if not signature:
         raise ProtocolError("unsigned", f"the message has no {SIGNATURE_HEADER} header", 401)
     try:

@@ -22,6 +22,7 @@ A change to a table is a new revision in ``versions/``::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).resolve().parent
 _LOCK_ID = 0x6564755F736368  # "edu_sch": the advisory lock of a schema change on PostgreSQL
+# a revision file's own lines: revision = "0007" / down_revision = "0006" (or None)
+_REVISION_LINE = re.compile(r"""^(revision|down_revision)\s*=\s*["']([^"']+)["']""", re.M)
 
 
 def metadata() -> MetaData:
@@ -60,21 +63,44 @@ def config(connection: Connection | None = None) -> Config:
 
 
 @cache
+def revisions() -> dict[str, str | None]:
+    """Every revision shipped, with the one it revises (None for the baseline).
+
+    Read from the ``revision = "..."`` and ``down_revision = "..."`` lines of ``versions/``,
+    without importing Alembic: a server whose database is already current never loads it
+    (about 10 MB of a small box's memory). ``tests/edu/test_migrations.py`` checks that this
+    reading and Alembic's agree.
+    """
+    found: dict[str, str | None] = {}
+    for path in sorted((HERE / "versions").glob("*.py")):
+        names = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        if "revision" not in names:
+            raise RuntimeError(f"migration {path.name} names no revision")
+        found[names["revision"]] = names.get("down_revision") or None
+    return found
+
+
+@cache
 def head() -> str:
     """The newest revision (read once per process: the revisions ship with the code)."""
-    from alembic.script import ScriptDirectory
-
-    newest = ScriptDirectory.from_config(config()).get_current_head()
-    assert newest is not None
-    return newest
+    chain = revisions()
+    heads = set(chain) - set(chain.values())
+    if len(heads) != 1:
+        raise RuntimeError(f"the migrations have {len(heads)} heads, not one: {sorted(heads)}")
+    return heads.pop()
 
 
 def current(engine: Engine) -> str | None:
     """The revision the database at *engine* is at (None before migrations)."""
-    from alembic.migration import MigrationContext
+    from sqlalchemy import inspect, text
 
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    if len(versions) > 1:
+        raise RuntimeError(f"the database is at {len(versions)} revisions at once")
+    return versions[0][0] if versions else None
 
 
 @contextmanager
@@ -111,11 +137,11 @@ def migrating(engine: Engine) -> Iterator[Connection]:
 
 def upgrade(engine: Engine) -> None:
     """Bring the database at *engine* to the newest revision (see the module docstring)."""
+    if current(engine) == head():
+        return  # the usual start: nothing to change, no lock to take, no Alembic to load
     from alembic import command
     from sqlalchemy import inspect
 
-    if current(engine) == head():
-        return  # the usual start: nothing to change, no lock to take
     tables = metadata()
     with migrating(engine) as connection:
         cfg = config(connection)

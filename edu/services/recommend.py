@@ -230,10 +230,12 @@ def recommend(
 ) -> list[Recommendation]:
     """Rank the lessons *person* has not learned yet (*adoption*: the hub's table, else the cache)."""
     now = now or utcnow()
-    book = book or catalogue()
     pid = person.id
     assert pid is not None
     state = state or load_state(session, person.household_id)
+    if not state.devices_of.get(pid):
+        return []  # lessons come from devices: none to rank, no catalogue to load
+    book = book or catalogue()
     models = {d.model for d in state.devices.values() if d.model}
     table = hub.adoption_table(session, models) if adoption is None else adoption
     others, ranked = [p.id for p in state.people if p.id != pid], []

@@ -38,6 +38,7 @@ from edu.tips.delivery import CLAIM, Outcome, deliver_due, send_claimed
 from edu.tips.links import LinkMaker
 from edu.tips.models import INBOX, InboxItem, TipChannel, TipDelivery, TipMute, TipPolicy, policy_of
 from edu.tips.pick import Picker
+from lessons.catalogue import Catalogue
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,6 @@ def run_tips(
         for outcome in deliver_due(engine, settings, run_id, when):
             report.deliveries[outcome.status] += 1
             report.retried.append(outcome.to_dict())
-    book = catalogue()
     links = LinkMaker(settings)
     with Session(engine) as session:
         household_ids = [
@@ -109,7 +109,7 @@ def run_tips(
         ]
     for start in range(0, len(household_ids), chunk):
         ids = household_ids[start : start + chunk]
-        done = _run_chunk(engine, ids, when, run_id, book, links)
+        done = _run_chunk(engine, ids, when, run_id, links)
         report.people += done.people
         report.decisions.update(done.decisions)
         report.sent += len(done.inbox)
@@ -134,12 +134,12 @@ def _record(report: TipReport, tips: list[dict[str, Any]] | None, outcomes: list
 
 
 def _run_chunk(
-    engine: Engine, ids: list[int], when: rules.RunTime, run_id: str, book: Any, links: LinkMaker
+    engine: Engine, ids: list[int], when: rules.RunTime, run_id: str, links: LinkMaker
 ) -> _Chunk:
     for attempt in range(3):
         try:
             with Session(engine, expire_on_commit=False) as session, session.begin():
-                done = _plan_chunk(session, ids, when, run_id, book, links)
+                done = _plan_chunk(session, ids, when, run_id, links)
                 if done.inbox:
                     session.execute(insert(InboxItem), done.inbox)
                     session.execute(insert(TipDelivery), done.ledger)
@@ -161,7 +161,6 @@ def _plan_chunk(
     ids: list[int],
     when: rules.RunTime,
     run_id: str,
-    book: Any,
     links: LinkMaker,
 ) -> _Chunk:
     in_chunk = col(Household.id).in_(ids)
@@ -172,6 +171,8 @@ def _plan_chunk(
     if not person_ids:
         return done
     extras, adoption = _PeopleExtras.load(session, ids, when), hub_table(session, states.values())
+    # lessons come from devices: with none here, nothing to teach and no catalogue to load
+    book = catalogue() if any(s.devices for s in states.values()) else Catalogue()
     for household in households:
         assert household.id is not None
         state = states[household.id]

@@ -23,7 +23,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from edu.catalogue import catalogue
+from edu.catalogue import generation
 from edu.db import utcnow
 from edu.models import Person
 from edu.revisions import revision_of
@@ -102,27 +102,27 @@ def fragments() -> Fragments:
 def kept(key: Hashable, now: datetime, render: Callable[[], tuple[T, datetime | None]]) -> T:
     """Return what is kept under *key*, or make it: *render* gives the value and the moment
     the clock alone would change it (None: never). What a request's own uncommitted changes
-    would show is not kept."""
+    would show is not kept. A part is also keyed by the lesson catalogue it was drawn from:
+    the one loaded when it was drawn, since drawing may load the first."""
     store = fragments()
-    found = store.get(key, now)
+    found = store.get((key, generation()), now)
     if found is not None:
         return cast(T, found)
     value, until = render()
     if not db().info.get("edu_uncommitted"):
-        store.put(key, value, until)
+        store.put((key, generation()), value, until)
     return value
 
 
 def household_key(kind: str, person: Person, *extra: Hashable) -> tuple[Hashable, ...]:
     """The key of a part drawn from *person*'s household as they see it: the household's
-    revision (read now), the person, the language, the catalogue, the URL root and *extra*."""
+    revision (read now), the person, the language, the URL root and *extra*."""
     return (
         kind,
         person.household_id,
         revision_of(db(), person.household_id),
         person.id,
         language(),
-        id(catalogue()),
         request.script_root,
         *extra,
     )

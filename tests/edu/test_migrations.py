@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from tips_fixtures import create_postgres_database, postgres_available
 
 from edu.db import unit_of_work, utcnow
-from edu.migrations import config, current, head, metadata, migrating
+from edu.migrations import config, current, head, metadata, migrating, revisions
 from edu.models import Device, DeviceCapability, Household
 from edu.schema import create_schema, make_engine
 
@@ -167,3 +167,33 @@ def test_processes_starting_together_migrate_one_at_a_time(url: str) -> None:
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def test_the_revisions_read_without_alembic_are_alembics_own() -> None:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(config())
+    assert revisions() == {s.revision: s.down_revision for s in scripts.walk_revisions()}
+    assert head() == scripts.get_current_head()
+
+
+def test_the_revision_a_database_is_at_is_read_as_alembic_reads_it(engine: Engine) -> None:
+    assert current(engine) is None  # an empty database: no revision table yet
+    create_schema(engine)
+    with engine.connect() as connection:
+        assert current(engine) == MigrationContext.configure(connection).get_current_revision()
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM alembic_version"))
+    assert current(engine) is None
+
+
+def test_a_second_head_is_refused_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    newest = head()
+    branched = {**revisions(), "9999": "0001"}  # a second line of revisions from the baseline
+    monkeypatch.setattr("edu.migrations.revisions", lambda: branched)
+    head.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match=rf"2 heads, not one: \['{newest}', '9999'\]"):
+            head()
+    finally:
+        head.cache_clear()

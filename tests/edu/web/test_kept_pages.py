@@ -334,3 +334,23 @@ def test_a_device_removed_then_another_added_never_inherits_its_features(
     page = fleet_web.get("/home/devices").get_data(as_text=True)
     assert f'id="device-{fan.did}"' not in page
     assert 'id="device-4242"' not in page  # no features known for it: not among the ready ones
+
+
+def test_a_part_is_drawn_again_when_another_catalogue_is_loaded(
+    fleet_web: Web, fleet_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from edu.catalogue import catalogue, generation
+
+    fleet_web.sign_in(fleet_app, "Leo")
+    first = _cards(fleet_web.get("/").get_data(as_text=True))
+    draws: list[int] = []
+    real = progress.home
+    monkeypatch.setattr(progress, "home", lambda *a, **k: draws.append(1) or real(*a, **k))
+    assert _cards(fleet_web.get("/").get_data(as_text=True)) == first
+    assert draws == []  # kept
+    loaded = generation()
+    catalogue.cache_clear()
+    catalogue()  # the part is keyed by the catalogue it was drawn from, without loading one
+    assert generation() == loaded + 1
+    assert _cards(fleet_web.get("/").get_data(as_text=True)) == first
+    assert draws == [1]
