@@ -218,11 +218,18 @@ def rows_serve_memory(r: dict[str, Any]) -> list[Row]:
     ]
     if targets:
         most = targets["empty_over_floor_max"]
+        baseline = f"import floor {r['import_floor']['rss_mb']} MB (same run)"
+        loaded = r.get("other_floors", {}).get("loaded")
+        if loaded:  # the libraries the server did load: what is left of the floor for it
+            baseline += (
+                f"; over only the floor's libraries it loaded ({loaded['rss_mb']} MB): "
+                f"{loaded['empty_over_floor']}×"
+            )
         out.append(
             row(
                 "`edu serve` resident memory, empty household, over the import floor",
                 f"{empty['rss_mb']} MB = {r['empty_over_floor']}× the floor",
-                f"import floor {r['import_floor']['rss_mb']} MB (same run)",
+                baseline,
                 f"≤ {most}×",
                 _verdict(r["empty_over_floor"] <= most),
             )
