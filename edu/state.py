@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import String, cast
 from sqlalchemy import select as sa_select
@@ -34,9 +34,11 @@ from edu.models import (
 from edu.revisions import revisions_of
 from edu.sharing import Shared
 
-# Memo kinds derived from one device's capabilities alone, keyed (kind, device id, model,
-# family, ...): a state read at the same features revision inherits them.
+# Memo kinds derived from one device's capabilities alone (HouseholdState.from_features): a
+# state read at the same features revision inherits them.
+T = TypeVar("T")
 FEATURE_MEMOS = frozenset({"lessons", "mapped"})
+_NO_CAPABILITIES: list[CapabilityRow] = []  # a device not read (none is): one list, one answer
 _BATCH = 2000  # rows read at a time from the big tables
 
 
@@ -141,6 +143,24 @@ class HouseholdState:
     def mark(self, person_id: int, lesson_id: str) -> Mark | None:
         """Return what the person did with a lesson, if anything."""
         return self.progress.get(person_id, {}).get(lesson_id)
+
+    def from_features(
+        self,
+        kind: str,
+        device: DeviceRow,
+        make: Callable[[list[CapabilityRow], DeviceRow], T],
+        *extra: Any,
+    ) -> T:
+        """Return what *make* finds from *device*'s capabilities (a *kind* of FEATURE_MEMOS;
+        it may also use the device's model and family, and *extra*), found once per equal
+        capability list: the devices of one model share one list (edu.sharing), and so one
+        answer, instead of holding one each."""
+        caps = self.capabilities.get(device.id, _NO_CAPABILITIES)
+        memo_key = (kind, id(caps), device.model, device.family, *extra)
+        entry = self.memo.get(memo_key)
+        if entry is None or entry[0] is not caps:  # the memo holds the list: its id stays its own
+            entry = self.memo[memo_key] = (caps, make(caps, device))
+        return entry[1]  # type: ignore[no-any-return]
 
 
 def read_state(session: Session, household: Household) -> HouseholdState:

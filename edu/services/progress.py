@@ -62,12 +62,9 @@ def device_progress(
 
 def mapped_features(state: HouseholdState, device: DeviceRow) -> list[str]:
     """The device's mapped features, sorted (kept with its capabilities, see edu.state)."""
-    memo_key = ("mapped", device.id, device.model, device.family)
-    found: list[str] | None = state.memo.get(memo_key)
-    if found is None:
-        caps = state.capabilities.get(device.id, ())
-        found = state.memo[memo_key] = sorted({c.capability for c in caps if c.mapped})
-    return found
+    return state.from_features(
+        "mapped", device, lambda caps, _device: sorted({c.capability for c in caps if c.mapped})
+    )
 
 
 def _progress(

@@ -200,15 +200,12 @@ def candidates(state: HouseholdState, person_id: int, book: Catalogue) -> list[C
     seen: set[str] = set()
     out: list[Candidate] = []
     for device in ordered:
-        lessons_key = ("lessons", device.id, device.model, device.family, book)
-        per_device = state.memo.get(lessons_key)
-        if per_device is None:
-            per_device = [
-                lesson
-                for cap in state.capabilities.get(device.id, ())
-                for lesson in lessons_for(cap, device, book)
-            ]
-            state.memo[lessons_key] = per_device
+        per_device: list[Lesson] = state.from_features(
+            "lessons",
+            device,
+            lambda caps, one: [lesson for cap in caps for lesson in lessons_for(cap, one, book)],
+            book,
+        )
         for lesson in per_device:
             if lesson.id in seen or (lesson.automatic and lesson.id in book):
                 continue

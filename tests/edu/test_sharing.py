@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlmodel import Session, col, select
 from tips_fixtures import TipsDB
 
+from edu.catalogue import catalogue
 from edu.db import unit_of_work
 from edu.models import DeviceCapability
 from edu.sharing import Shared
@@ -72,3 +73,38 @@ def test_state_shares_equal_rows_between_devices_and_shows_a_change_to_one(any_d
     assert in_use == {first: {"child-lock"}, second: set()}
     assert after.capabilities[first] is not after.capabilities[second]
     assert after.capabilities[first][0] is after.capabilities[second][0]  # the unchanged row
+
+
+def test_what_is_found_from_equal_capabilities_is_found_once_and_follows_a_change(
+    any_db: TipsDB,
+) -> None:
+    from edu.services.progress import mapped_features
+    from edu.services.recommend import candidates
+
+    home, first, second = _two_fans(any_db)
+    person = any_db.person(home, "Mia")
+    with Session(any_db.engine) as session:
+        state = load_state(session, home)
+    one, two = state.devices[first], state.devices[second]
+    assert mapped_features(state, one) is mapped_features(state, two)  # one answer, shared
+    assert mapped_features(state, one) == ["child-lock", "power"]
+    found = [key for key in state.memo if key[0] == "mapped"]
+    assert len(found) == 1
+    lessons = {c.lesson.id: c.device.id for c in candidates(state, person, catalogue())}
+    assert "fan-child-lock" in lessons
+    assert len([key for key in state.memo if key[0] == "lessons"]) == 1
+
+    with unit_of_work(any_db.engine) as session:  # the second fan loses its child lock
+        row = session.exec(
+            select(DeviceCapability).where(
+                col(DeviceCapability.device_id) == second,
+                col(DeviceCapability.capability) == "child-lock",
+            )
+        ).one()
+        session.delete(row)
+    with Session(any_db.engine) as session:
+        after = load_state(session, home)
+    one, two = after.devices[first], after.devices[second]
+    assert mapped_features(after, one) == ["child-lock", "power"]
+    assert mapped_features(after, two) == ["power"]
+    assert len([key for key in after.memo if key[0] == "mapped"]) == 2
