@@ -103,9 +103,9 @@ def _tip_extension() -> Callable[[tuple[str, ...]], Any]:
 
 def tip_html(text: str, hosts: Iterable[str]) -> Markup:
     """Render an owner's tip (light Markdown) to safe HTML; links only to *hosts*."""
-    allowed = tuple(h.lower() for h in hosts)
     import markdown
 
+    allowed = tuple(h.lower() for h in hosts)
     md = markdown.Markdown(
         extensions=[_tip_extension()(allowed), "nl2br", "sane_lists"], output_format="html"
     )

@@ -49,6 +49,15 @@ def _two_fans(db: TipsDB) -> tuple[int, int, int]:
     return home, fans[0], fans[1]
 
 
+def _child_lock(session: Session, device_id: int) -> DeviceCapability:
+    return session.exec(
+        select(DeviceCapability).where(
+            col(DeviceCapability.device_id) == device_id,
+            col(DeviceCapability.capability) == "child-lock",
+        )
+    ).one()
+
+
 def test_state_shares_equal_rows_between_devices_and_shows_a_change_to_one(any_db: TipsDB) -> None:
     home, first, second = _two_fans(any_db)
     with Session(any_db.engine) as session:
@@ -60,12 +69,7 @@ def test_state_shares_equal_rows_between_devices_and_shows_a_change_to_one(any_d
     assert state.devices[first].family is state.devices[second].family
 
     with unit_of_work(any_db.engine) as session:  # a poll sees the child lock on
-        row = session.exec(
-            select(DeviceCapability).where(
-                col(DeviceCapability.device_id) == first,
-                col(DeviceCapability.capability) == "child-lock",
-            )
-        ).one()
+        row = _child_lock(session, first)
         row.in_use = True
     with Session(any_db.engine) as session:
         after = load_state(session, home)
@@ -95,12 +99,7 @@ def test_what_is_found_from_equal_capabilities_is_found_once_and_follows_a_chang
     assert len([key for key in state.memo if key[0] == "lessons"]) == 1
 
     with unit_of_work(any_db.engine) as session:  # the second fan loses its child lock
-        row = session.exec(
-            select(DeviceCapability).where(
-                col(DeviceCapability.device_id) == second,
-                col(DeviceCapability.capability) == "child-lock",
-            )
-        ).one()
+        row = _child_lock(session, second)
         session.delete(row)
     with Session(any_db.engine) as session:
         after = load_state(session, home)
