@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from flask import Flask
 from process_helpers import get_when_up, running_demo
 
 from edu.cli import main
-from edu.cli.common import limit_malloc_arenas
+from edu.cli.common import limit_malloc_arenas, run_server
 from edu.cli.serve import is_loopback, split_bind
 
 
@@ -68,3 +69,27 @@ def test_the_server_shares_malloc_arenas_unless_the_person_chose_a_number(
     assert limit_malloc_arenas() is False  # their own choice stands
     monkeypatch.delenv("MALLOC_ARENA_MAX")
     assert limit_malloc_arenas() is (platform.libc_ver()[0] == "glibc")
+
+
+def test_the_server_freezes_what_start_up_made_before_the_worker_and_the_pages_start(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    seen: dict[str, int] = {}
+    monkeypatch.setattr(
+        "edu.jobs.start_background",
+        lambda *a, **k: seen.setdefault("worker", gc.get_freeze_count()),
+    )
+    monkeypatch.setattr("edu.jobs.stop_background", lambda: None)
+    monkeypatch.setattr(
+        "waitress.serve", lambda *a, **k: seen.setdefault("pages", gc.get_freeze_count())
+    )
+    gc.unfreeze()
+    try:
+        run_server(app, "127.0.0.1", 5000)
+        # the objects start-up made (modules, the app) are out of the collector's full passes
+        assert seen["worker"] > 10_000
+        assert seen["pages"] == seen["worker"]
+    finally:
+        gc.unfreeze()
