@@ -255,6 +255,8 @@ def main() -> None:
     }
     other_floors = {}
     for name, imports in others.items():
+        if not imports:
+            continue
         rss = import_floor(imports)
         other_floors[name] = {
             "imports": list(imports),

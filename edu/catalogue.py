@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,18 +18,25 @@ def vocabulary_path() -> Path:
     return Path(devices.__file__).resolve().parent / "data" / "vocabulary.yaml"
 
 
+_books: dict[str | None, Catalogue] = {}  # by root; None: the shipped lessons
 _loads: list[int] = [0]  # how many catalogues this process has loaded
+_loading = threading.Lock()
 
 
-@lru_cache(maxsize=4)
 def catalogue(root: str | None = None) -> Catalogue:
     """Return the lesson catalogue (the shipped one by default), loaded once per process, on
-    first use: a server whose household has no device yet never needs it."""
-    from lessons.catalogue import Catalogue
+    first use: a server whose household has no device yet never needs it. Pages asking at
+    once wait for the one load."""
+    found = _books.get(root)
+    if found is None:
+        with _loading:
+            found = _books.get(root)
+            if found is None:
+                from lessons.catalogue import Catalogue
 
-    book = Catalogue.load(root)
-    _loads[0] += 1
-    return book
+                found = _books[root] = Catalogue.load(root)
+                _loads[0] += 1
+    return found
 
 
 def generation() -> int:

@@ -316,7 +316,7 @@ def read_states(
             household.features_revision,
         )
         if hid in kept:  # what was found per device from its capabilities alone
-            memo = kept[hid].memo.items()
+            memo = list(kept[hid].memo.items())  # at once: pages may be adding to it
             states[hid].memo.update((k, v) for k, v in memo if k[0] in FEATURE_MEMOS)
     return states
 

@@ -36,8 +36,8 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).resolve().parent
 _LOCK_ID = 0x6564755F736368  # "edu_sch": the advisory lock of a schema change on PostgreSQL
-# a revision file's own lines: revision = "0007" / down_revision = "0006" (or None)
-_REVISION_LINE = re.compile(r"""^(revision|down_revision)\s*=\s*["']([^"']+)["']""", re.M)
+# the revision files Alembic reads: not editors' lock files (.#0008.py), not __init__.py
+_SCRIPT_FILE = re.compile(r"(?!\.#|__init__)[^/]*\.py$")
 
 
 def metadata() -> MetaData:
@@ -63,20 +63,35 @@ def config(connection: Connection | None = None) -> Config:
 
 
 @cache
-def revisions() -> dict[str, str | None]:
+def revisions() -> dict[str, str | tuple[str, ...] | None]:
     """Every revision shipped, with the one it revises (None for the baseline).
 
-    Read from the ``revision = "..."`` and ``down_revision = "..."`` lines of ``versions/``,
-    without importing Alembic: a server whose database is already current never loads it
-    (about 10 MB of a small box's memory). ``tests/edu/test_migrations.py`` checks that this
-    reading and Alembic's agree.
+    Read from the module-level ``revision`` and ``down_revision`` of each file in
+    ``versions/`` (the files Alembic itself reads), without importing Alembic: a server whose
+    database is already current never loads it (about 10 MB of a small box's memory).
+    ``tests/edu/test_migrations.py`` checks that this reading and Alembic's agree.
     """
-    found: dict[str, str | None] = {}
+    import ast
+
+    found: dict[str, str | tuple[str, ...] | None] = {}
     for path in sorted((HERE / "versions").glob("*.py")):
-        names = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
-        if "revision" not in names:
+        if not _SCRIPT_FILE.match(path.name):
+            continue
+        names: dict[str, object] = {}
+        for node in ast.parse(path.read_text(encoding="utf-8"), str(path)).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                target, value = node.target, node.value
+            else:
+                continue
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                names[target.id] = ast.literal_eval(value)
+        revision, down = names.get("revision"), names.get("down_revision")
+        if not isinstance(revision, str):
             raise RuntimeError(f"migration {path.name} names no revision")
-        found[names["revision"]] = names.get("down_revision") or None
+        # a merge revises two or more lines of revisions at once
+        found[revision] = tuple(down) if isinstance(down, (tuple, list)) else down or None  # type: ignore[assignment]
     return found
 
 
@@ -84,7 +99,10 @@ def revisions() -> dict[str, str | None]:
 def head() -> str:
     """The newest revision (read once per process: the revisions ship with the code)."""
     chain = revisions()
-    heads = set(chain) - set(chain.values())
+    revised = {
+        r for down in chain.values() for r in ((down,) if isinstance(down, str) else down or ())
+    }
+    heads = set(chain) - revised
     if len(heads) != 1:
         raise RuntimeError(f"the migrations have {len(heads)} heads, not one: {sorted(heads)}")
     return heads.pop()

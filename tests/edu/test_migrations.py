@@ -197,3 +197,29 @@ def test_a_second_head_is_refused_in_one_line(monkeypatch: pytest.MonkeyPatch) -
             head()
     finally:
         head.cache_clear()
+
+
+def test_revision_files_are_read_as_alembic_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    files = {
+        "0001_base.py": 'revision: str = "a"\ndown_revision = None\n',
+        "0002_left.py": 'revision = "b"\ndown_revision = "a"\nSQL = """\nrevision = "z"\n"""\n',
+        "0003_right.py": 'revision = "c"\ndown_revision: str | None = "a"\n',
+        "0004_merge.py": 'revision = "d"\ndown_revision = ("b", "c")\n',
+        ".#0005_draft.py": "an editor's lock file, not Python",
+        "__init__.py": "",
+    }
+    for name, source in files.items():
+        (versions / name).write_text(source)
+    monkeypatch.setattr("edu.migrations.HERE", tmp_path)
+    revisions.cache_clear()
+    head.cache_clear()
+    try:
+        assert revisions() == {"a": None, "b": "a", "c": "a", "d": ("b", "c")}
+        assert head() == "d"
+    finally:
+        revisions.cache_clear()
+        head.cache_clear()

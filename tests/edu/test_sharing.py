@@ -9,7 +9,7 @@ from tips_fixtures import TipsDB
 
 from edu.catalogue import catalogue
 from edu.db import unit_of_work
-from edu.models import DeviceCapability
+from edu.models import Device, DeviceCapability
 from edu.sharing import Shared
 from edu.state import CapabilityRow, load_state
 
@@ -97,6 +97,17 @@ def test_what_is_found_from_equal_capabilities_is_found_once_and_follows_a_chang
     lessons = {c.lesson.id: c.device.id for c in candidates(state, person, catalogue())}
     assert "fan-child-lock" in lessons
     assert len([key for key in state.memo if key[0] == "lessons"]) == 1
+
+    with unit_of_work(any_db.engine) as session:  # a poll finds the first fan offline
+        fan = session.get(Device, first)
+        assert fan is not None
+        fan.status = "offline"
+    with Session(any_db.engine) as session:
+        polled = load_state(session, home)
+    assert polled.revision != state.revision and polled.devices[first].status == "offline"
+    # the features did not change: the answers found before are the ones handed out now
+    assert mapped_features(polled, polled.devices[second]) is mapped_features(state, two)
+    assert len([key for key in polled.memo if key[0] == "mapped"]) == 1
 
     with unit_of_work(any_db.engine) as session:  # the second fan loses its child lock
         row = _child_lock(session, second)

@@ -82,6 +82,7 @@ def test_the_server_freezes_what_start_up_made_before_the_worker_and_the_pages_s
         lambda *a, **k: seen.setdefault("worker", gc.get_freeze_count()),
     )
     monkeypatch.setattr("edu.jobs.stop_background", lambda: None)
+    monkeypatch.setattr("edu.cli.common.limit_malloc_arenas", lambda: False)  # not in pytest
     monkeypatch.setattr(
         "waitress.serve", lambda *a, **k: seen.setdefault("pages", gc.get_freeze_count())
     )
