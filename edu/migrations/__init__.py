@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -77,7 +77,7 @@ def revisions() -> dict[str, str | tuple[str, ...] | None]:
     for path in sorted((HERE / "versions").glob("*.py")):
         if not _SCRIPT_FILE.match(path.name):
             continue
-        names: dict[str, object] = {}
+        names: dict[str, Any] = {}
         for node in ast.parse(path.read_text(encoding="utf-8"), str(path)).body:
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target, value = node.targets[0], node.value
@@ -90,8 +90,8 @@ def revisions() -> dict[str, str | tuple[str, ...] | None]:
         revision, down = names.get("revision"), names.get("down_revision")
         if not isinstance(revision, str):
             raise RuntimeError(f"migration {path.name} names no revision")
-        # a merge revises two or more lines of revisions at once
-        found[revision] = tuple(down) if isinstance(down, (tuple, list)) else down or None  # type: ignore[assignment]
+        # a merge revises a tuple of revisions at once
+        found[revision] = tuple(down) if isinstance(down, list) else down
     return found
 
 
